@@ -1,0 +1,81 @@
+"""Atomic files and a results cache keyed by the full configuration.
+
+Long sweeps store each finished configuration with :func:`cached`; an interrupted sweep
+re-run with the same configurations loads what it finished and computes only the rest.
+The key is a hash of the configuration *and* of the package's source, so changing the
+code never serves results the current code would not produce.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def atomic_write_text(path: Path | str, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@lru_cache(maxsize=1)
+def source_hash() -> str:
+    """Hash of every ``.py`` file of the installed ``attnlab`` package."""
+    digest = hashlib.sha256()
+    for file in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(file.name.encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    """``$ATTNLAB_CACHE`` or ``~/.cache/attnlab``."""
+    env = os.environ.get("ATTNLAB_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "attnlab"
+
+
+def config_key(config: dict[str, Any]) -> str:
+    """Stable hash of a JSON-serialisable configuration, the package source and the torch version."""
+    import torch
+
+    blob = json.dumps(
+        {"config": config, "source": source_hash(), "torch": torch.__version__}, sort_keys=True, default=str
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def cached(config: dict[str, Any], compute: Callable[[], T], *, namespace: str = "results") -> T:
+    """Return the JSON result stored for ``config``, or ``compute()`` it and store it atomically.
+
+    ``compute`` must return something ``json.dumps`` accepts. Set ``ATTNLAB_CACHE=off`` to
+    bypass the cache entirely.
+    """
+    if os.environ.get("ATTNLAB_CACHE") == "off":
+        return compute()
+    path = cache_dir() / namespace / f"{config_key(config)}.json"
+    if path.exists():
+        try:
+            return json.loads(path.read_text())["result"]
+        except (json.JSONDecodeError, KeyError):
+            path.unlink(missing_ok=True)  # a damaged entry is recomputed
+    result = compute()
+    atomic_write_text(path, json.dumps({"config": config, "result": result}, default=str))
+    return result

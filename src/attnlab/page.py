@@ -1,0 +1,195 @@
+"""Book-page bookkeeping: profile banner, claims, glued numbers, results JSON, run time.
+
+Every notebook opens with::
+
+    page = attnlab.Page("00_attention", profile=profile, seed=seed)
+    cfg = page.cfg                      # the sizes for this profile
+
+records the numbers its prose quotes with ``page.record("name", value)`` (they are
+glued for myst-nb, so text and figures agree), states each result with
+``page.claim("statement", condition, value=..., bound=...)`` (a false claim raises
+:class:`ClaimError`, which fails the notebook and therefore the test suite), and ends
+with ``page.finish()``, which writes ``<results>/<notebook>.json`` and shows the run
+card (profile, seed, run time, claims).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from attnlab import profiles
+from attnlab._checks import check_choice, check_int
+from attnlab.cache import atomic_write_text
+
+
+class ClaimError(AssertionError):
+    """A page's claim did not hold for the numbers the page computed."""
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` (default: cwd) holding ``_toc.yml``, else cwd."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").exists():
+            return folder
+    return here
+
+
+def results_dir() -> Path:
+    """Where pages write their results JSON: ``$ATTNLAB_RESULTS`` or ``<root>/_build/results``."""
+    env = os.environ.get("ATTNLAB_RESULTS")
+    return Path(env) if env else project_root() / "_build" / "results"
+
+
+def _plain(value: Any) -> Any:
+    """Convert tensors / numpy values to JSON-friendly Python values."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def _glue(name: str, value: Any) -> None:
+    try:
+        from myst_nb import glue
+    except ImportError:  # outside the book toolchain: nothing to glue into
+        return
+    glue(name, value, display=False)
+
+
+def _display(obj: Any) -> None:
+    try:
+        from IPython.display import display
+    except ImportError:
+        print(obj)
+        return
+    display(obj)
+
+
+def _markdown(text: str) -> Any:
+    try:
+        from IPython.display import Markdown
+    except ImportError:
+        return text
+    return Markdown(text)
+
+
+class Page:
+    """One executed notebook: its profile, seed, sizes, recorded numbers and claims.
+
+    Args:
+        notebook: the notebook's name (its file stem, e.g. ``"00_attention"``).
+        profile: one of :data:`attnlab.profiles.PROFILES`.
+        seed: non-negative integer; seeds torch's global generator.
+        **params: any further notebook parameters, validated by the caller and recorded.
+    """
+
+    def __init__(self, notebook: str, profile: str, seed: int, **params: Any) -> None:
+        self.profile = check_choice("profile", profile, profiles.PROFILES)
+        self.seed = check_int("seed", seed, low=0)
+        self.cfg = profiles.sizes(notebook, profile)
+        self.notebook = notebook
+        self.params = dict(params)
+        self.numbers: dict[str, Any] = {}
+        self.claims: list[dict[str, Any]] = []
+        self.started = _dt.datetime.now(_dt.timezone.utc)
+        self._t0 = time.perf_counter()
+        torch.manual_seed(self.seed)
+        _glue("profile", self.profile)
+        _glue("seed", self.seed)
+        _display(
+            _markdown(
+                f"**Profile `{self.profile}`** ({profiles.DESCRIPTIONS[self.profile]}) · seed {self.seed} · "
+                f"torch {torch.__version__} on {platform.machine()} · run time at the end of the page."
+            )
+        )
+
+    def record(self, name: str, value: Any) -> Any:
+        """Keep ``value`` in the results and glue it under ``name`` for the prose; returns it."""
+        self.numbers[name] = _plain(value)
+        _glue(name, value)
+        return value
+
+    def claim(self, statement: str, holds: bool | torch.Tensor, **values: Any) -> None:
+        """Assert ``statement``; ``holds`` is the check computed from the page's own results.
+
+        The ``values`` (measured numbers and the bounds they are compared with) are stored
+        with the claim and quoted in the error if it fails.
+        """
+        ok = bool(holds)
+        entry = {"statement": statement, "holds": ok, "values": _plain(values)}
+        self.claims.append(entry)
+        if not ok:
+            detail = ", ".join(f"{k}={_short(v)}" for k, v in entry["values"].items())
+            raise ClaimError(f"claim failed: {statement} ({detail})")
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the page started."""
+        return time.perf_counter() - self._t0
+
+    def finish(self) -> Path:
+        """Write the results JSON, glue the run time and show the run card; returns the path."""
+        wall = self.elapsed
+        self.record("runtime", f"{wall:.1f} s")
+        result = {
+            "notebook": self.notebook,
+            "profile": self.profile,
+            "seed": self.seed,
+            "params": _plain(self.params),
+            "sizes": _plain(vars(self.cfg)),
+            "started": self.started.isoformat(timespec="seconds"),
+            "wall_time_s": round(wall, 3),
+            "versions": versions(),
+            "numbers": self.numbers,
+            "claims": self.claims,
+        }
+        path = results_dir() / f"{self.notebook}.json"
+        atomic_write_text(path, json.dumps(result, indent=2, sort_keys=False))
+        rows = "\n".join(f"| {i + 1} | {c['statement']} | {'holds' if c['holds'] else 'FAILS'} |"
+                         for i, c in enumerate(self.claims))
+        _display(
+            _markdown(
+                f"**Run card.** Profile `{self.profile}`, seed {self.seed}, run time **{wall:.1f} s**, "
+                f"{len(self.claims)} claims checked.\n\n| # | claim | status |\n|---|---|---|\n{rows}"
+            )
+        )
+        return path
+
+
+def versions() -> dict[str, str]:
+    """Versions of the pieces that decide the numbers."""
+    import attnlab
+
+    return {
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "attnlab": attnlab.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def _short(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) < 120 else text[:117] + "..."
