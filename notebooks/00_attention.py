@@ -92,8 +92,13 @@ ranks = np.array(cfg.ranks)
 ax.plot(ranks, ranks, "k--", label="bound: rank $\\leq r$")
 ax.plot(ranks, [max_rank[r] for r in cfg.ranks], "o", ms=9, label="measured (max over batch and heads)")
 ax.plot(ranks, [min_rank[r] for r in cfg.ranks], "x", ms=9, color="C3", label="measured (min)")
-ax.set(xscale="log", yscale="log", xlabel="query/key rank $r$", ylabel="rank of the score matrix",
-       title=f"Score-matrix rank, $d={cfg.d}$, $N={cfg.n_queries}$, $M={cfg.n_keys}$")
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="query/key rank $r$",
+    ylabel="rank of the score matrix",
+    title=f"Score-matrix rank, $d={cfg.d}$, $N={cfg.n_queries}$, $M={cfg.n_keys}$",
+)
 ax.set_xticks(ranks, [str(r) for r in ranks])
 ax.set_yticks(ranks, [str(r) for r in ranks])
 ax.legend()
@@ -101,8 +106,12 @@ ax = axes[1]
 for r in cfg.ranks:
     sv = spectra[r].numpy()
     ax.semilogy(np.arange(1, len(sv) + 1), sv / sv[0] + 1e-18, "o-", ms=3, label=f"$r={r}$")
-ax.set(xlabel="singular value index", ylabel="singular value / largest", ylim=(1e-18, 3),
-       title="Spectrum of one head's score matrix")
+ax.set(
+    xlabel="singular value index",
+    ylabel="singular value / largest",
+    ylim=(1e-18, 3),
+    title="Spectrum of one head's score matrix",
+)
 ax.legend(ncol=2, fontsize=9)
 fig.tight_layout()
 plt.show()
@@ -153,8 +162,11 @@ fig, ax = plt.subplots(figsize=(6.5, 4.2))
 ax.loglog(betas, bound, "k--", label="bound $2\\sum_j e^{-\\beta\\Delta_j}$ (formula)")
 ax.loglog(betas, l1, "o-", label="$\\|\\mathrm{softmax} - \\mathrm{hardmax}\\|_1$ (measured)")
 ax.loglog(betas, out_err, "s-", label="layer output distance (measured)")
-ax.set(xlabel="inverse temperature $\\beta$", ylabel="mean over rows",
-       title=f"Softmax $\\to$ hardmax, $d={cfg.d}$, $N={cfg.N}$")
+ax.set(
+    xlabel="inverse temperature $\\beta$",
+    ylabel="mean over rows",
+    title=f"Softmax $\\to$ hardmax, $d={cfg.d}$, $N={cfg.N}$",
+)
 ax.legend()
 fig.tight_layout()
 plt.show()
@@ -193,6 +205,9 @@ page.claim(
     l1_last=l1[-1],
     out_err=out_err,
 )
-page.claim("for large beta the l1 distance decays like 1/beta (slope in [-1.4, -0.6])", -1.4 <= slope <= -0.6,
-           slope=slope)
+page.claim(
+    "for large beta the l1 distance decays like 1/beta (slope in [-1.4, -0.6])",
+    -1.4 <= slope <= -0.6,
+    slope=slope,
+)
 page.finish()

@@ -63,7 +63,7 @@ def check_tensor(name: str, x: object, shape: Sequence[int | str | None]) -> tor
     ok = x.dim() >= len(dims) if leading else x.dim() == len(dims)
     if ok:
         tail = x.shape[x.dim() - len(dims) :]
-        ok = all(not isinstance(d, int) or d == s for d, s in zip(dims, tail))
+        ok = all(not isinstance(d, int) or d == s for d, s in zip(dims, tail, strict=True))
     if not ok:
         raise ValueError(f"{name} must have shape {_fmt(shape)}, got {tuple(x.shape)}")
     return x

@@ -103,7 +103,8 @@ def execute(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=fmt)
     parser.add_argument("notebooks", nargs="*", help="notebook names (default: every one in _toc.yml)")
     parser.add_argument("--profile", default="quick", help=f"one of {', '.join(PROFILES)}")
     parser.add_argument("--seed", type=int, default=0)

@@ -112,7 +112,7 @@ class Page:
         self.params = dict(params)
         self.numbers: dict[str, Any] = {}
         self.claims: list[dict[str, Any]] = []
-        self.started = _dt.datetime.now(_dt.timezone.utc)
+        self.started = _dt.datetime.now(_dt.UTC)
         self._t0 = time.perf_counter()
         torch.manual_seed(self.seed)
         _glue("profile", self.profile)
@@ -166,8 +166,10 @@ class Page:
         }
         path = results_dir() / f"{self.notebook}.json"
         atomic_write_text(path, json.dumps(result, indent=2, sort_keys=False))
-        rows = "\n".join(f"| {i + 1} | {c['statement']} | {'holds' if c['holds'] else 'FAILS'} |"
-                         for i, c in enumerate(self.claims))
+        rows = "\n".join(
+            f"| {i + 1} | {c['statement']} | {'holds' if c['holds'] else 'FAILS'} |"
+            for i, c in enumerate(self.claims)
+        )
         _display(
             _markdown(
                 f"**Run card.** Profile `{self.profile}`, seed {self.seed}, run time **{wall:.1f} s**, "

@@ -32,12 +32,36 @@ DESCRIPTIONS = MappingProxyType(
 SIZES: dict[str, dict[str, dict[str, Any]]] = {
     # -- the attention layer -------------------------------------------------------------
     "00_attention": {
-        "quick": dict(d=16, ranks=(1, 2, 4, 8, 16), heads=3, n_queries=24, n_keys=32, batch=64,
-                      betas=(0.25, 1, 4, 16, 64, 256), N=16),
-        "laptop": dict(d=64, ranks=(1, 2, 4, 8, 16, 32, 64), heads=4, n_queries=96, n_keys=128, batch=256,
-                       betas=(0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512), N=64),
-        "paper": dict(d=64, ranks=(1, 2, 4, 8, 16, 32, 64), heads=8, n_queries=128, n_keys=256, batch=1024,
-                      betas=(0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024), N=256),
+        "quick": dict(
+            d=16,
+            ranks=(1, 2, 4, 8, 16),
+            heads=3,
+            n_queries=24,
+            n_keys=32,
+            batch=64,
+            betas=(0.25, 1, 4, 16, 64, 256),
+            N=16,
+        ),
+        "laptop": dict(
+            d=64,
+            ranks=(1, 2, 4, 8, 16, 32, 64),
+            heads=4,
+            n_queries=96,
+            n_keys=128,
+            batch=256,
+            betas=(0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+            N=64,
+        ),
+        "paper": dict(
+            d=64,
+            ranks=(1, 2, 4, 8, 16, 32, 64),
+            heads=8,
+            n_queries=128,
+            n_keys=256,
+            batch=1024,
+            betas=(0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
+            N=256,
+        ),
     },
     # -- rank versus heads (chapter 1x) -------------------------------------------------
     # -- composition (chapter 2x) ---------------------------------------------------------
