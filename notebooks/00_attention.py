@@ -114,7 +114,7 @@ ax.set(
 )
 ax.legend(ncol=2, fontsize=9)
 fig.tight_layout()
-plt.show()
+page.figure("fig_score_rank", fig)
 
 # %% [markdown]
 # The measured rank equals $r$ exactly: the bound is attained by random weights, and the
@@ -169,7 +169,7 @@ ax.set(
 )
 ax.legend()
 fig.tight_layout()
-plt.show()
+page.figure("fig_softmax_hardmax", fig)
 
 # %% [markdown]
 # The error falls monotonically, and for large $\beta$ like $1/\beta$ (fitted log-log slope

@@ -127,8 +127,24 @@ class Page:
     def record(self, name: str, value: Any) -> Any:
         """Keep ``value`` in the results and glue it under ``name`` for the prose; returns it."""
         self.numbers[name] = _plain(value)
-        _glue(name, value)
+        _glue(name, self.numbers[name])
         return value
+
+    def figure(self, name: str, fig: Any) -> None:
+        """Show the matplotlib figure ``fig`` and glue it under ``name``.
+
+        Glued figures can be embedded on other pages (the home page shows each chapter's
+        key figures) with myst-nb's ``{glue}`` directive and its ``:doc:`` option.
+        """
+        import matplotlib.pyplot as plt
+
+        try:
+            from myst_nb import glue
+        except ImportError:
+            _display(fig)
+        else:
+            glue(name, fig, display=True)
+        plt.close(fig)
 
     def claim(self, statement: str, holds: bool | torch.Tensor, **values: Any) -> None:
         """Assert ``statement``; ``holds`` is the check computed from the page's own results.

@@ -64,6 +64,29 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         ),
     },
     # -- rank versus heads (chapter 1x) -------------------------------------------------
+    "10_full_rank_construction": {
+        "quick": dict(
+            d=16, Ns=(2, 16, 256), betas=(1, 3, 10, 30, 100, 300, 1e3, 3e3, 1e4, 3e4, 1e5), samples=2000
+        ),
+        "laptop": dict(
+            d=32, Ns=(2, 16, 256), betas=(1, 3, 10, 30, 100, 300, 1e3, 3e3, 1e4, 3e4, 1e5), samples=8000
+        ),
+        "paper": dict(
+            d=64, Ns=(2, 16, 256), betas=(1, 3, 10, 30, 100, 300, 1e3, 3e3, 1e4, 3e4, 1e5), samples=20000
+        ),
+    },
+    "11_random_features": {
+        "quick": dict(dims=(8, 16, 32, 64), heads=(1, 4, 16, 64, 256, 1024), mc_heads=16, mc_samples=100_000),
+        "laptop": dict(
+            dims=(8, 16, 32, 64), heads=(1, 4, 16, 64, 256, 1024, 4096), mc_heads=64, mc_samples=400_000
+        ),
+        "paper": dict(
+            dims=(8, 16, 32, 64),
+            heads=(1, 4, 16, 64, 256, 1024, 4096, 16384),
+            mc_heads=64,
+            mc_samples=1_000_000,
+        ),
+    },
     # -- composition (chapter 2x) ---------------------------------------------------------
 }
 

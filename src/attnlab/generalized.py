@@ -1,0 +1,109 @@
+"""Generalised multi-head attention ``A_{H,r}`` and the width multiplier ``c``.
+
+The lower bound of Amsel, Yehudai and Bruna (2024) holds for a class much larger than
+dot-product attention. With points ``X = (x_1..x_N)`` (columns) and a query ``y``,
+
+    A_{H,r}(X, y) = sum_h  M_h X phi_h(W_h X, W_h y),     W_h: R^d -> R^r,  M_h: R^d -> R^d,
+
+where ``phi_h`` is *any* map onto a probability vector over ``[N]`` that sees the points and
+the query only through their rank-``r`` projections ``W_h X`` and ``W_h y`` (biases, RoPE,
+ALiBi, an MLP on the scores, softmax or hardmax are all special cases). Here ``phi_h`` is a
+score function followed by softmax or hardmax; :func:`bilinear_scores` gives ordinary
+attention (``<W_q z, W_k w>`` on the projections).
+
+The width multiplier ``c`` of the authors' experiments puts ``c`` independent attention
+modules side by side and averages their outputs: the same as one layer with ``c * H`` heads
+whose output map is scaled by ``1 / c`` (:func:`width_multiplied`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from attnlab._checks import check_choice, check_int, check_tensor
+from attnlab.attention import NORMALIZATIONS, LowRankAttention, normalize
+
+# (projected points (B, H, N, r), projected query (B, H, r)) -> scores (B, H, N)
+ScoreMap = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def bilinear_scores(beta: float = 1.0) -> ScoreMap:
+    """Score map ``beta * <z_h, w_h>``: dot-product attention on the rank-``r`` projections."""
+
+    def score(px: torch.Tensor, py: torch.Tensor) -> torch.Tensor:
+        return beta * torch.einsum("bhnr,bhr->bhn", px, py)
+
+    return score
+
+
+class GeneralizedAttention(nn.Module):
+    """The class ``A_{H,r}``: ``H`` heads, each seeing the input through a rank-``r`` map.
+
+    Args:
+        d: input dimension.
+        rank: rank ``r`` of every head's projection ``W_h``, ``1 <= r <= d``.
+        heads: number of heads ``H >= 1``.
+        score: the score map (default :func:`bilinear_scores` ``(1.0)``); any callable taking
+            ``(W_h X: (B, H, N, r), W_h y: (B, H, r))`` and returning ``(B, H, N)``.
+        normalization: ``"softmax"`` or ``"hardmax"``.
+
+    Parameters ``W (H, r, d)`` and ``M (H, d, d)`` can be set directly (``.W.data``, ``.M.data``)
+    to build constructions. ``forward(x (B, N, d), y (B, d)) -> (B, d)``; with
+    ``need_weights=True`` also the probabilities ``(B, H, N)``.
+    """
+
+    def __init__(
+        self,
+        d: int,
+        rank: int,
+        heads: int = 1,
+        *,
+        score: ScoreMap | None = None,
+        normalization: str = "softmax",
+    ) -> None:
+        super().__init__()
+        self.d = check_int("d", d, low=1)
+        self.rank = check_int("rank", rank, low=1, high=self.d)
+        self.heads = check_int("heads", heads, low=1)
+        self.normalization = check_choice("normalization", normalization, NORMALIZATIONS)
+        self.score = score if score is not None else bilinear_scores(1.0)
+        self.W = nn.Parameter(torch.randn(heads, rank, d) / d**0.5)  # (H, r, d)
+        self.M = nn.Parameter(torch.eye(d).expand(heads, d, d) / heads)  # (H, d, d)
+
+    def probabilities(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """``phi_h(W_h X, W_h y)`` for every head: ``(B, H, N)``."""
+        check_tensor("x", x, ("B", "N", self.d))
+        check_tensor("y", y, (x.shape[0], self.d))
+        px = torch.einsum("hrd,bnd->bhnr", self.W, x)  # (B, H, N, r)
+        py = torch.einsum("hrd,bd->bhr", self.W, y)  # (B, H, r)
+        return normalize(self.score(px, py), self.normalization)  # (B, H, N)
+
+    def forward(
+        self, x: torch.Tensor, y: torch.Tensor, *, need_weights: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        p = self.probabilities(x, y)  # (B, H, N)
+        picked = torch.einsum("bhn,bnd->bhd", p, x)  # X phi_h: (B, H, d)
+        out = torch.einsum("hed,bhd->be", self.M, picked)  # sum_h M_h X phi_h: (B, d)
+        return (out, p) if need_weights else out
+
+
+def width_multiplied(d: int, rank: int, heads: int, c: int = 1, **kwargs) -> LowRankAttention:
+    """``c`` averaged copies of an ``H``-head rank-``r`` layer, as one layer with ``c * H`` heads.
+
+    Averaging ``c`` independent modules equals one :class:`LowRankAttention` with ``c * heads``
+    heads whose output weight is divided by ``c`` (the copies' output biases average into one bias); parameters grow like ``c d^2``.
+
+    Args:
+        d, rank, heads: as in :class:`LowRankAttention`.
+        c: the width multiplier, ``c >= 1``.
+        **kwargs: passed on to :class:`LowRankAttention`.
+    """
+    c = check_int("c", c, low=1)
+    check_int("heads", heads, low=1)
+    layer = LowRankAttention(d, rank, heads * c, **kwargs)
+    with torch.no_grad():
+        layer.W_o.weight.div_(c)  # the averaged copies' biases are one bias: their mean
+    return layer

@@ -1,0 +1,309 @@
+"""Split-VC dimension by brute force, and the size bounds it implies for one-layer transformers.
+
+For a Boolean function ``f`` of a word ``w = (w_1..w_n)`` and a split of the positions into
+``A`` and ``B = [n] \\ A``, the matrix ``M_A`` has one row per assignment ``w_A`` of the
+positions in ``A``, one column per assignment ``w_B``, and entries ``f(w_A (+) w_B)``. Each
+column is a Boolean function on the rows; the VC dimension of this set of columns is the
+largest number of rows on which the columns realise all ``2^k`` patterns. The **split-VC
+dimension** of ``f`` is the maximum over ``A`` (Kozachinskiy 2024; the name is the
+Strassen-attention paper's).
+
+Why it matters: if a one-layer softmax transformer computes ``f`` at one token, every column
+of ``M_A`` is a member of one class of functions ``(alpha, lambda) -> sign F((alpha,
+lambda), (beta, mu))`` with ``k = H (d + 1)`` real parameters ``(beta, mu)`` and ``t``
+arithmetic operations, so split-VC(f) is at most that class's VC dimension, which
+:func:`vc_upper_bound` bounds with Anthony & Bartlett's Theorem 8.4,
+``VCdim <= 4 k (t + 2)``.
+
+The brute force is vectorised: the truth table is one tensor, every split is a permutation
+and reshape of it, and shattering is tested for whole levels of candidate row sets at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from attnlab._checks import check_float, check_int
+from attnlab.comp_tasks import all_inputs
+
+MAX_INPUTS = 2**20  # words in the truth table of a brute-force split-VC computation
+MAX_CANDIDATES = 2**22  # candidate row sets examined at one level of the shattering search
+
+
+@dataclass
+class SplitVC:
+    """The result of a split-VC computation.
+
+    Attributes:
+        value: the split-VC dimension (over the splits examined).
+        split: the positions ``A`` (0-indexed) of a split attaining it.
+        matrix: ``M_A`` for that split, bool ``(rows, columns)``.
+        rows: the assignments ``w_A`` labelling the rows, ``(rows, |A|)``.
+        columns: the assignments ``w_B`` labelling the columns, ``(columns, |B|)``.
+        witness: the shattered rows, as assignments ``w_A``: ``(value, |A|)``.
+        witness_columns: for each of the ``2^value`` patterns (pattern ``c`` has bit ``i``
+            on row ``witness[i]``), one column ``w_B`` realising it: ``(2^value, |B|)``.
+        per_split: the VC dimension of ``M_A`` for every split examined, keyed by ``A``.
+    """
+
+    value: int
+    split: tuple[int, ...]
+    matrix: torch.Tensor
+    rows: torch.Tensor
+    columns: torch.Tensor
+    witness: torch.Tensor
+    witness_columns: torch.Tensor
+    per_split: dict[tuple[int, ...], int]
+
+
+def truth_table(f: Callable[[torch.Tensor], torch.Tensor], sizes: Sequence[int]) -> torch.Tensor:
+    """``f`` on every word, as a bool tensor of shape ``sizes``.
+
+    Args:
+        f: maps words ``(N, n)`` (int64) to labels ``(N,)`` (bool or 0/1).
+        sizes: alphabet size of each position; their product must be at most ``MAX_INPUTS``.
+    """
+    sizes = [check_int("sizes", s, low=1) for s in sizes]
+    total = math.prod(sizes)
+    if total > MAX_INPUTS:
+        raise ValueError(
+            f"alphabet sizes {sizes} give {total} words; the brute force keeps the whole truth table and "
+            f"reshapes it once per split, so it is limited to {MAX_INPUTS} = 2^20 words"
+        )
+    words = all_inputs(sizes)  # (N, n)
+    labels = f(words)
+    return labels.reshape(sizes).bool()
+
+
+def _check_split(split: Iterable[int], n: int) -> tuple[int, ...]:
+    try:
+        items = [int(a) for a in split]
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"split must be a set of positions in 0..{n - 1}, got {split!r}") from err
+    if any(a < 0 or a >= n for a in items) or len(set(items)) != len(items):
+        raise ValueError(f"split must be a subset of the positions 0..{n - 1} (no repeats), got {split!r}")
+    return tuple(sorted(items))
+
+
+def split_matrix(
+    table: torch.Tensor, split: Iterable[int]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``M_A`` of a truth table for the split ``A`` = ``split``.
+
+    Args:
+        table: bool truth table of shape ``sizes`` (see :func:`truth_table`).
+        split: the positions ``A`` (0-indexed) that index the rows.
+
+    Returns ``(M (R, C) bool, rows (R, |A|), columns (C, |B|))``.
+    """
+    n = table.dim()
+    A = _check_split(split, n)
+    B = tuple(i for i in range(n) if i not in A)
+    sizes = list(table.shape)
+    M = table.permute(*A, *B).reshape(math.prod(sizes[i] for i in A), math.prod(sizes[i] for i in B))
+    return M, all_inputs([sizes[i] for i in A]), all_inputs([sizes[i] for i in B])
+
+
+def vc_dimension(M: torch.Tensor) -> tuple[int, torch.Tensor, torch.Tensor]:
+    """VC dimension of the columns of a Boolean matrix, seen as functions on its rows.
+
+    Levelwise search: a row set of size ``k`` can only be shattered if its subsets are, so
+    level ``k`` extends the shattered sets of level ``k - 1`` by one larger row index, and
+    each level is tested in one batched computation (patterns of all columns on all
+    candidates, then a scatter that marks which of the ``2^k`` patterns occur).
+
+    Args:
+        M: bool ``(R, C)``.
+
+    Returns ``(k, witness_rows (k,), witness_cols (2^k,))``: row indices of a shattered set
+    and, for each pattern ``c`` (bit ``i`` = value on ``witness_rows[i]``), a column index.
+    """
+    M = M.bool()
+    R, C = M.shape
+    cols, first = _unique_columns(M)  # (R, C') distinct columns and an index of each in M
+    Mi = cols.long()
+    best = torch.zeros(0, dtype=torch.long)
+    best_cols = torch.zeros(1, dtype=torch.long)  # the empty set is shattered by any column
+    if C == 0:
+        return 0, best, best_cols
+    level = torch.arange(R)[:, None]  # (R, 1) candidate singletons
+    k = 1
+    while level.numel() > 0:
+        if level.shape[0] > MAX_CANDIDATES:
+            raise ValueError(
+                f"the shattering search needs {level.shape[0]} candidate row sets at level {k}; "
+                f"limit {MAX_CANDIDATES}: use a smaller alphabet (sizes) or fewer positions"
+            )
+        ok, witness_cols = _shattered(Mi, level, k)
+        level = level[ok]
+        if level.shape[0] == 0:
+            break
+        best, best_cols = level[0], first[witness_cols[ok][0]]
+        if 2 ** (k + 1) > cols.shape[1]:  # not enough distinct columns for the next level
+            break
+        nxt = torch.arange(R)
+        cand = torch.cat([level.repeat_interleave(R, 0), nxt.repeat(level.shape[0])[:, None]], 1)
+        level = cand[cand[:, -1] > cand[:, -2]]  # (·, k + 1), increasing indices
+        k += 1
+    return int(best.numel()), best, best_cols
+
+
+def _unique_columns(M: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    uniq, inverse = torch.unique(M.T, dim=0, return_inverse=True)  # (C', R)
+    first = torch.full((uniq.shape[0],), M.shape[1], dtype=torch.long)
+    first.scatter_reduce_(0, inverse, torch.arange(M.shape[1]), reduce="amin")
+    return uniq.T, first
+
+
+def _shattered(Mi: torch.Tensor, level: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which candidate row sets ``level (L, k)`` the columns of ``Mi (R, C)`` shatter.
+
+    Returns ``(ok (L,) bool, cols (L, 2^k))``: for every pattern, one column realising it.
+    """
+    L, C = level.shape[0], Mi.shape[1]
+    oks, reps = [], []
+    chunk = max(1, 2**24 // max(1, C * k))
+    weights = 2 ** torch.arange(k)  # (k,)
+    for start in range(0, L, chunk):  # chunks bound memory; each is one batched computation
+        rows = level[start : start + chunk]  # (l, k)
+        codes = (Mi[rows] * weights[None, :, None]).sum(1)  # (l, C): pattern of each column
+        seen = torch.full((rows.shape[0], 2**k), C, dtype=torch.long)
+        seen.scatter_reduce_(1, codes, torch.arange(C).expand_as(codes), reduce="amin")
+        oks.append((seen < C).all(1))
+        reps.append(seen.clamp(max=C - 1))
+    return torch.cat(oks), torch.cat(reps)
+
+
+def split_vc(
+    f: Callable[[torch.Tensor], torch.Tensor] | torch.Tensor,
+    sizes: Sequence[int] | None = None,
+    *,
+    split: Iterable[int] | None = None,
+    splits: Iterable[Iterable[int]] | None = None,
+) -> SplitVC:
+    """Split-VC dimension of ``f`` by brute force over splits (or over the given ones).
+
+    Args:
+        f: a labelling function (words ``(N, n)`` -> ``(N,)``) or a precomputed bool truth table.
+        sizes: alphabet size per position (needed when ``f`` is a function).
+        split: compute only for this split ``A`` (0-indexed positions).
+        splits: compute for these splits only (default: all ``2^n`` subsets of positions).
+
+    Returns a :class:`SplitVC` with the value, an optimal split, ``M_A`` and the witness.
+    """
+    table = f if isinstance(f, torch.Tensor) else truth_table(f, sizes or [])
+    n = table.dim()
+    if split is not None:
+        candidates = [_check_split(split, n)]
+    elif splits is not None:
+        candidates = [_check_split(s, n) for s in splits]
+    else:
+        candidates = [tuple(i for i in range(n) if mask >> i & 1) for mask in range(2**n)]
+    per_split: dict[tuple[int, ...], int] = {}
+    best: SplitVC | None = None
+    for A in candidates:  # a loop over splits; everything inside is batched over inputs
+        M, rows, cols = split_matrix(table, A)
+        k, wr, wc = vc_dimension(M)
+        per_split[A] = k
+        if best is None or k > best.value:
+            best = SplitVC(k, A, M, rows, cols, rows[wr], cols[wc], per_split)
+    assert best is not None
+    best.per_split = per_split
+    return best
+
+
+# -- the bounds --------------------------------------------------------------------------------
+
+
+def readout_operations(d: int, H: int, P: int) -> int:
+    """Operation count ``t`` of the function ``F`` the proof builds from a one-layer transformer.
+
+    ``F`` takes the inputs ``(alpha_h, lambda_h)`` (from the ``A`` half) and the parameters
+    ``(beta_h, mu_h)`` (from the ``B`` half) of every head and computes the answer:
+
+    * per head ``d`` additions ``alpha + beta``, one addition ``lambda + mu`` and ``d`` divisions:
+      ``H (2d + 1)``;
+    * ``W_O`` on the ``dH`` concatenated head outputs: ``d (2dH - 1)``;
+    * the residual ``x_out + ...``: ``d`` additions;
+    * the ReLU output MLP with ``P`` parameters: each parameter enters at most one
+      multiplication and one addition, and there are at most ``P`` ReLU comparisons: ``3P``;
+    * the final threshold ``|y - 1| < 1/2`` that turns Comp_n into Ind_n: 2 comparisons.
+
+    Args:
+        d: embedding dimension, ``>= 1``.
+        H: number of heads, ``>= 1``.
+        P: parameters of the output MLP, ``>= 0``.
+    """
+    d = check_int("d", d, low=1)
+    H = check_int("H", H, low=1)
+    P = check_int("P", P, low=0)
+    return H * (2 * d + 1) + d * (2 * d * H - 1) + d + 3 * P + 2
+
+
+def vc_upper_bound(d: int, H: int, P: int) -> int:
+    """Anthony & Bartlett (1999), Theorem 8.4, applied to the proof's class: ``4 k (t + 2)``.
+
+    Theorem 8.4 (Neural Network Learning): if ``h(a, x)`` with ``k`` real parameters ``a``
+    is computed by an algorithm of at most ``t`` operations among ``+, -, *, /``, jumps
+    conditioned on comparisons of reals, and outputting 0/1, then the class
+    ``{x -> h(a, x)}`` has VC dimension at most ``4 k (t + 2)`` (a constant-explicit form of
+    Goldberg & Jerrum 1995, Theorem 2.3, which states ``O(k t)``). Here ``k = H (d + 1)``
+    (the ``beta_h in R^d`` and ``mu_h in R`` of every head) and ``t`` is
+    :func:`readout_operations`.
+    """
+    k = check_int("H", H, low=1) * (check_int("d", d, low=1) + 1)
+    return 4 * k * (readout_operations(d, H, P) + 2)
+
+
+def min_size_vc(n: int) -> int:
+    """Smallest ``s`` with ``vc_upper_bound(s, s, s) >= n``: a one-layer transformer of size
+    ``max(H, d, P) < s`` cannot compute Ind_n (split-VC ``n``), hence not Comp_n."""
+    n = check_int("n", n, low=2)
+    s = 1
+    while vc_upper_bound(s, s, s) < n:
+        s += 1
+    return s
+
+
+def min_mlp_params_vc(n: int, d: int, H: int) -> int:
+    """Smallest output-MLP parameter count ``P`` the VC bound allows for Ind_n at fixed ``d, H``."""
+    n = check_int("n", n, low=2)
+    d, H = check_int("d", d, low=1), check_int("H", H, low=1)
+    k = H * (d + 1)
+    t_needed = math.ceil(n / (4 * k)) - 2  # need 4k(t+2) >= n
+    base = readout_operations(d, H, 0)
+    return max(0, math.ceil((t_needed - base) / 3))
+
+
+def peng_error_bound(n: int, H: int, d: int, p: float) -> float:
+    """Peng, Narayanan & Papadimitriou (2024), Theorem 1, as this book uses it.
+
+    With ``R = n log2 n - H (d + 1) p``: if ``R > 0`` a one-layer transformer with ``H``
+    heads, embedding dimension ``d`` and ``p``-bit arithmetic answers Comp_n on uniformly
+    random ``g, h`` wrongly with probability at least ``R / (3 n log2 n)``. Returns that
+    probability (0 when ``R <= 0``: the theorem says nothing).
+
+    Args:
+        n: domain size ``>= 2``; H: heads ``>= 1``; d: dimension ``>= 1``; p: bits ``> 0``.
+    """
+    n = check_int("n", n, low=2)
+    H, d = check_int("H", H, low=1), check_int("d", d, low=1)
+    p = check_float("p", p, low=0.0, strict_low=True)
+    info = n * math.log2(n)
+    R = info - H * (d + 1) * p
+    return max(0.0, R / (3 * info))
+
+
+def min_size_peng(n: int, p: float) -> int:
+    """Smallest ``s`` with ``s (s + 1) p >= n log2 n``: below it (``H = d = s``) Peng et al.'s
+    theorem forces errors; at infinite precision the condition is never met."""
+    n = check_int("n", n, low=2)
+    p = check_float("p", p, low=0.0, strict_low=True)
+    s = 1
+    while s * (s + 1) * p < n * math.log2(n):
+        s += 1
+    return s

@@ -1,0 +1,182 @@
+"""Training on the farthest-neighbour task, the authors' recipe, several models per pass.
+
+Recipe (Amsel, Yehudai and Bruna 2024): AdamW with betas ``(0.9, 0.95)`` and no weight decay;
+the learning rate rises linearly over the first 1/20 of training, then follows a cosine to 0;
+fresh samples every step (no train/test split); the loss is the per-point squared error summed
+over coordinates (``d`` times the mean squared error), so the zero predictor scores 1. The
+reported number is the minimum over "epochs" (blocks of ``steps_per_epoch`` steps) of the
+epoch-mean loss, and across seeds the best of them.
+
+:func:`train` runs one :class:`~attnlab.encoder.BatchedEncoder` (``K`` models in one pass;
+AdamW is element-wise, so stacking models changes nothing) and :func:`run_cached` stores each
+finished configuration in the results cache, so an interrupted sweep resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from attnlab._checks import check_float, check_int
+from attnlab.cache import cached
+from attnlab.encoder import BatchedEncoder
+from attnlab.neighbors import farthest_labels, generator, sphere
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One batched training run: ``K = len(ranks)`` models (``ranks[k]`` with ``seeds[k]``).
+
+    Args:
+        d, N: points on ``S^{d-1}`` and their number.
+        ranks, seeds: per model.
+        layers, c, ff, positional, pos_dim: the encoder (see :class:`BatchedEncoder`).
+        batch: instances per step; steps: total steps; steps_per_epoch: the metric's epoch.
+        lr: peak learning rate; warmup: fraction of steps of linear warm-up.
+    """
+
+    d: int
+    N: int
+    ranks: tuple[int, ...]
+    seeds: tuple[int, ...]
+    layers: int = 1
+    c: int = 1
+    ff: int = 2048
+    positional: str = "none"
+    pos_dim: int | None = None
+    batch: int = 256
+    steps: int = 1500
+    steps_per_epoch: int = 100
+    lr: float = 0.01
+    warmup: float = 1 / 20
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def build(self) -> BatchedEncoder:
+        return BatchedEncoder(
+            self.d,
+            self.N,
+            self.ranks,
+            self.seeds,
+            layers=self.layers,
+            c=self.c,
+            ff=self.ff,
+            positional=self.positional,
+            pos_dim=self.pos_dim,
+        )
+
+
+def lr_factor(step: int, steps: int, warmup: float) -> float:
+    """Linear warm-up over ``ceil(warmup * steps)`` steps, then cosine from 1 to 0."""
+    warm = max(1, math.ceil(warmup * steps))
+    if step < warm:
+        return (step + 1) / warm
+    return 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, steps - warm)))
+
+
+def data_generators(seeds: tuple[int, ...], device: torch.device) -> list[torch.Generator]:
+    """One data stream per model, derived from its seed (so alone or batched, it sees the same data)."""
+    return [generator(1_000_003 + 7919 * s, device) for s in seeds]
+
+
+def sample(gens: list[torch.Generator], batch: int, N: int, d: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fresh farthest-neighbour data for every model: ``x, target (K, B, N, d)``."""
+    x = torch.stack([sphere(batch, N, d=d, gen=g) for g in gens])  # (K, B, N, d)
+    target, _ = farthest_labels(x)
+    return x, target
+
+
+def train(
+    cfg: TrainConfig,
+    device: torch.device | str = "cpu",
+    *,
+    progress: bool = True,
+    desc: str = "",
+) -> tuple[dict[str, Any], BatchedEncoder]:
+    """Train the ``K`` models of ``cfg`` together; returns ``(result, model)``.
+
+    ``result``: ``epoch_loss`` (K lists of epoch means), ``metric`` (per model, min over epochs),
+    ``final`` (last epoch's mean), ``seconds``, ``ms_per_step``.
+    """
+    check_int("steps", cfg.steps, low=1)
+    check_int("batch", cfg.batch, low=1)
+    check_float("lr", cfg.lr, low=0.0, strict_low=True)
+    device = torch.device(device)
+    model = cfg.build().to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: lr_factor(t, cfg.steps, cfg.warmup))
+    gens = data_generators(cfg.seeds, device)
+    K = model.K
+    running = torch.zeros(K, device=device)
+    epochs: list[torch.Tensor] = []
+    t0 = time.perf_counter()
+    bar = tqdm(range(cfg.steps), desc=desc or f"K={K}", disable=not progress, mininterval=10, leave=False)
+    for step in bar:
+        x, target = sample(gens, cfg.batch, cfg.N, cfg.d)
+        loss = ((model(x) - target) ** 2).sum(-1).mean(dim=(1, 2))  # (K,) squared error per point
+        opt.zero_grad(set_to_none=True)
+        loss.sum().backward()  # models are independent: each gets its own gradient
+        opt.step()
+        sched.step()
+        running += loss.detach()
+        if (step + 1) % cfg.steps_per_epoch == 0 or step + 1 == cfg.steps:
+            n = (step % cfg.steps_per_epoch) + 1
+            epochs.append(running / n)
+            running = torch.zeros(K, device=device)
+            bar.set_postfix(best=f"{epochs[-1].min().item():.3f}")
+    seconds = time.perf_counter() - t0
+    table = torch.stack(epochs, dim=1).cpu()  # (K, epochs)
+    result = {
+        "epoch_loss": table.tolist(),
+        "metric": table.min(dim=1).values.tolist(),
+        "final": table[:, -1].tolist(),
+        "seconds": seconds,
+        "ms_per_step": 1000 * seconds / cfg.steps,
+    }
+    return result, model
+
+
+def angle_to_identity(form: torch.Tensor) -> tuple[float, float]:
+    """Angle (degrees) between a matrix ``A`` and ``I`` in the Frobenius inner product, and the
+    scale ``lambda = tr(A) / d`` of its projection onto ``I``. ``A ~ -lambda I`` gives ~180°."""
+    d = form.shape[-1]
+    cos = torch.trace(form) / (form.norm() * math.sqrt(d))
+    return math.degrees(math.acos(max(-1.0, min(1.0, cos.item())))), (torch.trace(form) / d).item()
+
+
+def run_cached(
+    cfg: TrainConfig,
+    device: torch.device | str = "cpu",
+    *,
+    progress: bool = True,
+    desc: str = "",
+    namespace: str = "rank_heads",
+) -> dict[str, Any]:
+    """:func:`train` through the results cache (keyed by the full configuration).
+
+    Also stores, for every model with a single full-rank head in layer 1, the angle between its
+    ``W_q W_k^T`` (restricted to the first ``d`` coordinates) and ``I``: ``qk_angle``/``qk_scale``
+    (``None`` for the other models).
+    """
+
+    def compute() -> dict[str, Any]:
+        result, model = train(cfg, device, progress=progress, desc=desc)
+        angles, scales = [], []
+        for form in model.qk_forms(0):
+            if form.shape[0] == 1:
+                a, s = angle_to_identity(form[0, : cfg.d, : cfg.d].cpu())
+                angles.append(a)
+                scales.append(s)
+            else:
+                angles.append(None)
+                scales.append(None)
+        result.update(qk_angle=angles, qk_scale=scales)
+        return result
+
+    key = asdict(cfg)
+    key["device_type"] = torch.device(device).type
+    return cached(key, compute, namespace=namespace)

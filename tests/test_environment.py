@@ -1,0 +1,61 @@
+"""The project's set-up stays consistent: pins, paired notebooks, table of contents."""
+
+import re
+import tomllib
+
+import jupytext
+import nbformat
+import pytest
+
+from attnlab.execute import toc_notebooks
+from attnlab.profiles import SIZES
+from tests.conftest import ROOT
+
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.py"))
+
+
+def _pyproject_pins() -> set[str]:
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = set(meta["dependencies"])
+    for extra in meta["optional-dependencies"].values():
+        pins |= set(extra)
+    return pins
+
+
+def test_environment_yml_mirrors_pyproject():
+    text = (ROOT / "environment.yml").read_text()
+    pip_pins = set(re.findall(r"^\s+- ([A-Za-z0-9_.\-]+==[^\s]+)\s*$", text, flags=re.M))
+    assert pip_pins == _pyproject_pins()
+    assert re.search(r"^\s+- python=3\.11\s*$", text, flags=re.M)
+    assert re.search(r"^\s+- -e \.\s*$", text, flags=re.M)
+
+
+def test_every_dependency_is_pinned_and_torch_is_the_cpu_build():
+    pins = _pyproject_pins()
+    assert all("==" in p for p in pins), pins
+    assert "torch==2.13.0" in pins
+    assert "jupyter-book==1.0.4.post1" in pins
+
+
+def test_toc_lists_every_notebook_once():
+    listed = toc_notebooks(ROOT)
+    assert sorted(listed) == NOTEBOOKS
+    assert len(set(listed)) == len(listed)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_pair_in_sync_and_clean(name):
+    py = jupytext.read(ROOT / "notebooks" / f"{name}.py")
+    ipynb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    cells = lambda nb: [(c.cell_type, c.source.strip()) for c in nb.cells]
+    assert cells(py) == cells(ipynb), f"run: jupytext --sync notebooks/{name}.py"
+    for cell in ipynb.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, "commit the .ipynb without outputs"
+    params = [c for c in ipynb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1, "exactly one cell tagged 'parameters'"
+    assert re.search(r'^profile = "quick"$', params[0].source, flags=re.M)
+    assert re.search(r"^seed = 0$", params[0].source, flags=re.M)
+    assert f'attnlab.Page("{name}"' in "".join(c.source for c in ipynb.cells)
+    assert name in SIZES, "the notebook's sizes belong in attnlab.profiles.SIZES"
+    assert ipynb.cells[-1].source.strip().endswith("page.finish()")
