@@ -121,7 +121,8 @@ def test_page_renders_cleanly(browser, server, path):
         assert not visit.console_errors, visit.console_errors
         assert not visit.outside, f"requests left 127.0.0.1: {visit.outside}"
         broken = page.evaluate(
-            "() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+            "() => Array.from(document.images)"
+            ".filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
         )
         assert not broken, f"images not loaded: {broken}"
         assert page.evaluate(RAW_TEX_JS) == [], "TeX left untypeset"
@@ -178,7 +179,9 @@ def test_search_finds_the_chapter(browser, server, query, expected):
     visit = Visit(browser, server, f"search.html?q={query}")
     try:
         visit.page.wait_for_selector("ul.search li", timeout=20_000)
-        hrefs = visit.page.eval_on_selector_all("ul.search li a", "els => els.map(e => e.getAttribute('href'))")
+        hrefs = visit.page.eval_on_selector_all(
+            "ul.search li a", "els => els.map(e => e.getAttribute('href'))"
+        )
         assert any(expected in h for h in hrefs), hrefs[:10]
     finally:
         visit.close()

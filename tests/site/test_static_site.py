@@ -81,3 +81,11 @@ def test_search_index_covers_the_notebooks(site):
     index = (site / "searchindex.js").read_text()
     for name in toc_notebooks(ROOT):
         assert f"executed/{name}" in index
+
+
+@pytest.mark.parametrize("name", toc_notebooks(ROOT))
+def test_notebook_page_offers_its_ipynb_for_download(site, name):
+    text = (site / "executed" / f"{name}.html").read_text()
+    assert f'href="../_sources/executed/{name}.ipynb"' in text
+    nb = nbformat.read(site / "_sources" / "executed" / f"{name}.ipynb", as_version=4)
+    assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), "download carries the outputs"
