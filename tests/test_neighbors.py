@@ -55,7 +55,11 @@ def test_baselines():
     base = x_alone_baseline(16, 16, samples=20_000)
     assert 0.5 < base["mse"] < 1.0
     # more points: the farthest one is more anti-aligned, so x_i alone predicts it better
-    assert x_alone_baseline(64, 16, samples=5_000)["mse"] < base["mse"] < x_alone_baseline(4, 16, samples=20_000)["mse"]
+    assert (
+        x_alone_baseline(64, 16, samples=5_000)["mse"]
+        < base["mse"]
+        < x_alone_baseline(4, 16, samples=20_000)["mse"]
+    )
 
 
 @pytest.mark.parametrize(

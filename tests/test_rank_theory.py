@@ -49,7 +49,10 @@ def test_g_d_limits():
 def test_vote_probability_matches_simulation():
     d, n = 8, 200_000
     gen = torch.Generator().manual_seed(0)
-    y, u, q = (torch.nn.functional.normalize(torch.randn(n, d, generator=gen, dtype=torch.float64), dim=-1) for _ in range(3))
+    y, u, q = (
+        torch.nn.functional.normalize(torch.randn(n, d, generator=gen, dtype=torch.float64), dim=-1)
+        for _ in range(3)
+    )
     correct = torch.sign((q * y).sum(-1) * (q * u).sum(-1)) == torch.sign((u * y).sum(-1))
     cos = (u * y).sum(-1).numpy()
     bins = np.linspace(-1, 1, 9)
@@ -62,7 +65,10 @@ def test_vote_probability_matches_simulation():
 def test_majority_vote_error_matches_simulation():
     d, H, n = 8, 15, 40_000
     gen = torch.Generator().manual_seed(1)
-    y, u = (torch.nn.functional.normalize(torch.randn(n, d, generator=gen, dtype=torch.float64), dim=-1) for _ in range(2))
+    y, u = (
+        torch.nn.functional.normalize(torch.randn(n, d, generator=gen, dtype=torch.float64), dim=-1)
+        for _ in range(2)
+    )
     q = torch.nn.functional.normalize(torch.randn(n, H, d, generator=gen, dtype=torch.float64), dim=-1)
     votes = torch.sign(torch.einsum("nhd,nd->nh", q, y) * torch.einsum("nhd,nd->nh", q, u)).sum(-1)
     wrong = (torch.sign(votes) != torch.sign((u * y).sum(-1))).double().mean().item()

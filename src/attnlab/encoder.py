@@ -92,7 +92,7 @@ class BatchedEncoder(nn.Module):
             if D % r:
                 raise ValueError(f"rank must divide the model width D={D}; got {r}")
         self.seeds = tuple(check_int("seed", s, low=0) for s in seeds)
-        L, E = self.layers, self.c * D  # E: all heads' q/k/v coordinates
+        E = self.c * D  # all heads' q/k/v coordinates
 
         params = [self._init_one(seed) for seed in self.seeds]  # per model: name -> tensor
         for name in params[0]:
@@ -156,10 +156,12 @@ class BatchedEncoder(nn.Module):
         v = self._linear(h, self.Wv[l], self.bv[l])
         outs = []
         for r, idx in self.rank_groups:  # models sharing a head split: one fused kernel call
-            split = lambda t: (
-                t[idx].reshape(len(idx) * B, N, self.E // r, r).transpose(1, 2)
-            )  # (k*B, H, N, r)
-            o = F.scaled_dot_product_attention(split(q), split(k), split(v))  # scale 1/sqrt(r)
+            H = self.E // r
+            whole = len(self.rank_groups) == 1  # all models: no gather copy
+            qg, kg, vg = (
+                (t if whole else t[idx]).reshape(len(idx) * B, N, H, r).transpose(1, 2) for t in (q, k, v)
+            )
+            o = F.scaled_dot_product_attention(qg, kg, vg)  # (k*B, H, N, r), scale 1/sqrt(r)
             outs.append(o.transpose(1, 2).reshape(len(idx), B, N, self.E))
         out = outs[0] if len(outs) == 1 else torch.cat(outs)[self.unsort]  # (K, B, N, E), model order
         return self._linear(out, self.Wo[l], self.bo[l])  # (K, B, N, D)

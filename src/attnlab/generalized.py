@@ -94,7 +94,8 @@ def width_multiplied(d: int, rank: int, heads: int, c: int = 1, **kwargs) -> Low
     """``c`` averaged copies of an ``H``-head rank-``r`` layer, as one layer with ``c * H`` heads.
 
     Averaging ``c`` independent modules equals one :class:`LowRankAttention` with ``c * heads``
-    heads whose output weight is divided by ``c`` (the copies' output biases average into one bias); parameters grow like ``c d^2``.
+    heads whose output weight is divided by ``c`` (the copies' output biases average into one
+    bias); parameters grow like ``c d^2``.
 
     Args:
         d, rank, heads: as in :class:`LowRankAttention`.

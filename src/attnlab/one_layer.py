@@ -7,7 +7,8 @@ The model (Kozachinskiy 2024, restated in the Strassen-attention paper):
 * optionally an auxiliary token at the end with a fixed embedding (where Boolean answers are read);
 * ``L`` layers, each with ``H`` softmax heads ``W_q, W_k, W_v in R^{d x d}`` and
   ``W_O in R^{d x dH}``, added to the residual stream:
-  ``x_i <- x_i + W_O [head_1(i); ...; head_H(i)]``, ``head_h(i) = sum_j softmax_j(beta <W_q x_i, W_k x_j>) W_v x_j``;
+  ``x_i <- x_i + W_O [head_1(i); ...; head_H(i)]`` with
+  ``head_h(i) = sum_j softmax_j(beta <W_q x_i, W_k x_j>) W_v x_j``;
 * a ReLU MLP ``N: R^d -> R^out`` with ``P`` parameters applied at one chosen token;
 * ``size = max(H, d, P)``.
 

@@ -66,7 +66,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     # -- rank versus heads (chapter 1x) -------------------------------------------------
     "10_full_rank_construction": {
         "quick": dict(
-            d=16, Ns=(2, 16, 256), betas=(1, 3, 10, 30, 100, 300, 1e3, 3e3, 1e4, 3e4, 1e5), samples=2000
+            d=16, Ns=(2, 16, 256), betas=(1, 3, 10, 30, 100, 300, 1e3, 3e3, 1e4, 3e4, 1e5), samples=4000
         ),
         "laptop": dict(
             d=32, Ns=(2, 16, 256), betas=(1, 3, 10, 30, 100, 300, 1e3, 3e3, 1e4, 3e4, 1e5), samples=8000
@@ -87,7 +87,251 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
             mc_samples=1_000_000,
         ),
     },
+    "12_training_rank_heads": {
+        # fig1 groups: (layers, c, ranks); figN: batch = points // N (None: the profile's batch)
+        "quick": dict(
+            d=16,
+            ff=256,
+            lr=0.01,
+            steps=1500,
+            steps_per_epoch=100,
+            batch=128,
+            seeds=1,
+            threads=1,
+            fig1=dict(N=16, groups=((1, 1, (16, 4, 1)), (1, 4, (8,)))),
+            figN=dict(layers=1, c=1, lr=0.01, steps=1500, Ns=(4, 16, 64), ranks=(16, 4), points=2048),
+            fig3=dict(N=16, c=1, layers=(2,), positional=("none", "concatenated"), ranks=(4,), pos_dim=16),
+            baseline_samples=100_000,
+        ),
+        "laptop": dict(
+            d=32,
+            ff=512,
+            lr=0.01,
+            steps=3000,
+            steps_per_epoch=100,
+            batch=256,
+            seeds=2,
+            threads=None,
+            fig1=dict(N=16, groups=((1, 1, (32, 16, 8, 4, 2, 1)), (1, 4, (16, 4)), (3, 1, (32, 8, 2)))),
+            figN=dict(layers=1, c=1, lr=0.01, steps=3000, Ns=(4, 16, 64), ranks=(32, 8, 2), points=4096),
+            fig3=dict(
+                N=16,
+                c=1,
+                layers=(1, 3),
+                positional=("none", "additive", "concatenated"),
+                ranks=(8,),
+                pos_dim=32,
+            ),
+            baseline_samples=200_000,
+        ),
+        "paper": dict(
+            d=64,
+            ff=2048,
+            lr=0.01,
+            steps=100_000,
+            steps_per_epoch=100,
+            batch=256,
+            seeds=5,
+            threads=None,
+            fig1=dict(
+                N=16,
+                groups=tuple((L, c, (64, 32, 16, 8, 4, 2, 1)) for L in (1, 3, 5) for c in (1, 8, 64)),
+            ),
+            figN=dict(
+                layers=2,
+                c=64,
+                lr=0.005,
+                steps=200_000,
+                Ns=(4, 16, 64, 256),
+                ranks=(64, 32, 16, 8, 1),
+                points=None,
+            ),
+            fig3=dict(
+                N=16,
+                c=8,
+                layers=(1, 3),
+                positional=("none", "additive", "concatenated"),
+                ranks=(64, 32, 16, 8, 4, 2, 1),
+                pos_dim=64,
+            ),
+            baseline_samples=1_000_000,
+        ),
+    },
+    "13_depth": {
+        "quick": dict(
+            d=16, heads=(1, 11, 101, 1001, 4001), samples=1500, Ns=(2, 3, 4, 8, 16), plural_heads=2001
+        ),
+        "laptop": dict(
+            d=16, heads=(1, 11, 101, 1001, 10001), samples=8000, Ns=(2, 3, 4, 8, 16, 32), plural_heads=10001
+        ),
+        "paper": dict(
+            d=64,
+            heads=(1, 11, 101, 1001, 10001, 100001),
+            samples=20000,
+            Ns=(2, 3, 4, 8, 16, 32),
+            plural_heads=100001,
+        ),
+    },
+    "14_biased_nearest_neighbor": {
+        "quick": dict(dims=(4, 6), heads=(4, 16, 64, 256), train=20_000, test=20_000, bias_scale=0.5),
+        "laptop": dict(
+            dims=(4, 6, 8), heads=(4, 16, 64, 256, 1024), train=100_000, test=50_000, bias_scale=0.5
+        ),
+        "paper": dict(
+            dims=(4, 6, 8, 10),
+            heads=(4, 16, 64, 256, 1024, 4096),
+            train=400_000,
+            test=100_000,
+            bias_scale=0.5,
+        ),
+    },
     # -- composition (chapter 2x) ---------------------------------------------------------
+    "20_composition_tasks": {
+        "quick": dict(
+            n_example=4, enum_ns=(2, 3), random_ns=(8, 64), batch=10_000, m=7, match3_len=5, sum2_len=4
+        ),
+        "laptop": dict(
+            n_example=4,
+            enum_ns=(2, 3, 4),
+            random_ns=(8, 64, 256),
+            batch=100_000,
+            m=8,
+            match3_len=6,
+            sum2_len=5,
+        ),
+        "paper": dict(
+            n_example=4,
+            enum_ns=(2, 3, 4),
+            random_ns=(8, 64, 256, 1024),
+            batch=1_000_000,
+            m=9,
+            match3_len=6,
+            sum2_len=6,
+        ),
+    },
+    "21_split_vc": {
+        "quick": dict(
+            ind_ns=(2, 3, 4, 5),
+            pal_ns=(4, 5, 6, 7),
+            comp_ns=(2,),
+            sum2_cases=((3, 5), (4, 5), (3, 6), (4, 6)),
+        ),
+        "laptop": dict(
+            ind_ns=(2, 3, 4, 5, 6),
+            pal_ns=(4, 5, 6, 7, 8, 9),
+            comp_ns=(2, 3),
+            sum2_cases=((3, 5), (4, 5), (5, 5), (3, 6), (4, 6), (4, 8)),
+        ),
+        "paper": dict(
+            ind_ns=(2, 3, 4, 5, 6, 7),
+            pal_ns=(4, 5, 6, 7, 8, 9, 10),
+            comp_ns=(2, 3),
+            sum2_cases=((3, 5), (4, 5), (5, 5), (3, 6), (4, 6), (4, 8), (5, 8)),
+        ),
+    },
+    "22_vc_bound": {
+        "quick": dict(log10_n_max=12, points=60, precisions=(8, 16, 32, 64), fixed_d=(4, 16, 64), fixed_H=1),
+        "laptop": dict(
+            log10_n_max=15, points=120, precisions=(8, 16, 32, 64), fixed_d=(4, 16, 64, 256), fixed_H=1
+        ),
+        "paper": dict(
+            log10_n_max=18, points=200, precisions=(8, 16, 32, 64), fixed_d=(4, 16, 64, 256), fixed_H=1
+        ),
+    },
+    "23_identity_and_constructions": {
+        "quick": dict(
+            models=8,
+            d=8,
+            heads=3,
+            mlp_width=16,
+            vocab=4,
+            length=9,
+            inputs=256,
+            splits=16,
+            exhaustive_ns=(2, 3, 4),
+            random_ns=(8, 16, 32, 64),
+            random_inputs=10_000,
+        ),
+        "laptop": dict(
+            models=32,
+            d=16,
+            heads=4,
+            mlp_width=64,
+            vocab=5,
+            length=12,
+            inputs=1024,
+            splits=64,
+            exhaustive_ns=(2, 3, 4),
+            random_ns=(8, 16, 32, 64, 128),
+            random_inputs=10_000,
+        ),
+        "paper": dict(
+            models=64,
+            d=32,
+            heads=8,
+            mlp_width=128,
+            vocab=8,
+            length=16,
+            inputs=4096,
+            splits=128,
+            exhaustive_ns=(2, 3, 4),
+            random_ns=(8, 16, 32, 64, 128, 256),
+            random_inputs=100_000,
+        ),
+    },
+    # training: one layer vs two at fixed size as n grows, and the one-layer MLP-width frontier.
+    # "paper" follows the Strassen-attention paper's composition run (d = 16, 1 head, batch 2500,
+    # AdamW lr 1e-3, 8 seeds, n up to 30; their 1000 epochs of 45k examples ~ 18k steps) on a GPU.
+    "24_training_composition": {
+        "quick": dict(
+            ns=(3, 4, 5),
+            d=16,
+            heads=1,
+            mlp_width=32,
+            steps=700,
+            batch=128,
+            lr=1e-2,
+            seeds=3,
+            eval_every=50,
+            frontier_ns=(2, 3),
+            widths=(1, 2, 4, 8, 16, 32),
+            frontier_seeds=2,
+            frontier_steps=800,
+            threshold=0.95,
+        ),
+        "laptop": dict(
+            ns=(3, 4, 5, 6, 8),
+            d=16,
+            heads=1,
+            mlp_width=64,
+            steps=3000,
+            batch=128,
+            lr=1e-2,
+            seeds=4,
+            eval_every=100,
+            frontier_ns=(2, 3, 4, 5),
+            widths=(1, 2, 4, 8, 16, 32, 64, 128),
+            frontier_seeds=3,
+            frontier_steps=3000,
+            threshold=0.95,
+        ),
+        "paper": dict(
+            ns=(4, 8, 16, 25, 30),
+            d=16,
+            heads=1,
+            mlp_width=64,
+            steps=18_000,
+            batch=2500,
+            lr=1e-3,
+            seeds=8,
+            eval_every=500,
+            frontier_ns=(2, 3, 4, 5, 6, 8),
+            widths=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+            frontier_seeds=8,
+            frontier_steps=18_000,
+            threshold=0.95,
+        ),
+    },
 }
 
 

@@ -303,7 +303,8 @@ def min_size_peng(n: int, p: float) -> int:
     theorem forces errors; at infinite precision the condition is never met."""
     n = check_int("n", n, low=2)
     p = check_float("p", p, low=0.0, strict_low=True)
-    s = 1
-    while s * (s + 1) * p < n * math.log2(n):
+    need = n * math.log2(n) / p  # s (s + 1) >= need
+    s = max(1, math.floor((math.sqrt(1 + 4 * need) - 1) / 2))
+    while s * (s + 1) < need:
         s += 1
     return s

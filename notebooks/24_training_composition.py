@@ -1,0 +1,292 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+#
+
+# %% [markdown]
+# # Training: one layer against two on Comp_n
+#
+# The lower bound is about what one layer can *express*; this page asks what gradient descent
+# *finds*. We train the theorem's model exactly as defined on page 23 (`SoftmaxTransformer`: a
+# learned embedding table $p(i,\sigma)$, softmax heads with $W_q, W_k, W_v \in \mathbb{R}^{d\times d}$,
+# $W_O$, residual, a ReLU output MLP read at the query token), with one departure: the MLP has
+# $n$ outputs, trained with cross-entropy, and the answer is their arg-max (the theorem's single
+# real output, trained by regression, learns far more slowly). The arg-max over $n$ logits costs
+# $O(n)$ comparisons more in the operation count of page 22, which does not change the shape of
+# the bound. Every step draws fresh uniform inputs (no train/test split); accuracy is measured
+# on fresh inputs. All seeds of one configuration -- and, for the frontier, all MLP widths --
+# train as one batched computation (stacked parameters; AdamW's update is per coordinate, so the
+# models stay independent). No curriculum is used.
+#
+# Two experiments:
+#
+# 1. **Depth at fixed size.** One and two layers with the same $d$, $H$ and output MLP (so the
+#    same size $\max(H, d, P)$ in the theorem's sense; the second layer adds attention
+#    parameters, which the theorem's size does not count), for $n$ in {glue:text}`ns`.
+# 2. **The empirical frontier.** For one layer at fixed $d$, the smallest output-MLP width whose
+#    best seed reaches {glue:text}`threshold` accuracy, for $n$ in {glue:text}`frontier_ns`,
+#    against the VC bound's smallest $P$ (page 22) and the explicit construction's $P$.
+#
+# Results are cached by configuration (`attnlab.cache.cached`), so an interrupted sweep resumes.
+# This page ran with profile {glue:text}`profile` and seed {glue:text}`seed` in
+# {glue:text}`runtime`; at the quick profile's sizes everything is small (see the profile table)
+# and the frontier in particular is only a sketch.
+
+# %% tags=["parameters"]
+profile = "quick"
+seed = 0
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+import torch
+
+import attnlab
+from attnlab import constructions
+from attnlab.comp_training import train_comp_cached
+from attnlab.split_vc import min_mlp_params_vc
+
+page = attnlab.Page("24_training_composition", profile=profile, seed=seed)
+cfg = page.cfg
+sns.set_theme(context="notebook", style="whitegrid")
+device = str(attnlab.default_device())
+if device == "cpu":
+    torch.set_num_threads(1)  # small kernels: one thread avoids oversubscription on a shared 2-core CPU
+model_seeds = [seed * cfg.seeds + i for i in range(cfg.seeds)]  # distinct models for every page seed
+for k in (
+    "ns",
+    "d",
+    "heads",
+    "mlp_width",
+    "steps",
+    "batch",
+    "lr",
+    "threshold",
+    "frontier_ns",
+    "widths",
+    "frontier_steps",
+):
+    page.record(k, list(getattr(cfg, k)) if isinstance(getattr(cfg, k), tuple) else getattr(cfg, k))
+page.record("model_seeds", model_seeds)
+
+
+def plateau(n, samples=100_000):
+    """Accuracy of answering the most frequent value of h (the level where training stalls)."""
+    H = torch.randint(0, n, (samples, n), generator=torch.Generator().manual_seed(seed))
+    counts = torch.zeros(samples, n).scatter_add_(1, H, torch.ones(H.shape))
+    return (counts.max(1).values.mean() / n).item()
+
+
+# %% [markdown]
+# ## 1. One layer against two at fixed size
+#
+# $d$ = {glue:text}`d`, $H$ = {glue:text}`heads`, {glue:text}`mlp_width` ReLU units,
+# {glue:text}`steps` AdamW steps of {glue:text}`batch` fresh inputs, learning rate
+# {glue:text}`lr`, model seeds {glue:text}`model_seeds`.
+
+# %%
+depth = {}
+for n in cfg.ns:
+    for layers in (1, 2):
+        config = dict(
+            n=n,
+            layers=layers,
+            d=cfg.d,
+            heads=cfg.heads,
+            mlp_width=cfg.mlp_width,
+            seeds=model_seeds,
+            steps=cfg.steps,
+            batch=cfg.batch,
+            lr=cfg.lr,
+            eval_every=cfg.eval_every,
+            device=device,
+        )
+        depth[(n, layers)] = train_comp_cached(config)
+best = {(n, L): max(r["final"]) for (n, L), r in depth.items()}
+worst = {(n, L): min(r["final"]) for (n, L), r in depth.items()}
+base = {n: plateau(n) for n in cfg.ns}
+n_max = max(cfg.ns)
+gap_best = best[(n_max, 2)] - best[(n_max, 1)]
+gap_worst = worst[(n_max, 2)] - best[(n_max, 1)]
+page.record("n_max", n_max)
+page.record("gap_best", 100 * gap_best)
+page.record("gap_worst_two_layer", 100 * gap_worst)
+page.record("best_acc", {f"n={n},L={L}": round(v, 4) for (n, L), v in best.items()})
+page.record("worst_acc", {f"n={n},L={L}": round(v, 4) for (n, L), v in worst.items()})
+page.record("one_layer_best_at_nmax", best[(n_max, 1)])
+page.record("two_layer_best_at_nmax", best[(n_max, 2)])
+page.record("plateau_at_nmax", base[n_max])
+for (n, L), r in depth.items():
+    print(
+        f"n={n} layers={L}: final accuracy per seed {[round(a, 3) for a in r['final']]}  (plateau {base[n]:.3f})"
+    )
+
+fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.2))
+ax = axes[0]
+r1, r2 = depth[(n_max, 1)], depth[(n_max, 2)]
+for L, r, c in ((1, r1, "C0"), (2, r2, "C3")):
+    for i, acc in enumerate(r["acc"]):
+        ax.plot(
+            r["steps"],
+            acc,
+            color=c,
+            alpha=0.8,
+            lw=1.2,
+            label=f"{L} layer{'s' if L == 2 else ''}" if i == 0 else None,
+        )
+ax.axhline(base[n_max], color="k", ls=":", label="most frequent value of $h$")
+ax.axhline(1 / n_max, color="grey", ls="--", label="chance $1/n$")
+ax.set(
+    xlabel="step",
+    ylabel="accuracy (fresh inputs)",
+    title=f"Comp$_n$, $n = {n_max}$: every seed",
+    ylim=(0, 1.02),
+)
+ax.legend(fontsize=9)
+ax = axes[1]
+ns = np.array(cfg.ns)
+for L, c in ((1, "C0"), (2, "C3")):
+    ax.plot(
+        ns, [best[(n, L)] for n in ns], "o-", color=c, label=f"{L} layer{'s' if L == 2 else ''} (best seed)"
+    )
+    ax.fill_between(ns, [worst[(n, L)] for n in ns], [best[(n, L)] for n in ns], color=c, alpha=0.15)
+ax.plot(ns, [base[n] for n in ns], "k:", label="most frequent value of $h$")
+ax.set(
+    xlabel="$n$",
+    ylabel="final accuracy",
+    title=f"Fixed size: $d={cfg.d}$, $H={cfg.heads}$, {cfg.mlp_width} ReLU units",
+    ylim=(0, 1.02),
+)
+ax.legend(fontsize=9)
+fig.tight_layout()
+page.figure("fig_depth", fig)
+
+# %% [markdown]
+# At $n$ = {glue:text}`n_max` the best two-layer model reaches {glue:text}`two_layer_best_at_nmax:.3f`
+# and the best one-layer model {glue:text}`one_layer_best_at_nmax:.3f`, next to the
+# "most frequent value of $h$" level {glue:text}`plateau_at_nmax:.3f`: a gap of
+# {glue:text}`gap_best:.1f` accuracy points (best of seeds; even the worst two-layer seed is
+# {glue:text}`gap_worst_two_layer:.1f` points above the best one-layer seed). The two-layer runs
+# sit on that level for a few hundred steps before they find the two-hop lookup (left panel);
+# the one-layer runs stay there or climb only partly. Both facts are what the project digest
+# measured at larger scale ($n = 8$, $d = 64$: two layers at 97--98% after about 3500 steps, one
+# layer at 0.32).
+#
+# ## 2. The empirical frontier for one layer
+#
+# For each $n$ in {glue:text}`frontier_ns`, one-layer models with output-MLP widths
+# {glue:text}`widths` ({glue:text}`frontier_steps` steps, the same $d$) train together; we report
+# the smallest width whose best seed reaches the threshold, and its parameter count $P$.
+
+# %%
+frontier = {}
+for n in cfg.frontier_ns:
+    seeds_f = [seed * cfg.frontier_seeds + i for i in range(cfg.frontier_seeds)]
+    config = dict(
+        n=n,
+        layers=1,
+        d=cfg.d,
+        heads=cfg.heads,
+        mlp_width=list(cfg.widths),
+        seeds=seeds_f,
+        steps=cfg.frontier_steps,
+        batch=cfg.batch,
+        lr=cfg.lr,
+        eval_every=cfg.eval_every,
+        device=device,
+    )
+    r = train_comp_cached(config)
+    by_width = {}
+    for w, acc, P in zip(r["widths"], r["final"], r["mlp_params"], strict=True):
+        by_width.setdefault(w, [P, 0.0])[1] = max(by_width.get(w, [P, 0.0])[1], acc)
+    reached = [(w, P) for w, (P, acc) in sorted(by_width.items()) if acc >= cfg.threshold]
+    frontier[n] = {
+        "by_width": by_width,
+        "width": reached[0][0] if reached else None,
+        "P": reached[0][1] if reached else None,
+    }
+    print(
+        f"n={n}: best accuracy by width { ({w: round(a, 3) for w, (P, a) in by_width.items()}) } -> smallest width reaching {cfg.threshold}: {frontier[n]['width']}"
+    )
+page.record("frontier_width", {n: f["width"] for n, f in frontier.items()})
+page.record("frontier_P", {n: f["P"] for n, f in frontier.items()})
+
+fig, ax = plt.subplots(figsize=(7, 4.3))
+ns_f = np.array(cfg.frontier_ns)
+ns_dense = np.arange(2, max(ns_f) + 1)
+vc_P = [max(min_mlp_params_vc(int(n), cfg.d, cfg.heads), 1) for n in ns_dense]
+ax.semilogy(ns_dense, vc_P, "k-", lw=2, label=f"VC lower bound on $P$ ($d={cfg.d}$, $H={cfg.heads}$)")
+ax.semilogy(
+    ns_dense,
+    [n * (constructions.one_layer_width(int(n)) + 2) + 1 for n in ns_dense],
+    "C2--",
+    label="explicit one-layer construction's $P$ ($d=3n+7$)",
+)
+got = [(n, f["P"]) for n, f in frontier.items() if f["P"] is not None]
+miss = [n for n, f in frontier.items() if f["P"] is None]
+if got:
+    ax.semilogy(
+        *zip(*got, strict=True),
+        "o",
+        color="C3",
+        ms=9,
+        label=f"trained, smallest $P$ reaching {cfg.threshold:.0%} (best seed)",
+    )
+for n in miss:
+    ax.semilogy(
+        [n],
+        [max(by[0] for by in frontier[n]["by_width"].values())],
+        "x",
+        color="C3",
+        ms=10,
+        label="not reached with the widest MLP tried",
+    )
+ax.set(xlabel="$n$", ylabel="output-MLP parameters $P$", title="One layer: how big the output MLP must be")
+ax.legend(fontsize=8)
+fig.tight_layout()
+page.figure("fig_frontier", fig)
+
+# %% [markdown]
+# The trained frontier lies far above the VC bound's curve, which stays at its floor for these
+# tiny $n$ (the bound only bites for astronomically large $n$, page 22); whether it tracks the
+# construction's growth needs the laptop or paper profile. The lower bound and the construction
+# bracket what one layer needs; training shows where gradient descent lands between them.
+#
+# ## Claims
+#
+# Asserted: only what held for page seeds 0, 1 and 2 with a margin. The frontier is reported,
+# not asserted.
+
+# %%
+page.claim(
+    f"at n = {n_max}, a trained two-layer model beats a trained one-layer model of equal size by >= 20 accuracy points (best of seeds)",
+    gap_best >= 0.20,
+    gap=gap_best,
+    best=best,
+)
+page.claim(
+    f"at n = {n_max}, the best one-layer model stays within 15 points of the most-frequent-value level",
+    best[(n_max, 1)] <= base[n_max] + 0.15,
+    one_layer=best[(n_max, 1)],
+    plateau=base[n_max],
+)
+page.claim(
+    "two layers learn Comp_n at every n of the profile (best seed >= 95%)",
+    all(best[(n, 2)] >= 0.95 for n in cfg.ns),
+    best=best,
+)
+page.finish()
