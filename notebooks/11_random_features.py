@@ -120,7 +120,7 @@ ax.set(
 )
 ax.legend(fontsize=8, loc="upper right")
 fig.tight_layout()
-plt.show()
+page.figure("fig_random_features", fig)
 
 # %% [markdown]
 # With one head the error is far above zero, and adding heads helps: at $H$ =

@@ -171,7 +171,7 @@ ax.set(
 ax.set_xscale("log", base=2)
 ax.legend(fontsize=8, loc="lower left")
 fig.tight_layout()
-plt.show()
+page.figure("fig1_rank_vs_heads", fig)
 
 # %% [markdown]
 # Full rank reaches {glue:text}`fig1_full_rank:.3f`; the best low-rank model, including the ones

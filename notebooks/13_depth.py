@@ -25,8 +25,8 @@
 # the first layer can write into. The idea is a majority vote.
 #
 # A random rank-1 head with $q = k$ uniform scores $x_i$ by $\langle q, y\rangle\langle q,
-# x_i\rangle$ and so votes for $x_1$ exactly when $\langle q, y\rangle\langle q, x_1 - x_2\rangle
-# > 0$. It votes for the right point with probability
+# x_i\rangle$ and so votes for $x_1$ exactly when
+# $\langle q, y\rangle\langle q, x_1 - x_2\rangle > 0$. It votes for the right point with probability
 #
 # $$ p(\theta) = 1 - \frac{\arccos\lvert\cos\theta\rvert}{\pi} \;>\; \tfrac12, $$
 #
