@@ -69,7 +69,7 @@ serve:
 	$(PY) -m http.server 8000 --bind 127.0.0.1 --directory _build/html
 
 bench: setup
-	for b in benchmarks/bench_*.py; do $(PY) $$b; done
+	$(PY) benchmarks/run_all.py
 
 clean:
 	rm -rf _build executed book/_static/mathjax

@@ -1,86 +1,82 @@
-"""Benchmark: K seeds trained in one batched pass versus K separate runs (time per step).
+"""Benchmark 2: K seeds trained in one batched pass against K separate runs.
 
-A plain script, not a test::
+    .venv/bin/python benchmarks/bench_batched_seeds.py [--reps R]
 
-    .venv/bin/python benchmarks/bench_batched_seeds.py            # quick-profile sizes, K = 8
-    .venv/bin/python benchmarks/bench_batched_seeds.py --ff 2048 --batch 256 --d 64
-
-Writes ``_build/benchmarks/batched_seeds.json`` and prints a table. "Separate" trains the K
-models one after another with the same code (K = 1 each), so the two columns compare one
-batched pass against a Python loop over models, everything else equal.
+For K in {1, 4, 8, 16}: the time of one batched step of K full-rank models (``train()``'s step)
+against K times the step of one model (K separate runs do K such steps, one after another, with
+the same code). Throughput ratio = K * t(one model) / t(K batched); 2 would mean batching halves
+the cost. Measured at two sizes -- the quick profile of notebook 12 (d = 16, ff 256, batch 128)
+and the paper's fig1 (d = 64, ff 2048, batch 256), both N = 16 -- and with 1 and 2 torch
+threads. Writes ``benchmarks/results/batched_seeds.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import time
+import sys
+from pathlib import Path
 
 import torch
 
-from attnlab.cache import atomic_write_text
-from attnlab.device import default_device
-from attnlab.page import project_root
-from attnlab.train import TrainConfig, train
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import attnlab_step, median_seconds, table, write  # noqa: E402
 
-
-def seconds_per_step(cfg: TrainConfig, device: torch.device) -> float:
-    """Wall seconds per step of one training run of ``cfg`` (after a short warm-up run)."""
-    warm = TrainConfig(**{**cfg.__dict__, "steps": 3, "steps_per_epoch": 3})
-    train(warm, device, progress=False)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    train(cfg, device, progress=False)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - t0) / cfg.steps
+SIZES = {
+    "quick": dict(d=16, N=16, ff=256, batch=128, layers=1, c=1),
+    "fig1": dict(d=64, N=16, ff=2048, batch=256, layers=1, c=1),
+}
+KS = (1, 4, 8, 16)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--K", type=int, default=8, help="number of seeds")
-    parser.add_argument("--d", type=int, default=16)
-    parser.add_argument("--N", type=int, default=16)
-    parser.add_argument("--rank", type=int, default=None, help="default: d (full rank)")
-    parser.add_argument("--ff", type=int, default=256)
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=40)
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = default_device(args.device)
-    rank = args.rank or args.d
-    common = dict(
-        d=args.d, N=args.N, ff=args.ff, batch=args.batch, steps=args.steps, steps_per_epoch=args.steps
-    )
-    seeds = tuple(range(args.K))
-    batched = seconds_per_step(TrainConfig(ranks=(rank,) * args.K, seeds=seeds, **common), device)
-    separate = sum(seconds_per_step(TrainConfig(ranks=(rank,), seeds=(s,), **common), device) for s in seeds)
-    result = {
-        "K": args.K,
-        "sizes": {**common, "rank": rank},
-        "device": str(device),
-        "threads": torch.get_num_threads(),
-        "machine": platform.machine(),
-        "torch": torch.__version__,
-        "batched_ms_per_step": 1000 * batched,
-        "separate_ms_per_step_total": 1000 * separate,
-        "ratio_batched_over_separate": batched / separate,
+    rows = []
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        for name, sizes in SIZES.items():
+            r = sizes["d"]  # full rank, as the batched pass of notebook 12
+            reps = args.reps if name == "quick" else max(3, args.reps - 2)
+            one = median_seconds(attnlab_step(ranks=(r,), seeds=(0,), **sizes), reps=reps)
+            for K in KS:
+                batched = (
+                    one
+                    if K == 1
+                    else median_seconds(
+                        attnlab_step(ranks=(r,) * K, seeds=tuple(range(K)), **sizes), reps=reps
+                    )
+                )
+                rows.append(
+                    {
+                        "sizes": name,
+                        "threads": threads,
+                        "K": K,
+                        "batched_ms": 1000 * batched,
+                        "separate_ms": 1000 * K * one,
+                        "throughput_ratio": K * one / batched,
+                        "cost_fraction": batched / (K * one),
+                    }
+                )
+    targets = {"issue3_cost_fraction_K8_at_most": 0.5, "issue5_throughput_ratio_K8_at_least": 3.0}
+    k8 = [row for row in rows if row["K"] == 8]
+    met = {
+        f"{row['sizes']}, {row['threads']} thread(s)": {
+            "issue3": row["cost_fraction"] <= 0.5,
+            "issue5": row["throughput_ratio"] >= 3.0,
+        }
+        for row in k8
     }
-    path = project_root() / "_build" / "benchmarks" / "batched_seeds.json"
-    atomic_write_text(path, json.dumps(result, indent=2))
-    print(f"{'K':>3} {'batched ms/step':>16} {'K separate ms/step':>20} {'ratio':>7}")
-    print(f"{args.K:>3} {1000 * batched:16.1f} {1000 * separate:20.1f} {batched / separate:7.2f}")
+    path = write("batched_seeds", {"sizes": SIZES, "rows": rows, "targets": targets, "met": met})
     print(
-        f"(d={args.d}, N={args.N}, r={rank}, ff={args.ff}, batch={args.batch}, {device}, "
-        f"{torch.get_num_threads()} threads) -> {path}"
+        table(
+            rows, ["sizes", "threads", "K", "batched_ms", "separate_ms", "throughput_ratio", "cost_fraction"]
+        )
     )
+    print(f"targets at K = 8: {met} -> {path}")
 
 
 if __name__ == "__main__":

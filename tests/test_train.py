@@ -24,6 +24,32 @@ def test_batched_training_equals_separate_training():
         )
 
 
+def test_bfloat16_is_opt_in_and_trains():
+    base = TrainConfig(ranks=(8,), seeds=(0,), **SMALL)
+    assert base.precision == "float32" and not base.compile
+    f32, _ = train(base, progress=False)
+    bf16, _ = train(TrainConfig(ranks=(8,), seeds=(0,), precision="bfloat16", **SMALL), progress=False)
+    assert bf16["epoch_loss"] != f32["epoch_loss"]  # autocast really ran in bfloat16
+    assert abs(bf16["metric"][0] - f32["metric"][0]) < 0.1  # and learned about as well
+
+
+def test_chunked_feed_forward_equals_plain_autograd(monkeypatch):
+    from attnlab.encoder import BatchedEncoder, ChunkedFeedForward
+
+    monkeypatch.setattr(ChunkedFeedForward, "WORKSPACE", 2 * 40 * 64)  # 64-token chunks
+    model = BatchedEncoder(8, 6, (8, 4), (0, 1), layers=2, c=2, ff=40).double()
+    x = torch.randn(2, 50, 6, 8, dtype=torch.float64)
+    grads = []
+    for chunked in (True, False):
+        model.chunked_ff = chunked
+        model.zero_grad()
+        (model(x) ** 3).sum().backward()
+        grads.append([p.grad.clone() for p in model.parameters()])
+    assert ChunkedFeedForward.chunk(2, 300, 40) == 64  # several chunks, the last one partial
+    for a, b in zip(*grads, strict=True):
+        torch.testing.assert_close(a, b)
+
+
 def test_metric_is_min_over_epochs_and_loss_starts_near_or_above_one():
     out, _ = train(TrainConfig(ranks=(8,), seeds=(0,), **SMALL), progress=False)
     table = out["epoch_loss"][0]
@@ -78,8 +104,22 @@ def test_cache_resumes_an_interrupted_sweep(tmp_path, monkeypatch):
         (dict(batch=0), "batch"),
         (dict(lr=0.0), "lr"),
         (dict(positional="rope"), "positional"),
+        (dict(precision="float16"), "precision"),
     ],
 )
 def test_bad_input(kwargs, name):
     with pytest.raises(ValueError, match=name):
         train(TrainConfig(ranks=(8,), seeds=(0,), **{**SMALL, **kwargs}), progress=False)
+
+
+def test_device_is_automatic_and_overridable(monkeypatch):
+    from attnlab.device import default_device
+
+    auto = "cuda" if torch.cuda.is_available() else "cpu"
+    monkeypatch.delenv("ATTNLAB_DEVICE", raising=False)
+    assert default_device().type == auto
+    monkeypatch.setenv("ATTNLAB_DEVICE", "cpu")
+    assert default_device().type == "cpu" and default_device("auto").type == "cpu"
+    monkeypatch.setenv("ATTNLAB_DEVICE", "gpu")
+    with pytest.raises(ValueError, match="ATTNLAB_DEVICE"):
+        default_device()

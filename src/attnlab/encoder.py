@@ -20,6 +20,16 @@ distinct rank (all models of that rank together). Model ``k`` is
 initialised from its own seed only, so a model trained inside a batch and the same model
 trained alone start (and, in exact arithmetic, stay) identical.
 
+Speed (profiled on a 2-core CPU; numbers in ``benchmarks/results``, shown on the book's
+Performance page): the ``c`` modules are ``c * H`` heads of one attention call; q/k/v
+weights are one fused parameter ``Wqkv``; biases are added inside the products
+(``baddbmm``); the ReLU runs in place on the product, not on a view of it (an in-place op on a
+view makes autograd copy the whole hidden layer in backward); and for narrow models the
+feed-forward layer runs in cache-sized chunks (:class:`ChunkedFeedForward`). The largest
+single cost the profiler showed, page faults on the freshly ``mmap``-ed memory of every
+step's large activations, is removed by :func:`attnlab.device.keep_freed_memory`, which
+:func:`attnlab.train.train` calls.
+
 Positional encodings: ``"none"`` (the authors' default), ``"additive"`` (a learned ``N x D``
 table added to the input) or ``"concatenated"`` (``pos_dim`` learned extra coordinates per
 position appended to the input, model width ``D = d + pos_dim``, output cropped to the first
@@ -41,9 +51,66 @@ POSITIONAL = ("none", "additive", "concatenated")
 
 
 def unit_norm(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-    """``s * x / ||x||`` over the last dimension; ``x (K, ..., D)``, ``s (K,)``."""
+    """``s * x / ||x||`` over the last dimension; ``x (K, ..., D)``, ``s (K,)``.
+
+    The scale ``s / ||x||`` is formed on the small ``(K, ..., 1)`` tensor, so only one
+    full-size multiply touches ``x``.
+    """
     scale = s.view(-1, *([1] * (x.dim() - 1)))
-    return scale * x / x.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    return x * (scale / x.norm(dim=-1, keepdim=True).clamp_min(1e-12))
+
+
+class ChunkedFeedForward(torch.autograd.Function):
+    """``W_2 relu(W_1 h + b_1) + b_2`` for ``K`` models, a cache-sized chunk of tokens at a time.
+
+    The wide hidden layer (``ff`` values per token, 32 MB per model at the paper's sizes) is
+    never written to main memory: the forward pass keeps one chunk of it in a small workspace,
+    and the backward pass recomputes it chunk by chunk (one extra product, ``+1/6`` of the
+    feed-forward FLOPs) instead of storing it. On a CPU whose matrix products are fast and whose
+    memory is slow, the saved memory traffic (the ReLU, its backward and the stored activation,
+    each a full pass over the hidden layer) outweighs the extra product.
+
+    ``apply(h (K, M, D), W1 (K, D, F), b1 (K, F), W2 (K, F, D), b2 (K, D)) -> (K, M, D)``.
+    """
+
+    WORKSPACE = 2**20  # floats of hidden layer per chunk (4 MB: fits the last-level cache)
+
+    @staticmethod
+    def chunk(K: int, M: int, F_: int) -> int:
+        return max(32, min(M, ChunkedFeedForward.WORKSPACE // (K * F_)))
+
+    @staticmethod
+    def forward(ctx, h, W1, b1, W2, b2):  # type: ignore[override]
+        K, M, _ = h.shape
+        step = ChunkedFeedForward.chunk(K, M, W1.shape[-1])
+        out = torch.empty_like(h)  # (K, M, D)
+        for s in range(0, M, step):
+            hidden = torch.baddbmm(b1.unsqueeze(1), h[:, s : s + step], W1).relu_()  # (K, chunk, F)
+            out[:, s : s + step] = torch.baddbmm(b2.unsqueeze(1), hidden, W2)  # (K, chunk, D)
+        ctx.save_for_backward(h, W1, b1, W2)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):  # type: ignore[override]  # g (K, M, D)
+        h, W1, b1, W2 = ctx.saved_tensors
+        K, M, _ = h.shape
+        step = ChunkedFeedForward.chunk(K, M, W1.shape[-1])
+        gh, gW1, gb1, gW2 = (
+            torch.empty_like(h),
+            torch.zeros_like(W1),
+            torch.zeros_like(b1),
+            torch.zeros_like(W2),
+        )
+        for s in range(0, M, step):
+            hs, gs = h[:, s : s + step], g[:, s : s + step]  # (K, chunk, D)
+            hidden = torch.baddbmm(b1.unsqueeze(1), hs, W1).relu_()  # recomputed (K, chunk, F)
+            gW2.baddbmm_(hidden.transpose(1, 2), gs)  # (K, F, D)
+            g_hidden = torch.bmm(gs, W2.transpose(1, 2))  # (K, chunk, F)
+            g_hidden = torch.ops.aten.threshold_backward(g_hidden, hidden, 0)  # ReLU's gradient
+            gb1 += g_hidden.sum(1)
+            gW1.baddbmm_(hs.transpose(1, 2), g_hidden)  # (K, D, F)
+            gh[:, s : s + step] = torch.bmm(g_hidden, W1.transpose(1, 2))  # (K, chunk, D)
+        return gh, gW1, gb1, gW2, g.sum(1)
 
 
 class BatchedEncoder(nn.Module):
@@ -95,6 +162,9 @@ class BatchedEncoder(nn.Module):
         E = self.c * D  # all heads' q/k/v coordinates
 
         params = [self._init_one(seed) for seed in self.seeds]  # per model: name -> tensor
+        for p in params:  # one fused q/k/v projection: columns [q heads | k heads | v heads]
+            p["Wqkv"] = torch.cat([p.pop("Wq"), p.pop("Wk"), p.pop("Wv")], dim=-1)  # (L, D, 3E)
+            p["bqkv"] = torch.cat([p.pop("bq"), p.pop("bk"), p.pop("bv")], dim=-1)  # (L, 3E)
         for name in params[0]:
             setattr(
                 self,
@@ -109,6 +179,10 @@ class BatchedEncoder(nn.Module):
         order = torch.cat([idx for _, idx in self.rank_groups])
         self.unsort = torch.argsort(order)
         self.E = E
+        # ChunkedFeedForward pays off where the feed-forward products are memory-bound (narrow
+        # models, D <= 32: 5-28% faster steps measured) and costs 10-30% at D = 64, where they
+        # are compute-bound and its recomputation is pure overhead. Same numbers either way.
+        self.chunked_ff = D <= 32
 
     def _init_one(self, seed: int) -> dict[str, torch.Tensor]:
         """One model's parameters (``L`` leading), drawn from ``seed`` in a fixed order."""
@@ -143,28 +217,48 @@ class BatchedEncoder(nn.Module):
         return len(self.ranks)
 
     def _linear(self, h: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """``h (K, B, N, D_in) @ W (K, D_in, D_out) + b (K, D_out)`` as one batched product."""
+        """``h (K, B, N, D_in) @ W (K, D_in, D_out) + b (K, D_out)`` as one batched product.
+
+        ``baddbmm`` adds the bias inside the matrix product (no separate elementwise pass).
+        """
         K, B, N, _ = h.shape
         out = torch.baddbmm(b.unsqueeze(1), h.reshape(K, B * N, -1), W)  # (K, B*N, D_out)
         return out.view(K, B, N, -1)
 
     def attention(self, h: torch.Tensor, l: int) -> torch.Tensor:
-        """Layer ``l``'s (width-multiplied) attention on ``h (K, B, N, D)``."""
+        """Layer ``l``'s (width-multiplied) attention on ``h (K, B, N, D)``.
+
+        The ``c`` averaged modules are just more heads of one attention call (their ``1/c`` is
+        folded into ``Wo``); ``q, k, v`` of all ``c * H`` heads come from one fused weight.
+        """
         K, B, N, _ = h.shape
-        q = self._linear(h, self.Wq[l], self.bq[l])  # (K, B, N, E)
-        k = self._linear(h, self.Wk[l], self.bk[l])
-        v = self._linear(h, self.Wv[l], self.bv[l])
+        E = self.E
+        # Three products into the fused weight's column blocks rather than one (K, B*N, 3E)
+        # product: SDPA's backward returns three separate gradients, and stitching them back
+        # into one (3E)-wide tensor costs a concatenation and a copy of the largest tensors of
+        # the layer (measured slower on CPU); the weight slices' gradients are tiny.
+        Wq, Wk, Wv = self.Wqkv[l].split(E, dim=-1)  # (K, D, E) each
+        bq, bk, bv = self.bqkv[l].split(E, dim=-1)  # (K, E) each
+        q, k, v = (self._linear(h, W, b) for W, b in ((Wq, bq), (Wk, bk), (Wv, bv)))  # (K, B, N, E)
         outs = []
         for r, idx in self.rank_groups:  # models sharing a head split: one fused kernel call
-            H = self.E // r
+            H = E // r  # c * (D / r) heads
             whole = len(self.rank_groups) == 1  # all models: no gather copy
-            qg, kg, vg = (
-                (t if whole else t[idx]).reshape(len(idx) * B, N, H, r).transpose(1, 2) for t in (q, k, v)
-            )
-            o = F.scaled_dot_product_attention(qg, kg, vg)  # (k*B, H, N, r), scale 1/sqrt(r)
-            outs.append(o.transpose(1, 2).reshape(len(idx), B, N, self.E))
+            # (Kg, B, N, E) -> (Kg*B, H, N, r): a strided view, no copy
+            qg, kg, vg = ((t if whole else t[idx]).view(-1, N, H, r).transpose(1, 2) for t in (q, k, v))
+            o = F.scaled_dot_product_attention(qg, kg, vg)  # (Kg*B, H, N, r), scale 1/sqrt(r)
+            outs.append(o.transpose(1, 2).reshape(len(idx), B, N, E))
         out = outs[0] if len(outs) == 1 else torch.cat(outs)[self.unsort]  # (K, B, N, E), model order
         return self._linear(out, self.Wo[l], self.bo[l])  # (K, B, N, D)
+
+    def feed_forward(self, h: torch.Tensor, l: int) -> torch.Tensor:
+        """``W_2 relu(W_1 h + b_1) + b_2`` on ``h (K, B, N, D)``; the wide hidden is rectified in place."""
+        K, B, N, D = h.shape
+        if not self.chunked_ff or torch.is_autocast_enabled(h.device.type):  # plain autograd
+            hidden = torch.baddbmm(self.b1[l].unsqueeze(1), h.reshape(K, B * N, D), self.W1[l]).relu_()
+            return torch.baddbmm(self.b2[l].unsqueeze(1), hidden, self.W2[l]).view(K, B, N, D)
+        out = ChunkedFeedForward.apply(h.reshape(K, B * N, D), self.W1[l], self.b1[l], self.W2[l], self.b2[l])
+        return out.view(K, B, N, D)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_tensor("x", x, (self.K, "B", self.N, self.d))
@@ -175,9 +269,8 @@ class BatchedEncoder(nn.Module):
         else:
             h = x
         for l in range(self.layers):
-            h = unit_norm(h + self.attention(h, l), self.s1[l])
-            f = self._linear(F.relu(self._linear(h, self.W1[l], self.b1[l])), self.W2[l], self.b2[l])
-            h = unit_norm(h + f, self.s2[l])
+            h = unit_norm(h + self.attention(h, l), self.s1[l])  # (K, B, N, D)
+            h = unit_norm(h + self.feed_forward(h, l), self.s2[l])
         return h[..., : self.d]
 
     def qk_forms(self, l: int = 0) -> list[torch.Tensor]:
@@ -188,8 +281,7 @@ class BatchedEncoder(nn.Module):
         forms = []
         for k, r in enumerate(self.ranks):
             H = self.E // r
-            Wq = self.Wq[l, k].detach().view(self.D, H, r).permute(1, 0, 2)  # (H, D, r)
-            Wk = self.Wk[l, k].detach().view(self.D, H, r).permute(1, 0, 2)
+            Wq, Wk, _ = self.Wqkv[l, k].detach().view(self.D, 3, H, r).permute(1, 2, 0, 3)  # (H, D, r)
             forms.append(Wq @ Wk.transpose(1, 2))
         return forms
 

@@ -332,6 +332,24 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
             threshold=0.95,
         ),
     },
+    # -- performance (90) -----------------------------------------------------------------
+    # The page times nothing: it reads the committed benchmarks/results/*.json. Same for every
+    # profile; the targets are issue 5's (and issue 3's batched-seeds target).
+    "90_performance": {
+        profile: dict(
+            results_dir="benchmarks/results",
+            benchmarks=("fig1", "batched_seeds", "flops", "scaling"),
+            targets=dict(
+                fig1_geomean_ratio=2.0,
+                fig1_every_ratio=1.0,
+                batched_throughput_K8=3.0,
+                batched_cost_fraction_K8=0.5,
+                flops_fraction=0.4,
+                book_minutes_quick=10.0,
+            ),
+        )
+        for profile in ("quick", "laptop", "paper")
+    },
 }
 
 

@@ -1,0 +1,122 @@
+"""Shared helpers of the benchmark scripts: timing, machine description, JSON results.
+
+Every benchmark warms up, repeats, and reports the median; results go to
+``benchmarks/results/<name>.json`` (committed, read by the book's Performance page).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from attnlab.cache import atomic_write_text
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo`` (``platform.processor()`` elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> dict[str, Any]:
+    """Where and with what the numbers were taken."""
+    return {
+        "recorded": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "cpu": cpu_model(),
+        "nproc": os.cpu_count(),
+        "threads": torch.get_num_threads(),
+        "platform": platform.platform(),
+        "load_average": os.getloadavg(),
+    }
+
+
+def median_seconds(fn: Callable[[], Any], *, warmup: int = 3, reps: int = 7, inner: int = 1) -> float:
+    """Median over ``reps`` repetitions of the wall time of ``inner`` calls of ``fn``, per call."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        times.append((time.perf_counter() - t0) / inner)
+    return statistics.median(times)
+
+
+def write(name: str, result: dict[str, Any]) -> Path:
+    """``benchmarks/results/<name>.json`` with the machine description added."""
+    path = RESULTS / f"{name}.json"
+    atomic_write_text(path, json.dumps({"benchmark": name, "machine": machine(), **result}, indent=2))
+    return path
+
+
+def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """A plain fixed-width table of ``rows`` (floats with 3 significant digits)."""
+    fmt = lambda v: f"{v:.3g}" if isinstance(v, float) else str(v)  # noqa: E731
+    cells = [[fmt(r.get(c, "")) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    line = lambda vals: "  ".join(v.rjust(w) for v, w in zip(vals, widths, strict=True))  # noqa: E731
+    return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)])
+
+
+def attnlab_step(
+    *,
+    d: int,
+    N: int,
+    ranks: tuple[int, ...],
+    seeds: tuple[int, ...],
+    layers: int,
+    c: int,
+    ff: int,
+    batch: int,
+    bf16: bool = False,
+) -> Callable[[], Any]:
+    """One attnlab training step (``train()``'s own step: fresh data, forward, backward, AdamW);
+    ``bf16``: the opt-in bfloat16 autocast."""
+    from attnlab.device import keep_freed_memory
+    from attnlab.train import TrainConfig, data_generators, make_optimizer, training_step
+
+    keep_freed_memory()  # as train() does
+    cfg = TrainConfig(d=d, N=N, ranks=ranks, seeds=seeds, layers=layers, c=c, ff=ff, batch=batch)
+    model = cfg.build()
+    opt = make_optimizer(model, cfg.lr)
+    gens = data_generators(cfg.seeds, torch.device("cpu"))
+    return lambda: training_step(model, opt, gens, batch, bf16=bf16)
+
+
+def train_flops(*, d: int, N: int, batch: int, layers: int, c: int, ff: int, K: int = 1) -> float:
+    """Analytic FLOPs of one training step (multiply-add = 2 FLOPs; backward = 2 x forward).
+
+    Per layer and model, with tokens ``T = B N``, width ``D = d`` and ``E = c D`` q/k/v
+    coordinates (``c H`` heads of rank ``r``, ``H r = D``)::
+
+        forward = 2 T D (3E)        q, k, v projection
+                + 2 B N^2 E         scores  (c H heads x N x N x r)
+                + 2 B N^2 E         probabilities x values
+                + 2 T E D           output projection
+                + 4 T D ff          feed-forward (two matrices)
+        step    = 3 * forward       (backward: two products per forward product)
+
+    Elementwise work (softmax, norms, ReLU, AdamW) is not counted.
+    """
+    T, D, E = batch * N, d, c * d
+    forward = 2 * T * D * 3 * E + 4 * batch * N * N * E + 2 * T * E * D + 4 * T * D * ff
+    return 3.0 * forward * layers * K

@@ -1,0 +1,32 @@
+"""Run every benchmark, one fresh process each, and list the JSON files they wrote.
+
+    .venv/bin/python benchmarks/run_all.py
+
+About 5-10 minutes on the 2-core CPU. Run it on an otherwise idle machine: the numbers are
+wall times. Results: ``benchmarks/results/*.json`` (read by the book's Performance page).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCHMARKS = ("bench_fig1.py", "bench_batched_seeds.py", "bench_flops.py", "bench_scaling.py")
+
+
+def main() -> int:
+    t0 = time.perf_counter()
+    for script in BENCHMARKS:
+        print(f"== {script}", flush=True)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, str(HERE / script)], check=True)
+        print(f"   ({time.perf_counter() - start:.0f} s)\n", flush=True)
+    print(f"all benchmarks: {time.perf_counter() - t0:.0f} s; results in {HERE / 'results'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
