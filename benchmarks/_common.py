@@ -100,23 +100,3 @@ def attnlab_step(
     opt = make_optimizer(model, cfg.lr)
     gens = data_generators(cfg.seeds, torch.device("cpu"))
     return lambda: training_step(model, opt, gens, batch, bf16=bf16)
-
-
-def train_flops(*, d: int, N: int, batch: int, layers: int, c: int, ff: int, K: int = 1) -> float:
-    """Analytic FLOPs of one training step (multiply-add = 2 FLOPs; backward = 2 x forward).
-
-    Per layer and model, with tokens ``T = B N``, width ``D = d`` and ``E = c D`` q/k/v
-    coordinates (``c H`` heads of rank ``r``, ``H r = D``)::
-
-        forward = 2 T D (3E)        q, k, v projection
-                + 2 B N^2 E         scores  (c H heads x N x N x r)
-                + 2 B N^2 E         probabilities x values
-                + 2 T E D           output projection
-                + 4 T D ff          feed-forward (two matrices)
-        step    = 3 * forward       (backward: two products per forward product)
-
-    Elementwise work (softmax, norms, ReLU, AdamW) is not counted.
-    """
-    T, D, E = batch * N, d, c * d
-    forward = 2 * T * D * 3 * E + 4 * batch * N * N * E + 2 * T * E * D + 4 * T * D * ff
-    return 3.0 * forward * layers * K

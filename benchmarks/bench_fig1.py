@@ -23,11 +23,15 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import attnlab_step, median_seconds, table, train_flops, write  # noqa: E402
+from _common import attnlab_step, median_seconds, table, write  # noqa: E402
 from naive import NaiveEncoder  # noqa: E402
 
 from attnlab.device import keep_freed_memory  # noqa: E402
-from attnlab.train import data_generators, sample  # noqa: E402
+from attnlab.train import (  # noqa: E402
+    data_generators,
+    sample,
+    step_flops,  # noqa: E402
+)
 
 D, N, BATCH, FF = 64, 16, 256, 2048
 CONFIGS = ((1, 1, 1), (64, 1, 1), (8, 1, 8), (1, 3, 1), (1, 1, 64))  # (H, L, c)
@@ -97,7 +101,7 @@ def main() -> None:
         bf16 = timing(  # opt-in bfloat16 autocast: reported, never used for the targets
             lambda H=H, sizes=sizes: attnlab_step(ranks=(D // H,), seeds=(0,), bf16=True, **sizes), args.reps
         )
-        flops = train_flops(**sizes)
+        flops = step_flops(**sizes)
         rows.append(
             {
                 "H": H,

@@ -19,7 +19,9 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import attnlab_step, median_seconds, table, train_flops, write  # noqa: E402
+from _common import attnlab_step, median_seconds, table, write  # noqa: E402
+
+from attnlab.train import step_flops  # noqa: E402
 
 SIZES = dict(d=64, N=16, batch=256, ff=2048, layers=1, c=8)
 
@@ -46,7 +48,7 @@ def main() -> None:
     rows = []
     for H in (1, 8):
         seconds = median_seconds(attnlab_step(ranks=(SIZES["d"] // H,), seeds=(0,), **SIZES), reps=args.reps)
-        flops = train_flops(**SIZES)
+        flops = step_flops(**SIZES)
         rows.append(
             {
                 "H": H,
@@ -65,7 +67,7 @@ def main() -> None:
         "flops",
         {
             "sizes": SIZES,
-            "formula": train_flops.__doc__,
+            "formula": step_flops.__doc__,
             "peak_gflops": peak / 1e9,
             "peak_gflops_measurements": [p / 1e9 for p in (peak_before, peak_after, peak_end)],
             "rows": rows,

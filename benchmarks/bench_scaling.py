@@ -22,7 +22,9 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import attnlab_step, median_seconds, table, train_flops, write  # noqa: E402
+from _common import attnlab_step, median_seconds, table, write  # noqa: E402
+
+from attnlab.train import step_flops  # noqa: E402
 
 NS = (4, 16, 64, 256, 1024)
 DS = (16, 32, 64, 128, 256)
@@ -41,7 +43,7 @@ def sweep(name: str, values, sizes_of, reps: int) -> dict:
     for v in values:
         sizes = sizes_of(v)
         seconds = median_seconds(attnlab_step(ranks=(sizes["d"],), seeds=(0,), **sizes), warmup=2, reps=reps)
-        rows.append({name: v, "step_ms": 1000 * seconds, "gflop": train_flops(**sizes) / 1e9, **sizes})
+        rows.append({name: v, "step_ms": 1000 * seconds, "gflop": step_flops(**sizes) / 1e9, **sizes})
     return {
         "rows": rows,
         "fitted_slope": slope(values, [r["step_ms"] for r in rows]),
@@ -60,7 +62,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     by_N = sweep("N", NS, lambda N: dict(d=64, N=N, batch=32, ff=FF, layers=1, c=1), args.reps)
     by_d = sweep("d", DS, lambda d: dict(d=d, N=16, batch=256, ff=FF, layers=1, c=1), args.reps)
-    path = write("scaling", {"N": by_N, "d": by_d, "formula": train_flops.__doc__})
+    path = write("scaling", {"N": by_N, "d": by_d, "formula": step_flops.__doc__})
     for key, res in (("N", by_N), ("d", by_d)):
         print(table(res["rows"], [key, "step_ms", "gflop"]))
         print(

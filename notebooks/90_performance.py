@@ -55,6 +55,7 @@ from IPython.display import Markdown, display
 
 import attnlab
 from attnlab.page import project_root
+from attnlab.train import step_flops
 
 page = attnlab.Page("90_performance", profile=profile, seed=seed)
 cfg = page.cfg
@@ -71,17 +72,6 @@ page.record("machine", f"{machine['cpu']} ({machine['nproc']} cores)")
 page.record("recorded", machine["recorded"][:16].replace("T", " ") + " UTC")
 page.record("torch_recorded", machine["torch"])
 page.record("threads", machine["threads"])
-
-
-def train_flops(d, N, batch, layers, c, ff):
-    """FLOPs of one training step (matrix products only; backward = 2 x forward).
-
-    Tokens T = B N, width D = d, E = c D query/key/value coordinates (c H heads of rank r):
-    forward = 2 T D 3E (q, k, v) + 4 B N^2 E (scores, weighted values) + 2 T E D (output)
-    + 4 T D ff (feed-forward). An independent copy of the benchmark's formula.
-    """
-    T, E = batch * N, c * d
-    return 3 * layers * (6 * T * d * E + 4 * batch * N**2 * E + 2 * T * E * d + 4 * T * d * ff)
 
 
 # %% [markdown]
@@ -183,7 +173,7 @@ page.record("batched_k8", k8)
 fl = results["flops"]
 rows3 = fl["rows"]
 fractions = {
-    f"H={r['H']}": train_flops(**{k: fl["sizes"][k] for k in ("d", "N", "batch", "layers", "c", "ff")})
+    f"H={r['H']}": step_flops(**{k: fl["sizes"][k] for k in ("d", "N", "batch", "layers", "c", "ff")})
     / (r["step_ms"] / 1000)
     / (r["peak_gflops"] * 1e9)
     for r in rows3
@@ -218,7 +208,7 @@ for ax, key in zip(axes, ("N", "d"), strict=True):
     xs = np.array([r[key] for r in rows4], dtype=float)
     ts = np.array([r["step_ms"] for r in rows4])
     flops = np.array(
-        [train_flops(**{k: r[k] for k in ("d", "N", "batch", "layers", "c", "ff")}) for r in rows4],
+        [step_flops(**{k: r[k] for k in ("d", "N", "batch", "layers", "c", "ff")}) for r in rows4],
         dtype=float,
     )
     fitted = np.polyfit(np.log(xs), np.log(ts), 1)
@@ -346,12 +336,12 @@ page.claim(
     k8=k8,
 )
 page.claim(
-    "FLOP/s: this page's independent FLOP count and fractions equal the benchmark's",
+    "FLOP/s: the package's FLOP count (attnlab.train.step_flops) and fractions recomputed here equal the benchmark's",
     all(
         math.isclose(r["fraction_of_peak"], fractions[f"H={r['H']}"], rel_tol=1e-9)
         and math.isclose(
             r["gflop_per_step"] * 1e9,
-            train_flops(**{k: fl["sizes"][k] for k in ("d", "N", "batch", "layers", "c", "ff")}),
+            step_flops(**{k: fl["sizes"][k] for k in ("d", "N", "batch", "layers", "c", "ff")}),
             rel_tol=1e-9,
         )
         for r in rows3

@@ -220,3 +220,23 @@ def run_cached(
     key = asdict(cfg)
     key["device_type"] = torch.device(device).type
     return cached(key, compute, namespace=namespace)
+
+
+def step_flops(*, d: int, N: int, batch: int, layers: int, c: int, ff: int, K: int = 1) -> float:
+    """Analytic FLOPs of one training step (multiply-add = 2 FLOPs; backward = 2 x forward).
+
+    Per layer and model, with tokens ``T = B N``, width ``D = d`` and ``E = c D`` q/k/v
+    coordinates (``c H`` heads of rank ``r``, ``H r = D``)::
+
+        forward = 2 T D (3E)        q, k, v projection
+                + 2 B N^2 E         scores  (c H heads x N x N x r)
+                + 2 B N^2 E         probabilities x values
+                + 2 T E D           output projection
+                + 4 T D ff          feed-forward (two matrices)
+        step    = 3 * forward       (backward: two products per forward product)
+
+    Elementwise work (softmax, norms, ReLU, AdamW) is not counted.
+    """
+    T, D, E = batch * N, d, c * d
+    forward = 2 * T * D * 3 * E + 4 * batch * N * N * E + 2 * T * E * D + 4 * T * D * ff
+    return 3.0 * forward * layers * K
