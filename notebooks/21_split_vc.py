@@ -36,7 +36,7 @@
 #
 # Everything here is brute force, vectorised: the truth table is one tensor, a split is a
 # permutation and reshape of it, and the shattering search tests whole levels of candidate row
-# sets in one batched computation (`attnlab.split_vc`). Positions are 1-indexed in the prose
+# sets in one batched computation (`attnlab.vc`). Positions are 1-indexed in the prose
 # and 0-indexed in code. This page ran with profile {glue:text}`profile` in {glue:text}`runtime`.
 
 # %% tags=["parameters"]
@@ -51,7 +51,7 @@ import torch
 
 import attnlab
 from attnlab import comp_tasks as ct
-from attnlab.split_vc import split_matrix, split_vc, truth_table
+from attnlab.vc import split_matrix, split_vc, truth_table
 
 page = attnlab.Page("21_split_vc", profile=profile, seed=seed)
 cfg = page.cfg

@@ -39,7 +39,7 @@
 # introductions of Kozachinskiy's note, so we could not confirm which of the two (or which
 # constant) the note cites. The project digest's constant $4k(t+2)$ agrees with ours.
 #
-# **Counting $t$** for $F$ (our count, `attnlab.split_vc.readout_operations`): per head $d$
+# **Counting $t$** for $F$ (our count, `attnlab.vc.readout_operations`): per head $d$
 # additions $\alpha+\beta$, one addition $\lambda+\mu$ and $d$ divisions, $H(2d+1)$ in all;
 # $W_O$ on $dH$ numbers, $d(2dH-1)$; the residual, $d$; the ReLU MLP with $P$ parameters, at
 # most $3P$ (one multiplication, one addition per parameter, one comparison per unit); the
@@ -70,7 +70,7 @@ import seaborn as sns
 
 import attnlab
 from attnlab import constructions
-from attnlab.split_vc import (
+from attnlab.vc import (
     min_mlp_params_vc,
     min_size_peng,
     min_size_vc,

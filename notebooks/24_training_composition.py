@@ -58,7 +58,7 @@ import torch
 import attnlab
 from attnlab import constructions
 from attnlab.comp_training import train_comp_cached
-from attnlab.split_vc import min_mlp_params_vc
+from attnlab.vc import min_mlp_params_vc
 
 page = attnlab.Page("24_training_composition", profile=profile, seed=seed)
 cfg = page.cfg

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from attnlab import comp_tasks as ct
-from attnlab.split_vc import (
+from attnlab.vc import (
     min_size_peng,
     min_size_vc,
     peng_error_bound,
