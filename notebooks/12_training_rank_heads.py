@@ -176,8 +176,9 @@ page.figure("fig1_rank_vs_heads", fig)
 # %% [markdown]
 # Full rank reaches {glue:text}`fig1_full_rank:.3f`; the best low-rank model, including the ones
 # with several times the attention parameters, reaches {glue:text}`fig1_best_low_rank:.3f`,
-# {glue:text}`fig1_ratio:.1f` times worse, and no low-rank model gets far below the
-# {glue:text}`x_alone_N16:.2f` of a predictor that ignores the other points. The paper's curves
+# {glue:text}`fig1_ratio:.1f` times worse. (For scale: a predictor that sees only $x_i$ and
+# ignores the other points scores {glue:text}`x_alone_N16:.2f`; only the largest low ranks get
+# clearly below it.) The paper's curves
 # have the same shape at $d = 64$ and $10^5$ steps, with a sharper drop at full rank: longer
 # training lowers the full-rank error (theirs: 0.015 at $c = 1$), not the low-rank plateau.
 #
