@@ -205,12 +205,7 @@ qs = torch.nn.functional.normalize(torch.randn(Hp, cfg.d, generator=g, dtype=tor
 plural = {}
 for N in cfg.Ns:
     nb = neighbors.nearest_neighbor(cfg.samples, N, cfg.d, seed=seed + N, device=device, dtype=torch.float64)
-    sy = nb.y @ qs.T  # (B, H)
-    sx = torch.einsum("bnd,hd->bhn", nb.x, qs)  # (B, H, N)
-    vote = (sy[..., None] * sx).argmax(-1)  # (B, H)
-    counts = torch.nn.functional.one_hot(vote, N).sum(1)  # (B, N)
-    pick = nb.x[torch.arange(cfg.samples, device=device), counts.argmax(-1)]
-    plural[N] = ((pick - nb.target) ** 2).sum(-1).mean().item()
+    plural[N] = rank_theory.plurality_vote_error(nb.x, nb.y, nb.target, qs)
 page.record("plurality", {N: round(v, 3) for N, v in plural.items()})
 fig, ax = plt.subplots(figsize=(6.2, 4))
 ax.plot(list(plural), list(plural.values()), "o-")

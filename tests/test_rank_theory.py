@@ -103,3 +103,19 @@ def test_energy_and_lower_bound():
 def test_bad_input(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_plurality_vote_error_matches_direct_count_and_ignores_chunking():
+    from attnlab.neighbors import nearest_neighbor
+    from attnlab.rank_theory import plurality_vote_error
+
+    nb = nearest_neighbor(300, 5, 6, seed=3, dtype=torch.float64)
+    q = torch.nn.functional.normalize(
+        torch.randn(41, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64), dim=-1
+    )
+    vote = ((nb.y @ q.T)[..., None] * torch.einsum("bnd,hd->bhn", nb.x, q)).argmax(-1)
+    counts = torch.nn.functional.one_hot(vote, 5).sum(1)
+    pick = nb.x[torch.arange(300), counts.argmax(-1)]
+    direct = ((pick - nb.target) ** 2).sum(-1).mean().item()
+    assert plurality_vote_error(nb.x, nb.y, nb.target, q) == pytest.approx(direct, abs=1e-12)
+    assert plurality_vote_error(nb.x, nb.y, nb.target, q, chunk=7) == pytest.approx(direct, abs=1e-12)

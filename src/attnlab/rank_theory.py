@@ -235,6 +235,30 @@ def majority_vote_error(H: int, d: int, n_grid: int = 4001) -> float:
     return float(2 * np.trapezoid(2 * cos_theta_density(ts, d) * wrong[order], ts))
 
 
+def plurality_vote_error(
+    x: torch.Tensor, y: torch.Tensor, target: torch.Tensor, q: torch.Tensor, chunk: int = 256
+) -> float:
+    """Error of the plurality of random rank-1 votes for ``N`` points (the natural ``N > 2``
+    generalisation of the majority vote).
+
+    Head ``h`` (``q_h = k_h``) votes for ``argmax_i <q_h, y><q_h, x_i>``; the prediction is the
+    point with most votes. Shapes: ``x (B, N, d)``, ``y (B, d)``, ``target (B, d)``, ``q (H, d)``.
+    Returns ``E||target - x_pick||^2``. Works through the batch in chunks of ``chunk`` instances,
+    so memory is ``O(chunk * H * N)`` rather than ``O(B * H * N)``.
+    """
+    B, N, _ = x.shape
+    chunk = check_int("chunk", chunk, low=1)
+    total = 0.0
+    for s in range(0, B, chunk):
+        xs, ys = x[s : s + chunk], y[s : s + chunk]  # (b, N, d), (b, d)
+        vote = ((ys @ q.T)[..., None] * torch.einsum("bnd,hd->bhn", xs, q)).argmax(-1)  # (b, H)
+        counts = torch.zeros(len(xs), N, dtype=torch.long, device=x.device)
+        counts.scatter_add_(1, vote, torch.ones_like(vote))  # (b, N) votes per point
+        pick = xs[torch.arange(len(xs), device=x.device), counts.argmax(-1)]  # (b, d)
+        total += ((pick - target[s : s + chunk]) ** 2).sum().item()
+    return total / B
+
+
 # -- the lower bound -----------------------------------------------------------------------------
 
 
