@@ -165,6 +165,11 @@ for d in cfg.dims:
 page.record("rank1_at_H_max", {d: round(float(v[-1]), 4) for d, v in rank1.items()})
 page.record("midpoint_error", {d: round(v, 4) for d, v in variance.items()})
 page.record("H_max", int(heads[-1]))
+# the fair comparison: as many rank-1 heads as the full-rank construction uses (m = 2d^2 + 1)
+H_at_m = {d: int(heads[heads <= 2 * d * d + 1].max()) for d in cfg.dims}
+rel_at_m = {d: float(rank1[d][list(heads).index(H_at_m[d])] / variance[d]) for d in cfg.dims}
+page.record("H_at_m", H_at_m)
+page.record("rel_at_m", {d: round(v, 2) for d, v in rel_at_m.items()})
 
 fig, ax = plt.subplots(figsize=(7, 4.4))
 for j, d in enumerate(cfg.dims):
@@ -190,7 +195,11 @@ plt.show()
 # %% [markdown]
 # Full rank is exact with $m = 2d^2 + 1$ heads. Rank-1 heads reduce the error as $H$ grows but
 # at $H$ = {glue:text}`H_max` remain at {glue:text}`rank1_at_H_max` (by $d$), against
-# {glue:text}`midpoint_error` for the constant-weight midpoint predictor. At these small $d$
+# {glue:text}`midpoint_error` for the constant-weight midpoint predictor. Given as many heads as
+# the full-rank construction uses ($H$ = {glue:text}`H_at_m`, the largest tried below
+# $2d^2 + 1$), rank-1 heads leave {glue:text}`rel_at_m` of the midpoint error, where full rank
+# is exact. With many more heads the rank-1 error keeps falling at these small $d$ (the `laptop`
+# profile reaches 8% of the midpoint error at $d = 4$ with 1024 heads). At these small $d$
 # an exponential $\exp(c(d - r))$ is not yet large, so the quick profile cannot show the
 # *rate*; it shows the structure of the separation: the hard target is a sum of functions each
 # of which one full-rank head computes exactly, and which rank-1 heads only approximate.
@@ -204,9 +213,10 @@ page.claim(
     max_error=full_err,
 )
 page.claim(
-    "rank 1: the best output weights on the largest number of heads still leave error >= 10% of the midpoint predictor's",
-    all(rank1[d][-1] >= 0.1 * variance[d] for d in cfg.dims),
-    rank1=rank1,
-    midpoint=variance,
+    "rank 1 with as many heads as full rank needs (the largest H <= 2d^2 + 1 tried) leaves error "
+    ">= 10% of the midpoint predictor's, where full rank is exact",
+    all(rel_at_m[d] >= 0.1 for d in cfg.dims),
+    relative_error_at_m=rel_at_m,
+    heads_compared=H_at_m,
 )
 page.finish()
