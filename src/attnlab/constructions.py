@@ -60,6 +60,17 @@ def _lookup_scale(n: int, margin: float, bonus: float) -> float:
     return margin / min(_gap(n), bonus)
 
 
+def _set_g_lookup(Wq: torch.Tensor, Wk: torch.Tensor, scale: float, bonus: float) -> None:
+    """Scores that make the query token attend to the g-slot whose index is x's symbol.
+
+    Query = the symbol angle of x (times ``scale``) plus a bonus for g positions; key = the
+    slot angle of each position and its g-type flag.
+    """
+    Wq[_COS, _VCOS] = Wq[_SIN, _VSIN] = scale
+    Wq[_TYPE_G, _CONST] = scale * bonus
+    Wk[_COS, _COS] = Wk[_SIN, _SIN] = Wk[_TYPE_G, _TYPE_G] = 1.0
+
+
 @torch.no_grad()
 def two_layer_comp(n: int, margin: float = 40.0) -> SoftmaxTransformer:
     """A 2-layer, 1-head, width-11 transformer computing Comp_n at the query token.
@@ -82,11 +93,9 @@ def two_layer_comp(n: int, margin: float = 40.0) -> SoftmaxTransformer:
     model.embed[0] = E
     bonus = 1.0
     s = _lookup_scale(n, margin, bonus)
-    # layer 1: query = symbol angle of x (and a bonus for g positions); key = slot angle, type g
+    # layer 1: look up the g-slot of x
     Wq, Wk, Wv = model.W_q[0, 0, 0], model.W_k[0, 0, 0], model.W_v[0, 0, 0]
-    Wq[_COS, _VCOS] = Wq[_SIN, _VSIN] = s
-    Wq[_TYPE_G, _CONST] = s * bonus
-    Wk[_COS, _COS] = Wk[_SIN, _SIN] = Wk[_TYPE_G, _TYPE_G] = 1.0
+    _set_g_lookup(Wq, Wk, s, bonus)
     Wv[SCR_C, _VCOS] = Wv[SCR_S, _VSIN] = 1.0  # copy the symbol angle of the g-slot: angle of g(x)
     # layer 2: query = fetched angle (and a bonus for h positions); key = slot angle, type h
     Wq, Wk, Wv = model.W_q[0, 1, 0], model.W_k[0, 1, 0], model.W_v[0, 1, 0]
@@ -132,11 +141,9 @@ def one_layer_comp(n: int, margin: float = 40.0) -> SoftmaxTransformer:
     model.embed[0] = E
     bonus = 1.0
     s = _lookup_scale(n, margin, bonus)
-    # head 1: fetch the one-hot code of g(x) (as in layer 1 of the two-layer construction)
+    # head 1: fetch the one-hot code of g(x) (the same lookup as layer 1 of the two-layer one)
     Wq, Wk, Wv = model.W_q[0, 0, 0], model.W_k[0, 0, 0], model.W_v[0, 0, 0]
-    Wq[_COS, _VCOS] = Wq[_SIN, _VSIN] = s
-    Wq[_TYPE_G, _CONST] = s * bonus
-    Wk[_COS, _COS] = Wk[_SIN, _SIN] = Wk[_TYPE_G, _TYPE_G] = 1.0
+    _set_g_lookup(Wq, Wk, s, bonus)
     Wv[TAB + idx, TAB + idx] = 1.0
     # head 2: attend uniformly to the h positions, average their table block
     Wq, Wk, Wv = model.W_q[0, 0, 1], model.W_k[0, 0, 1], model.W_v[0, 0, 1]
