@@ -6,6 +6,7 @@ Every benchmark warms up, repeats, and reports the median; results go to
 
 from __future__ import annotations
 
+import argparse
 import datetime as _dt
 import json
 import os
@@ -100,3 +101,19 @@ def attnlab_step(
     opt = make_optimizer(model, cfg.lr)
     gens = data_generators(cfg.seeds, torch.device("cpu"))
     return lambda: training_step(model, opt, gens, batch, bf16=bf16)
+
+
+def parse_args(doc: str | None, *, reps: int, extra=None) -> argparse.Namespace:
+    """The benchmarks' shared command line: ``--reps`` and ``--threads`` (applied here).
+
+    ``extra(parser)`` may add a benchmark's own options before parsing.
+    """
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reps", type=int, default=reps)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    if extra is not None:
+        extra(parser)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    return args

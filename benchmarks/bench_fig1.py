@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import attnlab_step, median_seconds, table, write  # noqa: E402
+from _common import attnlab_step, median_seconds, parse_args, table, write  # noqa: E402
 from naive import NaiveEncoder  # noqa: E402
 
 from attnlab.device import keep_freed_memory  # noqa: E402
@@ -59,15 +59,11 @@ def timing(make, reps: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    args = parse_args(
+        __doc__,
+        reps=7,  # --naive-only: the child process timing the stock code
+        extra=lambda p: p.add_argument("--naive-only", action="store_true", help=argparse.SUPPRESS),
     )
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
-    parser.add_argument("--reps", type=int, default=7)
-    parser.add_argument("--naive-only", action="store_true", help=argparse.SUPPRESS)  # the stock process
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
     if args.naive_only:  # child: naive in a process whose allocator attnlab never touched
         out = {
             f"{H},{L},{c}": timing(lambda H=H, L=L, c=c: naive_step(H, L, c), args.reps)

@@ -12,14 +12,13 @@ H = 1 (rank 64) and H = 8 (rank 8, fig1's (8, 1, 8)); FLOPs counted analytically
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import attnlab_step, median_seconds, table, write  # noqa: E402
+from _common import attnlab_step, median_seconds, parse_args, table, write  # noqa: E402
 
 from attnlab.train import step_flops  # noqa: E402
 
@@ -34,14 +33,7 @@ def matmul_peak(n: int = 2048, reps: int = 7) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--reps", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=None)
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    args = parse_args(__doc__, reps=7)
     peak_before = matmul_peak(reps=args.reps)
     peak_after = matmul_peak(reps=args.reps)  # a second, warm measurement
     peak = max(peak_before, peak_after)  # the higher peak: the conservative fraction

@@ -14,7 +14,6 @@ feed-forward term dominates, so the expected slopes are close to 1. Writes
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import attnlab_step, median_seconds, table, write  # noqa: E402
+from _common import attnlab_step, median_seconds, parse_args, table, write  # noqa: E402
 
 from attnlab.train import step_flops  # noqa: E402
 
@@ -52,14 +51,7 @@ def sweep(name: str, values, sizes_of, reps: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=None)
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    args = parse_args(__doc__, reps=3)
     by_N = sweep("N", NS, lambda N: dict(d=64, N=N, batch=32, ff=FF, layers=1, c=1), args.reps)
     by_d = sweep("d", DS, lambda d: dict(d=d, N=16, batch=256, ff=FF, layers=1, c=1), args.reps)
     path = write("scaling", {"N": by_N, "d": by_d, "formula": step_flops.__doc__})
