@@ -141,8 +141,10 @@ page.figure("fig_random_features", fig)
 # $\binom{\ell + r - 1}{\ell}$ (invariance under the rotations of $\ker W_h$ and the branching
 # rule), a vanishing fraction of the $\dim \mathcal{H}_\ell^{(d)}$ harmonics of degree $\ell$;
 # averaging over the direction of $u$, the part of the degree-$\ell$ energy inside $S$ is at most
-# $H\binom{\ell+r-1}{\ell} / \dim\mathcal{H}_\ell^{(d)}$. Hence, for **any** model in
-# $\mathcal{A}_{H,r}$:
+# $H\binom{\ell+r-1}{\ell} / \dim\mathcal{H}_\ell^{(d)}$. Hence, for **any** model whose every
+# head sees the query only through a rank-$r$ projection $W_h y$ (the points may enter in any
+# way; ordinary rank-$r$ dot-product heads, whose scores are $\langle W_{K,h} x_i, W_{Q,h}
+# y\rangle$, are such models):
 #
 # $$ \mathbb{E}\lVert f - A\rVert^2 \;\ge\; \tfrac12 \sum_\ell e_\ell
 #    \Big(1 - \min\big(1, H\tbinom{\ell+r-1}{\ell} / \dim\mathcal{H}^{(d)}_\ell\big)\Big). $$
@@ -197,14 +199,17 @@ plt.show()
 # one full-rank head reaches 0. The random features of section 2 sit above the bound, as they
 # must.
 #
-# **The theorem as stated.** PAPERS.md (the project's digest) gave the lower bound as
-# $H \gtrsim (d/r)^{1/\varepsilon}$ (high-dimensional regime) or $H \ge \exp(\Omega(d - r))$
-# (high-accuracy regime), $d \ge 5$. The primary text was only partly available to us (its
-# opening pages; the theorem statements through secondary summaries of the ICLR version):
-# those give the high-accuracy regime as $H \ge \exp(\Omega(d - r\log(d/r)))$ rather than
-# $\exp(\Omega(d - r))$; the latter form belongs to the biased-nearest-neighbour theorem (page
-# 14). We plot only shapes without constants for the theorem and give our own explicit bound
-# above. `attnlab.rank_theory.heads_lower_bound` returns both regimes' exponents.
+# **The theorem as stated, and what we could not verify.** The paper's lower bound (Theorem 2
+# of the ICLR version) is proved for $N = 2$ with orthogonal points, the distribution of
+# section 1. Only the paper's opening pages were available to us; its statement reached us
+# through machine-written summaries of the ICLR version, which agree on the high-dimensional
+# regime, $H \gtrsim (d/r)^{1/\varepsilon}$, and on a condition $d \ge 5$ plus conditions on
+# $\varepsilon$ that they do not spell out, but **disagree on the high-accuracy regime**: one
+# gives $H \ge \exp(\Omega(d - r\log(d/r)))$, another $H \ge \exp(\Omega(d - r))$ (the project's
+# digest, PAPERS.md, has the latter). We therefore plot only the high-dimensional shape, with
+# no constants, and rely on our own explicit bound above.
+# `attnlab.rank_theory.heads_lower_bound` returns the shapes of both readings (all constants
+# set to 1, every $\varepsilon$ allowed), labelled as shapes, not as the theorem.
 
 # %% [markdown]
 # ## Claims

@@ -33,7 +33,13 @@
 # where $\theta$ is the angle between $y$ and $x_1 - x_2$ (the vote is right when $q$ does not
 # separate $y$ from $\pm(x_1 - x_2)$). A majority of $H$ independent votes is therefore right with
 # probability tending to 1, and a second rank-1 layer can read the majority off a scratch
-# coordinate. This page **executes** that two-layer construction with the package's class
+# coordinate. The vote probability is the one the authors' code computes
+# (`theory_experiments/majority_vote.py` in their repository); the two-layer circuit below
+# (the mean vote written to a scratch coordinate, read by a second rank-1 hardmax layer) and its
+# head count are **our own** construction following that idea: we could not read the paper's
+# Theorem 5 (its exact head count, layers and ranks), only summaries saying that it is a
+# two-layer rank-1 construction for $N = 2$ that needs concatenated positional coordinates.
+# This page **executes** that two-layer construction with the package's class
 # $\mathcal{A}_{H,r}$, checks the vote probability, compares the error with the one-layer lower
 # bound, and shows why the same trick stops working for larger $N$ (the authors' conjecture).
 # The authors also train such models (their fig3, concatenated encodings); page 12 reports our
@@ -180,7 +186,8 @@ plt.show()
 # The executed construction follows the formula ({glue:text}`executed`, by $H$). Its error falls
 # like a power of $H$ (fitted slope {glue:text}`theory_slope:.2f`, close to $-1/2$: the
 # near-orthogonal $y$ with advantage $\sim|\cos\theta|$ need $H \sim 1/\cos^2\theta$ votes), so
-# error $\varepsilon$ costs $H \sim d/\varepsilon^2$ heads, polynomial in $d$. At
+# error $\varepsilon$ costs $H \sim d/\varepsilon^2$ heads, polynomial in $d$ (our estimate for our
+# circuit, not the paper's stated count). At
 # $H$ = {glue:text}`H_max` two rank-1 layers reach {glue:text}`executed_at_H_max:.3f`, below
 # {glue:text}`bound_at_H_max:.3f`, the least error *any* single rank-1 layer with that many heads
 # can have.
@@ -222,9 +229,10 @@ plt.show()
 # %% [markdown]
 # With {glue:text}`plural_heads` heads the plurality is nearly exact for $N = 2$ but its error
 # grows quickly with $N$ ({glue:text}`plurality`). This does not prove the conjecture (another
-# two-layer circuit might do better); it shows why this construction does not extend, and the
-# authors conjecture that no fixed depth of low-rank layers approximates the nearest neighbour
-# for all $N$ with polynomially many heads.
+# two-layer circuit might do better); it shows why this construction does not extend. The
+# authors' conjecture, as their abstract words it, is that for long contexts full-rank attention
+# is necessary "regardless of depth"; a summary of the ICLR version renders it as: no low-rank
+# multi-layer transformer of fixed size approximates the target for every sequence length $N$.
 #
 # ## Claims
 

@@ -25,11 +25,12 @@
 # from *biased* nearest neighbours.
 #
 # **What we could pin down.** PAPERS.md (the project's digest) asked for the exact definition to be
-# read from the paper. The primary text was only partly available to us (its opening pages);
-# two independent summaries of the ICLR version agree on the statement, which we therefore give
-# as *reported*, not as read:
+# read from the paper. The primary text was only partly available to us (its opening pages and
+# table of contents: section 5 is "Exponential Separation for Biased Nearest Neighbors"). The
+# statement below comes from two machine-written reviews of the ICLR version, which share one
+# template and so are *not* independent evidence, and we give it as *reported*, not as read:
 #
-# - the target $f^*$ is a combination of $2d^2 + 1$ biased nearest-neighbour functions, with the
+# - the target $f^*$ is a *sum* of $2d^2 + 1$ biased nearest-neighbour functions, with the
 #   bias *inside* the softmax and a Gaussian query $y$;
 # - a full-rank transformer represents $f^*$ with $O(d^2)$ heads (Theorem 3, upper part);
 # - any rank-$r$ model with $H$ heads and value maps $V_h$ has error bounded below by a constant
@@ -44,6 +45,9 @@
 # $$ f_v(x_1, x_2; y) = x_{\arg\max_i \langle x_i,\, y - v\rangle}, \qquad
 #    f^*(x_1, x_2; y) = \frac1m \sum_{j=1}^{m} f_{v_j}(x_1, x_2; y), \quad m = 2d^2 + 1, $$
 #
+# (a *mean*, where the summaries say *sum*: the $1/m$ keeps $f^*$ in the unit ball, so that
+# "constant error" here is measured against the zero predictor's error $\mathbb E\lVert
+# f^*\rVert^2 \le 1$; with the sum every error would scale by $m^2$),
 # with $x_1 \perp x_2$ as on page 11, $y \sim \mathcal N(0, I_d)$ and fixed random biases
 # $v_j \sim \mathcal N(0, \sigma^2 I_d)$, $\sigma$ = {glue:text}`bias_scale`. The bias sits inside
 # the score: $\langle x_i, y - v\rangle$ is a full-rank head's score with a query bias. Each

@@ -88,6 +88,9 @@ def test_energy_and_lower_bound():
     assert rt.heads_needed(16, 1, 0.1) > rt.heads_needed(16, 4, 0.1)
     hb = rt.heads_lower_bound(64, 4, 0.5)
     assert hb["high_dimensional"] == pytest.approx(2 * math.log10(16))
+    assert hb["high_accuracy"] == pytest.approx((64 - 4 * math.log(16)) / math.log(10))
+    assert hb["high_accuracy_alt"] == pytest.approx(60 / math.log(10))
+    assert all(math.isnan(v) for v in rt.heads_lower_bound(8, 8, 0.1).values())
 
 
 @pytest.mark.parametrize(

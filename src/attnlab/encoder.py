@@ -33,7 +33,9 @@ step's large activations, is removed by :func:`attnlab.device.keep_freed_memory`
 Positional encodings: ``"none"`` (the authors' default), ``"additive"`` (a learned ``N x D``
 table added to the input) or ``"concatenated"`` (``pos_dim`` learned extra coordinates per
 position appended to the input, model width ``D = d + pos_dim``, output cropped to the first
-``d`` coordinates).
+``d`` coordinates). The concatenated coordinates start uniform on ``[-1, 1]`` as in the
+authors' code; the additive table, whose initialisation we did not find there, at
+``0.1 N(0, 1)``.
 """
 
 from __future__ import annotations
@@ -210,8 +212,8 @@ class BatchedEncoder(nn.Module):
         }
         if self.positional == "additive":
             p["pos"] = torch.randn(self.N, D, generator=gen) * 0.1
-        elif self.positional == "concatenated":
-            p["pos"] = torch.randn(self.N, self.pos_dim, generator=gen) * 0.1
+        elif self.positional == "concatenated":  # uniform on [-1, 1], as in the authors' code
+            p["pos"] = torch.rand(self.N, self.pos_dim, generator=gen) * 2 - 1
         return p
 
     @property

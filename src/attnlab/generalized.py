@@ -1,15 +1,21 @@
 """Generalised multi-head attention ``A_{H,r}`` and the width multiplier ``c``.
 
 The lower bound of Amsel, Yehudai and Bruna (2024) holds for a class much larger than
-dot-product attention. With points ``X = (x_1..x_N)`` (columns) and a query ``y``,
+dot-product attention (their summaries mention biases, RoPE, ALiBi and non-linear score maps).
+We could not read the paper's own formula for the class. What the book's lower-bound
+argument (page 11) needs is only that each head sees the *query* through a rank-``r`` map:
 
-    A_{H,r}(X, y) = sum_h  M_h X phi_h(W_h X, W_h y),     W_h: R^d -> R^r,  M_h: R^d -> R^d,
+    A(X, y) = sum_h  M_h X phi_h(X, W_h y),     W_h: R^d -> R^r,  M_h: R^d -> R^d,
 
-where ``phi_h`` is *any* map onto a probability vector over ``[N]`` that sees the points and
-the query only through their rank-``r`` projections ``W_h X`` and ``W_h y`` (biases, RoPE,
-ALiBi, an MLP on the scores, softmax or hardmax are all special cases). Here ``phi_h`` is a
-score function followed by softmax or hardmax; :func:`bilinear_scores` gives ordinary
-attention (``<W_q z, W_k w>`` on the projections).
+with ``phi_h`` any map onto a probability vector over ``[N]``. Ordinary rank-``r`` heads are
+in it (their scores ``<W_K x_i, W_Q y>`` see ``y`` through ``W_Q``).
+
+:class:`GeneralizedAttention` implements the sub-family in which the points are seen through
+the *same* projection as the query, ``phi_h(W_h X, W_h y)`` (a score map on the projections,
+then softmax or hardmax; :func:`bilinear_scores` gives ``beta <W_h x_i, W_h y>``). That is
+all the constructions of this book need (one full-rank head with ``W = I``; rank-1 heads
+with ``q = k``), and any lower bound for the larger class holds for it. Ordinary heads with
+``W_Q != W_K`` are :class:`attnlab.attention.LowRankAttention`.
 
 The width multiplier ``c`` of the authors' experiments puts ``c`` independent attention
 modules side by side and averages their outputs: the same as one layer with ``c * H`` heads
@@ -40,7 +46,7 @@ def bilinear_scores(beta: float = 1.0) -> ScoreMap:
 
 
 class GeneralizedAttention(nn.Module):
-    """The class ``A_{H,r}``: ``H`` heads, each seeing the input through a rank-``r`` map.
+    """Heads of the class ``A_{H,r}`` that see points and query through one rank-``r`` map ``W_h``.
 
     Args:
         d: input dimension.

@@ -19,7 +19,7 @@
 * :func:`vote_probability`: a random rank-1 head with ``q = k`` uniform votes for the right
   point with probability ``1 - arccos(|cos theta|)/pi``, ``theta`` the angle between ``y``
   and ``x_1 - x_2``; :func:`majority_vote_error` is the error of a majority of ``H`` such votes.
-* :func:`heads_lower_bound`: the two regimes of the lower bound on ``H``.
+* :func:`heads_lower_bound`: the shapes of the two regimes of the lower bound on ``H``.
 * :func:`gegenbauer_energy`: the spherical-harmonic energy of the ``N = 2`` target along
   ``y``, degree by degree (the quantity the lower bound's proof controls).
 """
@@ -263,19 +263,24 @@ def plurality_vote_error(
 
 
 def heads_lower_bound(d: int, r: int, eps: float) -> dict[str, float]:
-    """The two regimes of the lower bound on ``H`` for error ``eps`` (up to absolute constants).
+    """Shapes of the lower bound on ``H`` for error ``eps``, all constants set to 1 (``log10``).
 
-    High-dimensional regime: ``H >= (d / r)^{1/eps}``; high-accuracy regime:
-    ``H >= exp(d - r log(d / r))`` (the ICLR version's form). Returned as ``log10`` values,
-    since both overflow quickly; ``nan`` when ``r >= d`` (no bound: one full-rank head suffices).
+    Not the theorem itself: its constants and its conditions on ``eps`` (and ``d >= 5``) were
+    not available to us, so this is evaluated for every ``eps`` in ``(0, 1]``. The summaries of
+    the paper we could read agree on the high-dimensional regime, ``H >= (d / r)^{1/eps}``, but
+    give the high-accuracy regime as ``exp(d - r log(d / r))`` (``"high_accuracy"``) in one
+    reading and ``exp(d - r)`` (``"high_accuracy_alt"``) in another; both are returned.
+    ``log10`` values since they overflow quickly; ``nan`` when ``r >= d`` (no bound: one
+    full-rank head suffices).
     """
     d, r = check_int("d", d, low=1), check_int("rank", r, low=1, high=d)
     eps = check_float("eps", eps, low=0.0, high=1.0, strict_low=True)
     if r >= d:
-        return {"high_dimensional": math.nan, "high_accuracy": math.nan}
+        return {"high_dimensional": math.nan, "high_accuracy": math.nan, "high_accuracy_alt": math.nan}
     return {
         "high_dimensional": math.log10(d / r) / eps,
         "high_accuracy": (d - r * math.log(d / r)) / math.log(10),
+        "high_accuracy_alt": (d - r) / math.log(10),
     }
 
 

@@ -2,7 +2,9 @@
 
 Recipe (Amsel, Yehudai and Bruna 2024): AdamW with betas ``(0.9, 0.95)`` and no weight decay;
 the learning rate rises linearly over the first 1/20 of training, then follows a cosine to 0;
-fresh samples every step (no train/test split); the loss is the per-point squared error summed
+fresh samples every step (no train/test split). (Their scheduler, stepped by Lightning once
+per 100-step epoch, moves the rate in steps of an epoch and starts the warm-up at 0; ours moves
+it every step along the same curve.) The loss is the per-point squared error summed
 over coordinates (``d`` times the mean squared error), so the zero predictor scores 1. The
 reported number is the minimum over "epochs" (blocks of ``steps_per_epoch`` steps) of the
 epoch-mean loss, and across seeds the best of them.
