@@ -64,8 +64,8 @@ page = attnlab.Page("24_training_composition", profile=profile, seed=seed)
 cfg = page.cfg
 sns.set_theme(context="notebook", style="whitegrid")
 device = str(attnlab.default_device())
-if device == "cpu":
-    torch.set_num_threads(1)  # small kernels: one thread avoids oversubscription on a shared 2-core CPU
+if cfg.threads and device == "cpu":
+    torch.set_num_threads(cfg.threads)  # the profile's choice (quick: 1, small kernels)
 model_seeds = [seed * cfg.seeds + i for i in range(cfg.seeds)]  # distinct models for every page seed
 for k in (
     "ns",

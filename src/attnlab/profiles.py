@@ -304,6 +304,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
             frontier_seeds=2,
             frontier_steps=800,
             threshold=0.95,
+            threads=1,  # small kernels: one thread avoids oversubscription on a shared 2-core CPU
         ),
         "laptop": dict(
             ns=(3, 4, 5, 6, 8),
@@ -320,6 +321,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
             frontier_seeds=3,
             frontier_steps=3000,
             threshold=0.95,
+            threads=None,  # torch's default
         ),
         "paper": dict(
             ns=(4, 8, 16, 25, 30),
@@ -336,6 +338,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
             frontier_seeds=8,
             frontier_steps=18_000,
             threshold=0.95,
+            threads=None,
         ),
     },
     # -- performance (90) -----------------------------------------------------------------
