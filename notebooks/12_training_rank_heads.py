@@ -64,7 +64,7 @@ page = attnlab.Page("12_training_rank_heads", profile=profile, seed=seed)
 cfg = page.cfg
 device = attnlab.default_device()
 if cfg.threads and device.type == "cpu":
-    torch.set_num_threads(cfg.threads)  # small matrices: one thread wastes least on a shared CPU
+    torch.set_num_threads(cfg.threads)  # the profile's choice (quick: both CI cores)
 sns.set_theme(context="notebook", style="whitegrid")
 for name in ("d", "ff", "batch", "steps", "steps_per_epoch"):
     page.record(name, getattr(cfg, name))

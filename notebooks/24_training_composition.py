@@ -65,7 +65,7 @@ cfg = page.cfg
 sns.set_theme(context="notebook", style="whitegrid")
 device = str(attnlab.default_device())
 if cfg.threads and device == "cpu":
-    torch.set_num_threads(cfg.threads)  # the profile's choice (quick: 1, small kernels)
+    torch.set_num_threads(cfg.threads)  # the profile's choice (quick: both CI cores)
 model_seeds = [seed * cfg.seeds + i for i in range(cfg.seeds)]  # distinct models for every page seed
 for k in (
     "ns",
