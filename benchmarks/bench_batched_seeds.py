@@ -42,8 +42,14 @@ def whole_runs(threads: list[int], reps: int) -> dict:
     from attnlab.train import TrainConfig, train
 
     sizes = SIZES["quick"]
-    common = dict(d=sizes["d"], N=sizes["N"], ff=sizes["ff"], batch=sizes["batch"], steps=RUN_STEPS)
-    common.update(steps_per_epoch=RUN_STEPS // 4)
+    common = dict(
+        d=sizes["d"],
+        N=sizes["N"],
+        ff=sizes["ff"],
+        batch=sizes["batch"],
+        steps=RUN_STEPS,
+        steps_per_epoch=RUN_STEPS // 4,
+    )
     r = sizes["d"]
 
     def batched() -> None:

@@ -102,12 +102,19 @@ def biased_target(x, y, biases):
 # heads, $W_h = I$, output maps $M_h = I/m$ and score map $\langle W x_i, W y - v_h\rangle$ (a
 # query bias inside the score) reproduces $f^*$.
 
+
 # %%
-full_err = {}
-for d in cfg.dims:
+def target_biases(d):
+    """The dimension's data stream and its m = 2d^2 + 1 fixed biases (the same in both sections)."""
     gen = neighbors.generator(seed * 100 + d, device)
     m = 2 * d * d + 1
-    biases = cfg.bias_scale * torch.randn(m, d, generator=gen, device=device, dtype=torch.float64)
+    return gen, cfg.bias_scale * torch.randn(m, d, generator=gen, device=device, dtype=torch.float64)
+
+
+full_err = {}
+for d in cfg.dims:
+    gen, biases = target_biases(d)
+    m = biases.shape[0]
     x, y = instances(cfg.test, d, gen)
     score = lambda px, py, v=biases: torch.einsum("bhnr,bhr->bhn", px, py - v[None])
     layer = GeneralizedAttention(d, rank=d, heads=m, score=score, normalization="hardmax").double().to(device)
@@ -140,9 +147,7 @@ def rank1_features(x, y, q, k, c):
 heads = np.array(cfg.heads)
 rank1 = {}
 for d in cfg.dims:
-    gen = neighbors.generator(seed * 100 + d, device)
-    m = 2 * d * d + 1
-    biases = cfg.bias_scale * torch.randn(m, d, generator=gen, device=device, dtype=torch.float64)
+    gen, biases = target_biases(d)
     xtr, ytr = instances(cfg.train, d, gen)
     xte, yte = instances(cfg.test, d, gen)
     ftr, fte = biased_target(xtr, ytr, biases), biased_target(xte, yte, biases)
