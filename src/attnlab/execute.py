@@ -5,6 +5,11 @@ so a build runs every notebook exactly once. A notebook is skipped when its exec
 is current: same notebook source, same package source, same profile and seed, and the
 last run succeeded. ``--force`` re-runs regardless.
 
+Seed 0 is the book's: its executed copies go to ``executed/``, which the site renders. Other
+seeds (``make verify``) go to ``_build/verify/<profile>/seed-<seed>/`` and never replace them.
+The claims ledger page (:data:`attnlab.ledger.LEDGER`) is re-run whenever any page's results
+change.
+
 Usage::
 
     python -m attnlab.execute --profile quick            # every notebook in _toc.yml
@@ -24,7 +29,8 @@ from pathlib import Path
 
 from attnlab._checks import check_choice, check_int
 from attnlab.cache import atomic_write_text, source_hash
-from attnlab.page import project_root
+from attnlab.ledger import LEDGER
+from attnlab.page import project_root, results_dir
 from attnlab.profiles import PROFILES
 
 EXECUTED = "executed"
@@ -46,15 +52,28 @@ def toc_notebooks(root: Path | None = None) -> list[str]:
     return re.findall(rf"file:\s*{EXECUTED}/([\w\-]+)", text)
 
 
+def executed_path(root: Path, name: str, profile: str, seed: int) -> Path:
+    """Where the executed copy goes: ``executed/`` for seed 0 (the site), else under ``_build/verify``."""
+    if seed == 0:
+        return root / EXECUTED / f"{name}.ipynb"
+    return root / "_build" / "verify" / profile / f"seed-{seed}" / f"{name}.ipynb"
+
+
 def _stamp(root: Path, name: str, profile: str, seed: int) -> str:
     digest = hashlib.sha256()
     digest.update((root / "notebooks" / f"{name}.ipynb").read_bytes())
     digest.update(f"{source_hash()}|{profile}|{seed}".encode())
+    if name == LEDGER:  # the ledger shows every page's results: it is stale when any of them changes
+        base = results_dir() / profile
+        for file in sorted(base.glob("seed-*/*.json")):
+            if file.stem != LEDGER:
+                digest.update(str(file.relative_to(base)).encode())
+                digest.update(file.read_bytes())
     return digest.hexdigest()
 
 
-def _stamp_path(root: Path, name: str) -> Path:
-    return root / "_build" / "stamps" / f"{name}.json"
+def _stamp_path(root: Path, target: Path) -> Path:
+    return root / "_build" / "stamps" / target.relative_to(root).with_suffix(".json")
 
 
 def execute(
@@ -79,9 +98,9 @@ def execute(
     source = root / "notebooks" / f"{name}.ipynb"
     if not source.exists():
         raise ValueError(f"notebook must name a file in notebooks/; {source} does not exist")
-    target = root / EXECUTED / f"{name}.ipynb"
+    target = executed_path(root, name, profile, seed)
     stamp = _stamp(root, name, profile, seed)
-    stamp_file = _stamp_path(root, name)
+    stamp_file = _stamp_path(root, target)
     if not force and target.exists() and stamp_file.exists():
         if json.loads(stamp_file.read_text()).get("stamp") == stamp:
             return Execution(name, 0.0, skipped=True)
@@ -125,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
             run = execute(name, args.profile, args.seed, root=root, force=args.force)
         except Exception as err:  # report which notebook failed, then fail
             print(f"FAILED {name}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
-            print(f"  the executed notebook with the traceback: {root / EXECUTED / (name + '.ipynb')}")
+            print(
+                f"  the executed notebook with the traceback: {executed_path(root, name, args.profile, args.seed)}"
+            )
             return 1
         runs.append(run)
         print(f"  {'current, skipped' if run.skipped else f'{run.seconds:.1f} s'}", flush=True)

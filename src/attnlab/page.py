@@ -7,10 +7,11 @@ Every notebook opens with::
 
 records the numbers its prose quotes with ``page.record("name", value)`` (they are
 glued for myst-nb, so text and figures agree), states each result with
-``page.claim("statement", condition, value=..., bound=...)`` (a false claim raises
-:class:`ClaimError`, which fails the notebook and therefore the test suite), and ends
-with ``page.finish()``, which writes ``<results>/<notebook>.json`` and shows the run
-card (profile, seed, run time, claims).
+``page.claim("statement", value, ">=", bound)`` (a measured value against a bound, so the
+claim's margin is known; a false claim raises :class:`ClaimError`, which fails the notebook
+and therefore the test suite), and ends with ``page.finish()``, which writes
+``<results>/<profile>/seed-<seed>/<notebook>.json`` and shows the run card (profile, seed,
+run time, claims with their margins).
 """
 
 from __future__ import annotations
@@ -47,9 +48,14 @@ def project_root(start: Path | None = None) -> Path:
 
 
 def results_dir() -> Path:
-    """Where pages write their results JSON: ``$ATTNLAB_RESULTS`` or ``<root>/_build/results``."""
+    """Root of the pages' results: ``$ATTNLAB_RESULTS`` or ``<root>/_build/results``."""
     env = os.environ.get("ATTNLAB_RESULTS")
     return Path(env) if env else project_root() / "_build" / "results"
+
+
+def results_path(notebook: str, profile: str, seed: int, root: Path | None = None) -> Path:
+    """``<results>/<profile>/seed-<seed>/<notebook>.json``: runs of other profiles and seeds never collide."""
+    return (root or results_dir()) / profile / f"seed-{seed}" / f"{notebook}.json"
 
 
 def _plain(value: Any) -> Any:
@@ -146,18 +152,25 @@ class Page:
             glue(name, fig, display=True)
         plt.close(fig)
 
-    def claim(self, statement: str, holds: bool | torch.Tensor, **values: Any) -> None:
-        """Assert ``statement``; ``holds`` is the check computed from the page's own results.
+    def claim(self, statement: str, value: Any, op: str, bound: Any, **context: Any) -> dict[str, Any]:
+        """Assert ``value op bound``, where ``value`` is measured or computed by the page.
 
-        The ``values`` (measured numbers and the bounds they are compared with) are stored
-        with the claim and quoted in the error if it fails.
+        ``value`` and ``bound`` are real numbers (a 0-d tensor or numpy scalar is fine); ``op``
+        is one of ``<``, ``<=``, ``>``, ``>=``, ``==``. A claim about a set ("for every d")
+        passes its worst member as ``value`` and the whole set in ``context``. The claim's
+        *margin*, how far the value is from failing relative to the bound, is recorded
+        (:func:`claim_margin`), so a reader sees how safely each claim holds. A false claim
+        raises :class:`ClaimError`; a bare boolean is refused with ``TypeError``.
         """
-        ok = bool(holds)
-        entry = {"statement": statement, "holds": ok, "values": _plain(values)}
+        entry = make_claim(statement, value, op, bound, context)
         self.claims.append(entry)
-        if not ok:
-            detail = ", ".join(f"{k}={_short(v)}" for k, v in entry["values"].items())
-            raise ClaimError(f"claim failed: {statement} ({detail})")
+        if not entry["holds"]:
+            detail = ", ".join(f"{k}={_short(v)}" for k, v in entry["context"].items())
+            raise ClaimError(
+                f"claim failed: {statement} (value {_short(entry['value'])} {op} {_short(entry['bound'])} "
+                f"does not hold{'; ' + detail if detail else ''})"
+            )
+        return entry
 
     @property
     def elapsed(self) -> float:
@@ -180,16 +193,18 @@ class Page:
             "numbers": self.numbers,
             "claims": self.claims,
         }
-        path = results_dir() / f"{self.notebook}.json"
+        path = results_path(self.notebook, self.profile, self.seed)
         atomic_write_text(path, json.dumps(result, indent=2, sort_keys=False))
         rows = "\n".join(
-            f"| {i + 1} | {c['statement']} | {'holds' if c['holds'] else 'FAILS'} |"
+            f"| {i + 1} | {c['statement']} | {_fmt(c['value'])} {c['op']} {_fmt(c['bound'])} | "
+            f"{format_margin(c['margin'])} | {'holds' if c['holds'] else 'FAILS'} |"
             for i, c in enumerate(self.claims)
         )
         _display(
             _markdown(
                 f"**Run card.** Profile `{self.profile}`, seed {self.seed}, run time **{wall:.1f} s**, "
-                f"{len(self.claims)} claims checked.\n\n| # | claim | status |\n|---|---|---|\n{rows}"
+                f"{len(self.claims)} claims checked (margin: how far the value is from failing, relative to the "
+                f"bound).\n\n| # | claim | value vs bound | margin | status |\n|---|---|---|---|---|\n{rows}"
             )
         )
         return path
@@ -206,6 +221,79 @@ def versions() -> dict[str, str]:
         "attnlab": attnlab.__version__,
         "platform": platform.platform(),
     }
+
+
+OPS = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "==": lambda a, b: a == b,
+}
+
+
+def _real(name: str, x: Any) -> float:
+    if isinstance(x, bool) or isinstance(x, np.bool_):
+        raise TypeError(
+            f"claim {name} must be a measured number, not a boolean: pass the value and the bound it is "
+            f"compared with, e.g. page.claim('error is small', err, '<', 1e-3)"
+        )
+    if isinstance(x, torch.Tensor):
+        if x.numel() != 1 or x.dtype == torch.bool:
+            raise TypeError(f"claim {name} must be one real number, got a tensor of shape {tuple(x.shape)}")
+        x = x.item()
+    if isinstance(x, np.ndarray):
+        if x.size != 1 or x.dtype == np.bool_:
+            raise TypeError(f"claim {name} must be one real number, got an array of shape {x.shape}")
+        x = x.item()
+    if isinstance(x, np.generic):
+        x = x.item()
+    if not isinstance(x, (int, float)):
+        raise TypeError(f"claim {name} must be a real number, got {type(x).__name__}")
+    return float(x) if isinstance(x, float) else x
+
+
+def claim_margin(value: float, op: str, bound: float) -> float | None:
+    """How far ``value`` is from failing ``value op bound``, relative to ``|bound|``.
+
+    Positive when the claim holds, negative when it fails; 0.5 means the value could move
+    by half the bound before the claim fails. ``None`` for exact claims (``==``) and for a
+    zero bound, where no relative margin exists.
+    """
+    if op == "==" or bound == 0 or not math.isfinite(value) or not math.isfinite(bound):
+        return None
+    gap = value - bound if op in (">", ">=") else bound - value
+    return gap / abs(bound)
+
+
+def make_claim(statement: str, value: Any, op: str, bound: Any, context: dict[str, Any]) -> dict[str, Any]:
+    """The ledger entry for one claim: statement, value, op, bound, margin, holds, context."""
+    if not isinstance(statement, str) or not statement:
+        raise TypeError("claim statement must be a non-empty string")
+    if op not in OPS:
+        raise ValueError(f"claim op must be one of {', '.join(repr(o) for o in OPS)}, got {op!r}")
+    v, b = _real("value", value), _real("bound", bound)
+    holds = bool(OPS[op](v, b)) and not (isinstance(v, float) and math.isnan(v))
+    return {
+        "statement": statement,
+        "value": _plain(v),
+        "op": op,
+        "bound": _plain(b),
+        "margin": claim_margin(v, op, b),
+        "holds": holds,
+        "context": _plain(context),
+    }
+
+
+def format_margin(margin: float | None) -> str:
+    """A margin as a percentage, ``exact`` for claims without one."""
+    return "exact" if margin is None else f"{100 * margin:.0f}%"
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    return str(x)
 
 
 def _short(v: Any) -> str:

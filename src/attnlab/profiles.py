@@ -359,6 +359,9 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         )
         for profile in ("quick", "laptop", "paper")
     },
+    # -- claims ledger (95) ----------------------------------------------------------------
+    # The page computes nothing: it reads every page's results for its profile.
+    "95_claims": {profile: {} for profile in ("quick", "laptop", "paper")},
 }
 
 
