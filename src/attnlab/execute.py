@@ -144,9 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             run = execute(name, args.profile, args.seed, root=root, force=args.force)
         except Exception as err:  # report which notebook failed, then fail
             print(f"FAILED {name}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
-            print(
-                f"  the executed notebook with the traceback: {executed_path(root, name, args.profile, args.seed)}"
-            )
+            failed = executed_path(root, name, args.profile, args.seed)
+            print(f"  the executed notebook with the traceback: {failed}")
             return 1
         runs.append(run)
         print(f"  {'current, skipped' if run.skipped else f'{run.seconds:.1f} s'}", flush=True)

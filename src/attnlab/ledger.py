@@ -166,9 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         worst = r.worst_margin
         if status in ("fails", "missing") or (worst is not None and worst < args.min_margin):
             bad.append(f"{r.notebook}: {status} (worst margin {format_margin(worst)}): {r.statement}")
-    print(
-        f"\n{len(rows)} claims on {len({r.notebook for r in rows})} pages, profile {args.profile}, seeds {seeds}"
-    )
+    n_pages = len({r.notebook for r in rows})
+    print(f"\n{len(rows)} claims on {n_pages} pages, profile {args.profile}, seeds {seeds}")
     for line in bad:
         print("PROBLEM", line)
     return 1 if bad else 0

@@ -203,8 +203,10 @@ class Page:
         _display(
             _markdown(
                 f"**Run card.** Profile `{self.profile}`, seed {self.seed}, run time **{wall:.1f} s**, "
-                f"{len(self.claims)} claims checked (margin: how far the value is from failing, relative to the "
-                f"bound).\n\n| # | claim | value vs bound | margin | status |\n|---|---|---|---|---|\n{rows}"
+                f"{len(self.claims)} claims checked (margin: how far the value "
+                f"is from failing, relative to the bound).\n\n"
+                f"| # | claim | value vs bound | margin | status |\n"
+                f"|---|---|---|---|---|\n{rows}"
             )
         )
         return path
