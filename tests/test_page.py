@@ -48,6 +48,10 @@ def test_claims_record_value_bound_margin_and_fail(tmp_path):
     assert data["claims"][3]["margin"] == pytest.approx(-0.5)
     assert data["claims"][0]["context"] == {"ratios": [4.5, 5]}
     assert data["wall_time_s"] >= 0 and "torch" in data["versions"]
+    assert {"numpy", "matplotlib", "attnlab"} <= set(data["versions"])
+    prov = data["provenance"]
+    assert len(prov["git_commit"]) == 40 and isinstance(prov["git_dirty"], bool)
+    assert prov["device"] == "cpu" and prov["threads"] >= 1 and len(prov["package_source_hash"]) == 16
 
 
 @pytest.mark.parametrize(

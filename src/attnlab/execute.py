@@ -1,19 +1,24 @@
 """Execute the book's notebooks headless with papermill, once each, into ``executed/``.
 
 The book renders the executed copies as they are (Jupyter Book's own execution is off),
-so a build runs every notebook exactly once. A notebook is skipped when its executed copy
-is current: same notebook source, same package source, same profile and seed, and the
-last run succeeded. ``--force`` re-runs regardless.
+so a build runs every notebook exactly once. The source of a page is its jupytext file
+``notebooks/NAME.py`` (the paired ``.ipynb`` is for papermill users and JupyterLab): it is
+converted in memory and executed, so an edited ``.py`` is never published stale. A notebook
+is skipped when its executed copy is current: same ``.py`` source, same package source, same
+profile and seed, and the last run succeeded. ``--force`` re-runs regardless.
 
 Seed 0 is the book's: its executed copies go to ``executed/``, which the site renders. Other
 seeds (``make verify``) go to ``_build/verify/<profile>/seed-<seed>/`` and never replace them.
 The claims ledger page (:data:`attnlab.ledger.LEDGER`) is re-run whenever any page's results
 change.
 
+While a notebook runs, a bar counts its cells and the kernel's own progress bars (training)
+stream to the terminal, with an estimate from the notebook's last run.
+
 Usage::
 
     python -m attnlab.execute --profile quick            # every notebook in _toc.yml
-    python -m attnlab.execute --profile laptop 00_attention
+    python -m attnlab.execute --profile laptop 00_attention notebooks/12_training_rank_heads.py
 """
 
 from __future__ import annotations
@@ -21,11 +26,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import re
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from attnlab._checks import check_choice, check_int
 from attnlab.cache import atomic_write_text, source_hash
@@ -52,6 +59,37 @@ def toc_notebooks(root: Path | None = None) -> list[str]:
     return re.findall(rf"file:\s*{EXECUTED}/([\w\-]+)", text)
 
 
+def notebook_name(arg: str | Path, root: Path | None = None) -> str:
+    """The notebook a command-line argument means: a name, or a ``.py`` / ``.ipynb`` path to one.
+
+    Raises ``ValueError`` naming the known notebooks when ``arg`` is none of them.
+    """
+    root = root or project_root()
+    known = sorted({p.stem for p in (root / "notebooks").glob("*.py")} | set(toc_notebooks(root)))
+    text = str(arg)
+    name = Path(text).stem if text.endswith((".py", ".ipynb")) else text
+    if name not in known:
+        raise ValueError(
+            f"notebook must be one of {', '.join(known)} (a name, or its .py/.ipynb path); got {text!r}"
+        )
+    return name
+
+
+def read_source(root: Path, name: str) -> tuple[Any, bytes]:
+    """The notebook to execute and the bytes that identify it: the jupytext ``.py`` (else the ``.ipynb``)."""
+    import jupytext
+    import nbformat
+
+    py, ipynb = root / "notebooks" / f"{name}.py", root / "notebooks" / f"{name}.ipynb"
+    if py.exists():
+        text = py.read_text()
+        return jupytext.reads(text, fmt="py:percent"), text.encode()
+    if ipynb.exists():
+        raw = ipynb.read_bytes()
+        return nbformat.reads(raw.decode(), as_version=4), raw
+    raise ValueError(f"notebook must name a file in notebooks/; {py} does not exist")
+
+
 def executed_path(root: Path, name: str, profile: str, seed: int) -> Path:
     """Where the executed copy goes: ``executed/`` for seed 0 (the site), else under ``_build/verify``."""
     if seed == 0:
@@ -59,9 +97,9 @@ def executed_path(root: Path, name: str, profile: str, seed: int) -> Path:
     return root / "_build" / "verify" / profile / f"seed-{seed}" / f"{name}.ipynb"
 
 
-def _stamp(root: Path, name: str, profile: str, seed: int) -> str:
+def _stamp(source: bytes, name: str, profile: str, seed: int) -> str:
     digest = hashlib.sha256()
-    digest.update((root / "notebooks" / f"{name}.ipynb").read_bytes())
+    digest.update(source)
     digest.update(f"{source_hash()}|{profile}|{seed}".encode())
     if name == LEDGER:  # the ledger shows every page's results: it is stale when any of them changes
         base = results_dir() / profile
@@ -76,6 +114,29 @@ def _stamp_path(root: Path, target: Path) -> Path:
     return root / "_build" / "stamps" / target.relative_to(root).with_suffix(".json")
 
 
+def last_seconds(name: str, profile: str, seed: int = 0, root: Path | None = None) -> float | None:
+    """Wall time of the notebook's last successful run with this profile and seed, if any."""
+    root = root or project_root()
+    path = _stamp_path(root, executed_path(root, name, profile, seed)).with_suffix(".time")
+    try:
+        return float(json.loads(path.read_text())[profile])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _kernel_manager_class():
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LocalKernelManager(AsyncKernelManager):
+        """Kernels talk over local sockets (no TCP ports, no 'without encryption' warning)."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+
+    return LocalKernelManager
+
+
 def execute(
     name: str,
     profile: str = "quick",
@@ -84,64 +145,80 @@ def execute(
     root: Path | None = None,
     force: bool = False,
     timeout: int = 1800,
+    progress: bool = False,
 ) -> Execution:
-    """Run ``notebooks/<name>.ipynb`` with ``profile``/``seed`` injected into ``executed/<name>.ipynb``.
+    """Run notebook ``name`` with ``profile``/``seed`` injected into :func:`executed_path`.
 
     Raises papermill's ``PapermillExecutionError`` (after writing the failed notebook, so
-    the traceback can be read) when a cell fails, e.g. a claim that does not hold.
+    the traceback can be read) when a cell fails, e.g. a claim that does not hold. With
+    ``progress``, a cell bar and the kernel's stderr (its progress bars) go to this stderr.
     """
     import papermill  # the book toolchain; imported here so the package needs it only to execute
 
     root = root or project_root()
     check_choice("profile", profile, PROFILES)
     check_int("seed", seed, low=0)
-    source = root / "notebooks" / f"{name}.ipynb"
-    if not source.exists():
-        raise ValueError(f"notebook must name a file in notebooks/; {source} does not exist")
+    name = notebook_name(name, root)
+    notebook, source = read_source(root, name)
     target = executed_path(root, name, profile, seed)
-    stamp = _stamp(root, name, profile, seed)
+    stamp = _stamp(source, name, profile, seed)
     stamp_file = _stamp_path(root, target)
     if not force and target.exists() and stamp_file.exists():
         if json.loads(stamp_file.read_text()).get("stamp") == stamp:
             return Execution(name, 0.0, skipped=True)
     stamp_file.unlink(missing_ok=True)
     target.parent.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("ATTNLAB_PROGRESS", "text")  # kernels inherit it: text bars, not widgets
     t0 = time.perf_counter()
     papermill.execute_notebook(
-        str(source),
+        notebook,
         str(target),
         parameters={"profile": profile, "seed": seed},
-        cwd=str(source.parent),
+        cwd=str(root / "notebooks"),
         kernel_name="python3",
-        progress_bar=False,
+        progress_bar={"desc": f"  {name}", "unit": "cell", "leave": False} if progress else False,
+        stderr_file=sys.stderr if progress else None,
         execution_timeout=timeout,
+        kernel_manager_class=_kernel_manager_class(),
     )
     seconds = time.perf_counter() - t0
     atomic_write_text(stamp_file, json.dumps({"stamp": stamp, "profile": profile, "seconds": seconds}))
+    times = stamp_file.with_suffix(".time")
+    try:
+        known = json.loads(times.read_text())
+    except (OSError, ValueError):
+        known = {}
+    atomic_write_text(times, json.dumps({**known, profile: round(seconds, 1)}))
     return Execution(name, seconds)
 
 
 def main(argv: list[str] | None = None) -> int:
     fmt = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=fmt)
-    parser.add_argument("notebooks", nargs="*", help="notebook names (default: every one in _toc.yml)")
-    parser.add_argument("--profile", default="quick", help=f"one of {', '.join(PROFILES)}")
-    parser.add_argument("--seed", type=int, default=0)
+    parser = argparse.ArgumentParser(
+        prog="python -m attnlab.execute", description=__doc__, formatter_class=fmt
+    )
+    parser.add_argument(
+        "notebooks", nargs="*", help="notebook names or .py/.ipynb paths (default: every one in _toc.yml)"
+    )
+    parser.add_argument("--profile", default="quick", choices=PROFILES, help="sizes to run (default: quick)")
+    parser.add_argument("--seed", type=int, default=0, help="seed >= 0; 0 is the site's (default: 0)")
     parser.add_argument("--force", action="store_true", help="re-run notebooks that are current")
+    parser.add_argument("--quiet", action="store_true", help="no live progress, one line per notebook")
     args = parser.parse_args(argv)
+    root = project_root()
     try:
-        check_choice("profile", args.profile, PROFILES)
         check_int("seed", args.seed, low=0)
+        names = [notebook_name(n, root) for n in args.notebooks] or toc_notebooks(root)
     except ValueError as err:
         parser.error(str(err))
-    root = project_root()
-    names = args.notebooks or toc_notebooks(root)
     runs: list[Execution] = []
     total = time.perf_counter()
     for name in names:
-        print(f"executing {name} (profile {args.profile}) ...", flush=True)
+        last = last_seconds(name, args.profile, args.seed, root)
+        hint = f"; last run {last:.0f} s" if last else ""
+        print(f"executing {name} (profile {args.profile}, seed {args.seed}{hint}) ...", flush=True)
         try:
-            run = execute(name, args.profile, args.seed, root=root, force=args.force)
+            run = execute(name, args.profile, args.seed, root=root, force=args.force, progress=not args.quiet)
         except Exception as err:  # report which notebook failed, then fail
             print(f"FAILED {name}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
             failed = executed_path(root, name, args.profile, args.seed)

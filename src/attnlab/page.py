@@ -21,6 +21,7 @@ import json
 import math
 import os
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -39,12 +40,19 @@ class ClaimError(AssertionError):
 
 
 def project_root(start: Path | None = None) -> Path:
-    """The nearest folder at or above ``start`` (default: cwd) holding ``_toc.yml``, else cwd."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "_toc.yml").exists():
-            return folder
-    return here
+    """The nearest folder at or above ``start`` holding ``_toc.yml``.
+
+    Without ``start``: searched from the current directory, then from this package's own
+    location (an editable install in the book's checkout), so commands work from anywhere;
+    else the current directory.
+    """
+    starts = [start] if start else [Path.cwd(), Path(__file__).parent]
+    for here in starts:
+        here = here.resolve()
+        for folder in (here, *here.parents):
+            if (folder / "_toc.yml").exists():
+                return folder
+    return (start or Path.cwd()).resolve()
 
 
 def results_dir() -> Path:
@@ -190,6 +198,7 @@ class Page:
             "started": self.started.isoformat(timespec="seconds"),
             "wall_time_s": round(wall, 3),
             "versions": versions(),
+            "provenance": provenance(),
             "numbers": self.numbers,
             "claims": self.claims,
         }
@@ -213,15 +222,55 @@ class Page:
 
 
 def versions() -> dict[str, str]:
-    """Versions of the pieces that decide the numbers."""
-    import attnlab
+    """Versions of the pieces that decide the numbers: Python, the platform, attnlab and every
+    package attnlab depends on (its extras included), as installed."""
+    from importlib import metadata
 
+    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    try:
+        out["attnlab"] = metadata.version("attnlab")
+        requirements = metadata.requires("attnlab") or []
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        requirements = []
+    for req in requirements:
+        name = re.split(r"[\s<>=!~;\[]", req, maxsplit=1)[0]
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue  # an extra that is not installed here
+    out["torch"] = torch.__version__
+    return out
+
+
+def provenance(root: Path | None = None) -> dict[str, Any]:
+    """Where the numbers came from: git commit and whether the tree was dirty, the package
+    source hash, the device and the thread count."""
+    import subprocess
+
+    from attnlab.cache import source_hash
+    from attnlab.device import default_device
+
+    root = root or project_root()
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
+    device = default_device()
     return {
-        "python": sys.version.split()[0],
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "attnlab": attnlab.__version__,
-        "platform": platform.platform(),
+        "git_commit": commit,
+        "git_dirty": None if status is None else bool(status),
+        "package_source_hash": source_hash(),
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
     }
 
 
