@@ -1,9 +1,11 @@
 # attnlab: two commands do everything from a fresh machine with Python 3.11.
 #   make book   set up, execute every notebook (PROFILE=quick), build the site into _build/html
 #   make test   set up, lint, unit tests, every notebook as a test, build with -W, check the site
+# `make help` lists every target and variable.
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 PROFILE ?= quick
+SEEDS ?= 0 1 2
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -12,13 +14,17 @@ MATHJAX := book/_static/mathjax/tex-mml-chtml.js
 export ATTNLAB_CACHE ?= $(CURDIR)/_build/cache
 export PYTHONUNBUFFERED := 1
 
-SEEDS ?= 0 1 2
+.PHONY: help setup execute html book verify lab test lint unit notebooks browser site-check serve bench clean
 
-.PHONY: setup execute html book verify test lint unit notebooks browser site-check serve bench clean
+help: ## list the targets and variables
+	@echo "make TARGET [PROFILE=quick|laptop|paper] [SEEDS='0 1 2'] [REPLACE=1]"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 14
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys, venv, ensurepip' 2>/dev/null || { \
+	  echo "Python's venv module is missing: on Debian, apt-get install python3.11-venv"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[book,dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[book,dev]"
 	touch $@
 
 # MathJax 3 ships inside the pinned django-static-mathjax wheel; the site serves it itself.
@@ -26,23 +32,23 @@ $(MATHJAX): $(STAMP)
 	rm -rf book/_static/mathjax
 	cp -r "$$($(PY) -c 'import mathjax, pathlib; print(pathlib.Path(mathjax.__file__).parent / "static/mathjax/es5")')" book/_static/mathjax
 
-setup: $(STAMP) $(MATHJAX)
+setup: $(STAMP) $(MATHJAX) ## create .venv with the exact pins of constraints.txt
 
-execute: setup
+execute: setup ## execute the notebooks that changed (PROFILE) into executed/
 	$(PY) -m attnlab.execute --profile $(PROFILE)
 
-html: setup
+html: setup ## build the site from executed/ into _build/html (-W --keep-going)
 	@start=$$(date +%s); \
 	$(VENV)/bin/jupyter-book build . --all -W --keep-going --quiet; \
 	echo "site built in $$(( $$(date +%s) - start )) s"
 
-book: execute html
+book: execute html ## the book: execute (PROFILE) and build the site
 	@echo "The book: $(CURDIR)/_build/html/index.html  (make serve to browse it)"
 
 # Every page with each of SEEDS (results kept apart by seed; seed 0's executed copies are the
 # site's), then the claims ledger for all of them; fails if a claim fails or its worst margin
 # across the seeds is under 10%.
-verify: setup
+verify: setup ## every page with each of SEEDS, then the claims ledger; fails on a tight claim
 	@start=$$(date +%s); \
 	for s in $(SEEDS); do \
 	  echo "== seed $$s"; $(PY) -m attnlab.execute --profile $(PROFILE) --seed $$s; \
@@ -51,26 +57,35 @@ verify: setup
 	$(PY) -m attnlab.ledger --profile $(PROFILE) --seeds $(SEEDS); \
 	echo "make verify: seeds $(SEEDS), profile $(PROFILE), passed in $$(( $$(date +%s) - start )) s"
 
-lint: setup
+# JupyterLab opens the notebooks/*.py sources as notebooks (jupytext's contents manager and
+# default viewer), in the project's own environment and kernel.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+lab: setup ## JupyterLab at the repository; notebooks/*.py open as notebooks
+	@mkdir -p $(dir $(LAB_SETTINGS))
+	@echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)
+	$(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) --ServerApp.open_browser=$${ATTNLAB_LAB_BROWSER:-True} \
+	  --ServerApp.ip=127.0.0.1
+
+lint: setup ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-unit: setup
+unit: setup ## unit tests only
 	$(VENV)/bin/pytest -m "not notebook" --ignore=tests/site
 
-notebooks: setup
+notebooks: setup ## every notebook as a test (quick profile)
 	$(VENV)/bin/pytest -m notebook --ignore=tests/site --durations=0
 
 # Debian's Chromium for the browser checks of the site (no browser download: the registry's).
-browser:
+browser: ## install Debian's chromium for the browser checks (root), or say how
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium is missing and installing it needs root: apt-get install chromium"; fi; }
+	  else echo "make test needs chromium for its browser checks; install it first: sudo apt-get install chromium"; exit 1; fi; }
 
-site-check: setup browser
+site-check: setup browser ## static and browser checks of the built site
 	$(VENV)/bin/pytest tests/site
 
-test: setup
+test: browser setup ## the tests: lint, unit tests, every notebook, site build with -W, site checks
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory lint; \
 	$(VENV)/bin/pytest --ignore=tests/site --durations=15; \
@@ -78,12 +93,15 @@ test: setup
 	$(MAKE) --no-print-directory site-check; \
 	echo "make test: passed in $$(( $$(date +%s) - start )) s"
 
-serve:
+serve: ## serve the built site on http://127.0.0.1:8000
 	@test -f _build/html/index.html || { echo "no site yet: run make book first"; exit 1; }
 	$(PY) -m http.server 8000 --bind 127.0.0.1 --directory _build/html
 
-bench: setup
-	$(PY) benchmarks/run_all.py
+bench: setup ## run the benchmarks into _build/bench/<time>/ (REPLACE=1: the committed results)
+	@if [ "$(REPLACE)" = 1 ]; then out=$(CURDIR)/benchmarks/results; \
+	else out=$(CURDIR)/_build/bench/$$(date +%Y%m%d-%H%M%S); fi; \
+	ATTNLAB_BENCH_RESULTS=$$out $(PY) benchmarks/run_all.py; \
+	echo "results in $$out (the Performance page reads benchmarks/results: make bench REPLACE=1)"
 
-clean:
+clean: ## remove _build, executed/ and the copied MathJax
 	rm -rf _build executed book/_static/mathjax

@@ -21,7 +21,14 @@ import torch
 
 from attnlab.cache import atomic_write_text
 
-RESULTS = Path(__file__).resolve().parent / "results"
+COMMITTED = Path(__file__).resolve().parent / "results"
+
+
+def results_folder() -> Path:
+    """Where results go: ``$ATTNLAB_BENCH_RESULTS`` (``make bench`` sets a new folder per run),
+    else the committed ``benchmarks/results`` that the Performance page reads."""
+    env = os.environ.get("ATTNLAB_BENCH_RESULTS")
+    return Path(env) if env else COMMITTED
 
 
 def cpu_model() -> str:
@@ -63,8 +70,8 @@ def median_seconds(fn: Callable[[], Any], *, warmup: int = 3, reps: int = 7, inn
 
 
 def write(name: str, result: dict[str, Any]) -> Path:
-    """``benchmarks/results/<name>.json`` with the machine description added."""
-    path = RESULTS / f"{name}.json"
+    """``<results_folder()>/<name>.json`` with the machine description added."""
+    path = results_folder() / f"{name}.json"
     atomic_write_text(path, json.dumps({"benchmark": name, "machine": machine(), **result}, indent=2))
     return path
 

@@ -14,27 +14,42 @@ from tests.conftest import ROOT
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.py"))
 
 
-def _pyproject_pins() -> set[str]:
+def _pyproject_requirements() -> list[str]:
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pins = set(meta["dependencies"])
+    reqs = list(meta["dependencies"])
     for extra in meta["optional-dependencies"].values():
-        pins |= set(extra)
-    return pins
+        reqs += extra
+    return reqs
 
 
-def test_environment_yml_mirrors_pyproject():
+def _name(req: str) -> str:
+    return re.split(r"[\s<>=!~;\[]", req, maxsplit=1)[0].lower()
+
+
+def _constraints() -> dict[str, str]:
+    lines = (ROOT / "constraints.txt").read_text().splitlines()
+    pins = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert all(re.fullmatch(r"[A-Za-z0-9_.\-]+==[^\s]+", p) for p in pins), pins
+    return {p.split("==")[0].lower(): p for p in pins}
+
+
+def test_environment_yml_mirrors_constraints():
     text = (ROOT / "environment.yml").read_text()
     pip_pins = set(re.findall(r"^\s+- ([A-Za-z0-9_.\-]+==[^\s]+)\s*$", text, flags=re.M))
-    assert pip_pins == _pyproject_pins()
+    assert pip_pins == set(_constraints().values())
     assert re.search(r"^\s+- python=3\.11\s*$", text, flags=re.M)
     assert re.search(r"^\s+- -e \.\s*$", text, flags=re.M)
 
 
-def test_every_dependency_is_pinned_and_torch_is_the_cpu_build():
-    pins = _pyproject_pins()
-    assert all("==" in p for p in pins), pins
-    assert "torch==2.13.0" in pins
-    assert "jupyter-book==1.0.4.post1" in pins
+def test_pyproject_states_ranges_and_constraints_pin_each_exactly():
+    pins = _constraints()
+    for req in _pyproject_requirements():
+        assert "==" not in req, f"{req}: pyproject.toml states ranges; exact pins go in constraints.txt"
+        assert _name(req) in pins, f"{req} has no exact pin in constraints.txt"
+    assert pins["torch"] == "torch==2.13.0"  # the CPU build; any other pulls CUDA
+    assert pins["jupyter-book"] == "jupyter-book==1.0.4.post1"
+    makefile = (ROOT / "Makefile").read_text()
+    assert "-c constraints.txt" in makefile, "make must install with the exact pins"
 
 
 def test_toc_lists_every_notebook_once():

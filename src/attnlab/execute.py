@@ -176,6 +176,7 @@ def execute(
         parameters={"profile": profile, "seed": seed},
         cwd=str(root / "notebooks"),
         kernel_name="python3",
+        language="python",
         progress_bar={"desc": f"  {name}", "unit": "cell", "leave": False} if progress else False,
         stderr_file=sys.stderr if progress else None,
         execution_timeout=timeout,
