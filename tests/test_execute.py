@@ -8,7 +8,7 @@ from attnlab.execute import execute, main, notebook_name, toc_notebooks
 from attnlab.page import results_path
 from tests.conftest import ROOT
 
-TINY = '''# %% tags=["parameters"]
+TINY = """# %% tags=["parameters"]
 profile = "quick"
 seed = 0
 
@@ -20,7 +20,7 @@ page.record("marker", MARKER)
 
 # %%
 page.finish()
-'''
+"""
 
 
 @pytest.fixture()
