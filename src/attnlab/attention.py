@@ -63,8 +63,22 @@ def attend(
     Shapes: ``q (..., N, r)``, ``k (..., M, r)``, ``v (..., M, dv)``; ``mask`` (bool,
     broadcastable to ``(..., N, M)``, True = may attend). Returns ``(out (..., N, dv),
     weights (..., N, M) or None)``. The softmax path without weights uses PyTorch's
-    fused kernel.
+    fused kernel. Bad arguments raise ``ValueError`` naming the argument and what it allows.
     """
+    check_tensor("q", q, ("...", "N", "r"))
+    check_tensor("k", k, ("...", "M", q.shape[-1]))
+    check_tensor("v", v, ("...", k.shape[-2], "dv"))
+    try:
+        torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except RuntimeError:
+        raise ValueError(
+            f"q, k and v must have broadcastable leading (batch) dimensions, got {tuple(q.shape[:-2])}, "
+            f"{tuple(k.shape[:-2])} and {tuple(v.shape[:-2])}"
+        ) from None
+    check_float("beta", beta, low=0)
+    check_choice("normalization", normalization, NORMALIZATIONS)
+    if mask is not None and (not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool):
+        raise ValueError(f"mask must be a bool tensor broadcastable to (..., N, M) or None, got {mask!r:.60}")
     if normalization == "softmax" and not need_weights:
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=beta)
         return out, None
