@@ -1,6 +1,7 @@
 """Labels of the composition tasks against brute force, and the two reductions."""
 
 import itertools
+from fractions import Fraction
 
 import pytest
 import torch
@@ -13,12 +14,12 @@ def test_comp_labels_match_definition_exhaustively():
     W = ct.enumerate_comp(n)
     assert W.shape == (n ** (2 * n + 1), 2 * n + 1)
     got = ct.comp_task(W, n)
-    for w, y in zip(W[::37].tolist(), got[::37].tolist(), strict=True):
+    for w, y in zip(W.tolist(), got.tolist(), strict=True):  # all 2187 inputs
         g, h, x = w[:n], w[n : 2 * n], w[2 * n]
         assert y == h[g[x]]
 
 
-def test_ind_labels_and_reduction_from_comp():
+def test_ind_labels_and_its_reduction_to_comp():
     for n in (2, 3, 4):
         I = ct.all_inputs(ct.ind_sizes(n))
         brute = torch.tensor([w[1 + w[0]] == 1 for w in I.tolist()])
@@ -26,7 +27,7 @@ def test_ind_labels_and_reduction_from_comp():
         assert torch.equal(ct.comp_task(ct.comp_from_ind(I, n), n) == 0, brute)
 
 
-def test_match3_and_sum2_against_brute_force_and_reduction():
+def test_match3_and_sum2_against_brute_force_and_the_reduction_of_sum2_to_match3():
     m, N = 5, 4
     W = ct.all_inputs([m] * N)
     got = ct.match3(W, m)
@@ -41,6 +42,23 @@ def test_match3_and_sum2_against_brute_force_and_reduction():
     for w, y in zip(S.tolist(), s2.tolist(), strict=True):
         assert y == any((a + b) % m == m - 1 for a, b in itertools.product(w, repeat=2))
     assert torch.equal(ct.match3(ct.match3_from_sum2(S, m), m)[:, 0], s2)
+
+
+def test_most_frequent_value_accuracy_against_enumeration():
+    assert ct.most_frequent_value_accuracy(2) == Fraction(3, 4)  # h constant: 2 of 4 tables
+    assert ct.most_frequent_value_accuracy(3) == Fraction(17, 27)
+    for n in (2, 3, 4, 5):
+        H = ct.all_inputs([n] * n)
+        fibres = torch.zeros(len(H), n, dtype=torch.long).scatter_add_(1, H, torch.ones_like(H))
+        assert ct.max_fibre_total(n) == int(fibres.max(1).values.sum())
+    for n in (2, 5, 12):
+        assert 1 / n < ct.most_frequent_value_accuracy(n) < 1
+
+
+def test_all_inputs_is_integer_even_without_positions():
+    empty = ct.all_inputs([])
+    assert empty.shape == (1, 0) and empty.dtype == torch.long
+    assert ct.all_inputs([2, 3]).dtype == torch.long
 
 
 def test_palindromes_and_samplers():

@@ -8,12 +8,15 @@ the integer ``j - 1`` here, and positions are 0-indexed as well.
   ``[n]``: the table of ``g`` (positions ``0..n-1``), the table of ``h`` (positions
   ``n..2n-1``) and the query ``x`` (position ``2n``). The answer is ``h(g(x))``.
 * **Ind_n** (the Boolean task the lower bound is proved for): ``n + 1`` tokens, a pointer
-  ``p in [n]`` and bits ``q_1..q_n``; the answer is ``q_p``. Comp_n with ``x`` fixed computes it.
+  ``p in [n]`` and bits ``q_1..q_n``; the answer is ``q_p``. Ind_n reduces to Comp_n: an Ind_n
+  input maps to a Comp_n input (``x`` fixed) whose answer gives ``q_p`` (:func:`comp_from_ind`).
 * **Match3** (Sanford, Hsu and Telgarsky): tokens ``p_1..p_N in Z_m``; the output at token
   ``i`` is 1 iff some ``j, k`` (repetitions allowed) have ``p_i + p_j + p_k = 0 (mod m)``.
-* **SUM_2** in the form the Strassen-attention paper reduces Match3 to:
+* **SUM_2** in the form the project digest records for the Strassen-attention paper:
   ``Sum2[l, m](p_1..p_l) = 1`` iff some ``j, k`` (``j = k`` allowed) have
-  ``p_j + p_k = -1 (mod m)``, entries from ``Z_m \\ {m - 2}``.
+  ``p_j + p_k = -1 (mod m)``, entries from ``Z_m \\ {m - 2}``. SUM_2 reduces to Match3: a
+  SUM_2 input maps to a Match3 input whose output at one token is the SUM_2 answer
+  (:func:`match3_from_sum2`), so a transformer for Match3 gives one for SUM_2.
 * **Palindromes**: 1 iff the word equals its reversal.
 
 Samplers take a ``torch.Generator`` (or a seed) and a device; ``all_inputs`` enumerates
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from fractions import Fraction
 
 import torch
 
@@ -62,8 +66,10 @@ def all_inputs(sizes: Sequence[int], device: torch.device | str = "cpu") -> torc
             "(the table must fit in memory)"
         )
     index = torch.arange(total, device=device)  # (N,)
-    radix = torch.tensor([math.prod(sizes[i + 1 :]) for i in range(len(sizes))], device=device)
-    return (index[:, None] // radix) % torch.tensor(sizes, device=device)  # (N, L)
+    radix = torch.tensor(
+        [math.prod(sizes[i + 1 :]) for i in range(len(sizes))], dtype=torch.long, device=device
+    )
+    return (index[:, None] // radix) % torch.tensor(sizes, dtype=torch.long, device=device)  # (N, L)
 
 
 # -- Comp_n --------------------------------------------------------------------------------
@@ -106,7 +112,46 @@ def enumerate_comp(n: int, device: torch.device | str = "cpu") -> torch.Tensor:
     return all_inputs(comp_sizes(n), device)
 
 
-# -- Ind_n and the reduction Comp_n -> Ind_n -----------------------------------------------------
+def _tables_with_fibres_below(n: int, k: int) -> int:
+    """Number of tables ``h: [n] -> [n]`` in which every value is taken fewer than ``k`` times.
+
+    Counted exactly by filling the ``n`` values one at a time: ``ways[j]`` is the number of ways
+    to choose which ``j`` of the ``n`` (labelled) positions take the values filled so far.
+    """
+    ways = [1] + [0] * n
+    for _ in range(n):
+        new = [0] * (n + 1)
+        for j, w in enumerate(ways):
+            if w:
+                for c in range(min(k - 1, n - j) + 1):
+                    new[j + c] += w * math.comb(n - j, c)
+        ways = new
+    return ways[n]
+
+
+def max_fibre_total(n: int) -> int:
+    """``sum_h max_v |h^{-1}(v)|`` over all ``n^n`` tables ``h: [n] -> [n]``, exactly.
+
+    Uses ``max >= k`` summed over ``k = 1..n``: ``sum_k (n^n - #{h: every fibre < k})``, with the
+    count from a dynamic programme over values (no enumeration of tables; ``O(n^4)`` integer
+    operations, fine for ``n`` up to a few dozen).
+    """
+    n = check_int("n", n, low=1)
+    return sum(n**n - _tables_with_fibres_below(n, k) for k in range(1, n + 1))
+
+
+def most_frequent_value_accuracy(n: int) -> Fraction:
+    """Exact accuracy on uniform Comp_n of answering the most frequent value of ``h``.
+
+    ``h(g(x))`` with ``g(x)`` uniform and independent of ``h``, so a guess ``v`` is right with
+    probability ``|h^{-1}(v)| / n``; the best guess that ignores ``g`` and ``x`` takes the largest
+    fibre: accuracy ``E[max_v |h^{-1}(v)|] / n = max_fibre_total(n) / n^(n+1)`` (ties do not matter).
+    """
+    n = check_int("n", n, low=2)
+    return Fraction(max_fibre_total(n), n ** (n + 1))
+
+
+# -- Ind_n, and its reduction to Comp_n -------------------------------------------------------------
 
 
 def ind_sizes(n: int) -> list[int]:
@@ -123,7 +168,7 @@ def ind_task(tokens: torch.Tensor, n: int) -> torch.Tensor:
 
 
 def comp_from_ind(tokens: torch.Tensor, n: int) -> torch.Tensor:
-    """The reduction: a Comp_n input whose answer is value 0 exactly when Ind_n answers 1.
+    """The reduction of Ind_n to Comp_n: a Comp_n input whose answer is 0 exactly when Ind_n answers 1.
 
     Query ``x = 0`` (the paper's ``x = 1``), ``g(0) = p`` and ``g(i) = 0`` otherwise,
     ``h(i) = 0`` if ``q_i = 1`` else ``1``. Then ``h(g(x)) = 0 <=> q_p = 1``; a transformer for
@@ -145,7 +190,7 @@ def comp_from_ind(tokens: torch.Tensor, n: int) -> torch.Tensor:
     return torch.cat([g, h, x], dim=-1)
 
 
-# -- Match3, SUM_2 and the reduction Match3 -> SUM_2 ----------------------------------------------
+# -- Match3, SUM_2, and the reduction of SUM_2 to Match3 ----------------------------------------------
 
 
 def _pair_sums(tokens: torch.Tensor, m: int) -> torch.Tensor:
@@ -188,7 +233,7 @@ def sum2_values(m: int) -> torch.Tensor:
 
 
 def match3_from_sum2(tokens: torch.Tensor, m: int) -> torch.Tensor:
-    """The reduction: prepend ``p_1 = 1``; Match3's output at token 1 then equals SUM_2.
+    """The reduction of SUM_2 to Match3: prepend ``p_1 = 1``; Match3's output at token 1 equals SUM_2.
 
     ``1 + p_j + p_k = 0`` is ``p_j + p_k = -1``; the pairs that involve token 1 itself need an
     entry ``-2`` (excluded from SUM_2's alphabet) or ``1 + 1 + 1 = 0``, impossible for ``m >= 4``.

@@ -21,13 +21,14 @@ and reshape of it, and shattering is tested for whole levels of candidate row se
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import torch
 
-from attnlab._checks import check_float, check_int
+from attnlab._checks import check_float, check_int, check_tensor
 from attnlab.comp_tasks import all_inputs
 
 MAX_INPUTS = 2**20  # words in the truth table of a brute-force split-VC computation
@@ -178,6 +179,55 @@ def _shattered(Mi: torch.Tensor, level: torch.Tensor, k: int) -> tuple[torch.Ten
     return torch.cat(oks), torch.cat(reps)
 
 
+def vc_dimension_by_subsets(M: torch.Tensor) -> int:
+    """VC dimension of the columns of ``M`` by plain subset enumeration: a slow reference.
+
+    Independent of :func:`vc_dimension` (no batching, no extension of shattered sets): for
+    ``k = 1, 2, ...`` every ``k``-subset of rows is tried in Python until one is shattered; the
+    first ``k`` with no shattered subset ends the search (a subset of a shattered set is shattered).
+    Cost grows like ``C(R, k + 1)``: meant for small matrices in checks and tests.
+
+    Args:
+        M: bool ``(R, C)``.
+    """
+    rows = M.bool().tolist()
+    columns = set(zip(*rows, strict=True)) if rows and rows[0] else set()  # distinct columns as tuples
+    best = 0
+    for k in range(1, len(rows) + 1):
+        if 2**k > len(columns):
+            break
+        if not any(
+            len({tuple(col[r] for r in S) for col in columns}) == 2**k
+            for S in itertools.combinations(range(len(rows)), k)
+        ):
+            break
+        best = k
+    return best
+
+
+def witness_mismatches(result: SplitVC, f: Callable[[torch.Tensor], torch.Tensor]) -> int:
+    """How many cells of a :class:`SplitVC` witness ``f`` itself contradicts (0: the witness is genuine).
+
+    For every pattern ``c`` and witness row ``i`` the word ``w_A = witness[i]``,
+    ``w_B = witness_columns[c]`` is assembled and ``f`` evaluated on it directly; the cell is
+    right when ``f`` equals bit ``i`` of ``c``. This checks the lower bound ``value`` without the
+    matrix ``M_A`` or the search that produced it.
+    """
+    k = result.value
+    if k == 0:
+        return 0
+    A = list(result.split)
+    n = len(A) + result.witness_columns.shape[1]
+    B = [i for i in range(n) if i not in A]
+    patterns = torch.arange(2**k)
+    words = torch.zeros(2**k, k, n, dtype=torch.long)  # (pattern, row, position)
+    words[:, :, A] = result.witness[None, :, :].expand(2**k, k, len(A))
+    words[:, :, B] = result.witness_columns[:, None, :].expand(2**k, k, len(B))
+    want = (patterns[:, None] >> torch.arange(k)[None, :]) & 1  # (pattern, row)
+    got = f(words.reshape(-1, n)).reshape(2**k, k).long()
+    return int((got != want).sum())
+
+
 def split_vc(
     f: Callable[[torch.Tensor], torch.Tensor] | torch.Tensor,
     sizes: Sequence[int] | None = None,
@@ -219,6 +269,18 @@ def split_vc(
 # -- the bounds --------------------------------------------------------------------------------
 
 
+def readout_operation_terms(d: int, H: int, P: int) -> dict[str, int]:
+    """The operation count ``t`` of :func:`readout_operations`, stage by stage.
+
+    Returns ``{"heads": H (2d + 1), "W_O": d (2dH - 1), "residual": d, "mlp": 3P, "threshold": 2}``;
+    :func:`readout_program` runs ``F`` and counts the same stages.
+    """
+    d = check_int("d", d, low=1)
+    H = check_int("H", H, low=1)
+    P = check_int("P", P, low=0)
+    return {"heads": H * (2 * d + 1), "W_O": d * (2 * d * H - 1), "residual": d, "mlp": 3 * P, "threshold": 2}
+
+
 def readout_operations(d: int, H: int, P: int) -> int:
     """Operation count ``t`` of the function ``F`` the proof builds from a one-layer transformer.
 
@@ -233,15 +295,120 @@ def readout_operations(d: int, H: int, P: int) -> int:
       multiplication and one addition, and there are at most ``P`` ReLU comparisons: ``3P``;
     * the final threshold ``|y - 1| < 1/2`` that turns Comp_n into Ind_n: 2 comparisons.
 
+    The sum of :func:`readout_operation_terms`.
+
     Args:
         d: embedding dimension, ``>= 1``.
         H: number of heads, ``>= 1``.
         P: parameters of the output MLP, ``>= 0``.
     """
-    d = check_int("d", d, low=1)
-    H = check_int("H", H, low=1)
-    P = check_int("P", P, low=0)
-    return H * (2 * d + 1) + d * (2 * d * H - 1) + d + 3 * P + 2
+    return sum(readout_operation_terms(d, H, P).values())
+
+
+class _Tally:
+    """Real arithmetic on Python floats that counts every operation under the current stage."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.stage = ""
+
+    def at(self, stage: str) -> None:
+        self.stage = stage
+        self.counts.setdefault(stage, 0)
+
+    def _tick(self) -> None:
+        self.counts[self.stage] += 1
+
+    def add(self, a: float, b: float) -> float:
+        self._tick()
+        return a + b
+
+    def mul(self, a: float, b: float) -> float:
+        self._tick()
+        return a * b
+
+    def div(self, a: float, b: float) -> float:
+        self._tick()
+        return a / b
+
+    def greater(self, a: float, b: float) -> bool:
+        self._tick()
+        return a > b
+
+    def dot(self, xs: Sequence[float], ws: Sequence[float]) -> float:
+        total = self.mul(xs[0], ws[0])
+        for x, w in zip(xs[1:], ws[1:], strict=True):
+            total = self.add(total, self.mul(x, w))
+        return total
+
+
+def readout_program(
+    alpha: torch.Tensor,
+    lam: torch.Tensor,
+    beta: torch.Tensor,
+    mu: torch.Tensor,
+    x_out: torch.Tensor,
+    W_o: torch.Tensor,
+    W_1: torch.Tensor | None,
+    b_1: torch.Tensor | None,
+    W_2: torch.Tensor,
+    b_2: torch.Tensor,
+    target: float = 0.0,
+) -> tuple[float, bool, dict[str, int]]:
+    """Run ``F`` once, as the straight-line program of the proof, counting its real operations.
+
+    ``F`` finishes a one-layer transformer's forward pass at the readout token from the four
+    sums of the key identity: head outputs ``(alpha_h + beta_h) / (lambda_h + mu_h)``, then
+    ``W_O``, the residual ``x_out + ...``, the ReLU MLP (real output) and the threshold
+    ``|y - target| < 1/2`` (two comparisons with the constants ``target -+ 1/2``). Every
+    ``+, *, /`` and comparison on a real number is counted under its stage, the stages of
+    :func:`readout_operation_terms`; this measures ``t`` independently of that formula.
+
+    Args:
+        alpha: ``(H, d)`` A-sums of the values; lam: ``(H,)`` A-sums of the weights.
+        beta: ``(H, d)``; mu: ``(H,)``: the same over B.
+        x_out: ``(d,)`` the readout token's embedding.
+        W_o: ``(d, H d)``.
+        W_1: ``(d, m)`` first MLP layer, or ``None`` for a linear output; b_1: ``(m,)`` or ``None``.
+        W_2: ``(m, 1)`` (or ``(d, 1)`` without hidden layer); b_2: ``(1,)``.
+        target: the value the threshold tests for.
+
+    Returns ``(y, answer, counts)``: the real output, ``|y - target| < 1/2``, operations per stage.
+    """
+    H, d = check_tensor("alpha", alpha, ("H", "d")).shape
+    check_tensor("lam", lam, (H,))
+    check_tensor("beta", beta, (H, d))
+    check_tensor("mu", mu, (H,))
+    check_tensor("x_out", x_out, (d,))
+    check_tensor("W_o", W_o, (d, H * d))
+    if (W_1 is None) != (b_1 is None):
+        raise ValueError("W_1 and b_1 must both be given (hidden ReLU layer) or both be None (linear output)")
+    if W_1 is not None:
+        check_tensor("W_1", W_1, (d, "m"))
+        check_tensor("b_1", b_1, (W_1.shape[1],))
+    check_tensor("W_2", W_2, (d if W_1 is None else W_1.shape[1], 1))
+    check_tensor("b_2", b_2, (1,))
+    al, la, be, m_ = alpha.tolist(), lam.tolist(), beta.tolist(), mu.tolist()
+    ops = _Tally()
+    ops.at("heads")
+    heads: list[float] = []
+    for h in range(H):
+        den = ops.add(la[h], m_[h])
+        heads += [ops.div(ops.add(al[h][j], be[h][j]), den) for j in range(d)]
+    ops.at("W_O")
+    z = [ops.dot(heads, row) for row in W_o.tolist()]
+    ops.at("residual")
+    r = [ops.add(xo, zi) for xo, zi in zip(x_out.tolist(), z, strict=True)]
+    ops.at("mlp")
+    w2 = [row[0] for row in W_2.tolist()]
+    if W_1 is not None:
+        cols = list(zip(*W_1.tolist(), strict=True))  # (m, d): weights into each hidden unit
+        pre = [ops.add(ops.dot(r, col), b) for col, b in zip(cols, b_1.tolist(), strict=True)]
+        r = [p if ops.greater(p, 0.0) else 0.0 for p in pre]  # ReLU: one comparison per unit
+    y = ops.add(ops.dot(r, w2), b_2.tolist()[0])
+    ops.at("threshold")
+    above, below = ops.greater(y, target - 0.5), ops.greater(target + 0.5, y)  # both always evaluated
+    return y, above and below, ops.counts
 
 
 def vc_upper_bound(d: int, H: int, P: int) -> int:
