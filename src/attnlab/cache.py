@@ -63,20 +63,49 @@ def config_key(config: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
+MISSING = object()
+"""What :func:`lookup` returns when nothing is stored for a configuration."""
+
+
+def _entry(config: dict[str, Any], namespace: str) -> Path:
+    return cache_dir() / namespace / f"{config_key(config)}.json"
+
+
+def enabled() -> bool:
+    """False when ``ATTNLAB_CACHE=off``."""
+    return os.environ.get("ATTNLAB_CACHE") != "off"
+
+
+def lookup(config: dict[str, Any], *, namespace: str = "results") -> Any:
+    """The result stored for ``config``, or :data:`MISSING` (always, when the cache is off)."""
+    if not enabled():
+        return MISSING
+    path = _entry(config, namespace)
+    if path.exists():
+        try:
+            return json.loads(path.read_text())["result"]
+        except (json.JSONDecodeError, KeyError):
+            path.unlink(missing_ok=True)  # a damaged entry is recomputed
+    return MISSING
+
+
+def store(config: dict[str, Any], result: Any, *, namespace: str = "results") -> None:
+    """Store ``result`` (JSON-serialisable) for ``config`` atomically (nothing when the cache is off)."""
+    if enabled():
+        atomic_write_text(
+            _entry(config, namespace), json.dumps({"config": config, "result": result}, default=str)
+        )
+
+
 def cached(config: dict[str, Any], compute: Callable[[], T], *, namespace: str = "results") -> T:
     """Return the JSON result stored for ``config``, or ``compute()`` it and store it atomically.
 
     ``compute`` must return something ``json.dumps`` accepts. Set ``ATTNLAB_CACHE=off`` to
     bypass the cache entirely.
     """
-    if os.environ.get("ATTNLAB_CACHE") == "off":
-        return compute()
-    path = cache_dir() / namespace / f"{config_key(config)}.json"
-    if path.exists():
-        try:
-            return json.loads(path.read_text())["result"]
-        except (json.JSONDecodeError, KeyError):
-            path.unlink(missing_ok=True)  # a damaged entry is recomputed
+    hit = lookup(config, namespace=namespace)
+    if hit is not MISSING:
+        return hit
     result = compute()
-    atomic_write_text(path, json.dumps({"config": config, "result": result}, default=str))
+    store(config, result, namespace=namespace)
     return result
