@@ -1,0 +1,537 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+#
+
+# %% [markdown]
+# # One layer that composes: Strassen attention
+#
+# Pages 21-24 show that one softmax layer cannot compute Comp_n unless its size grows with $n$,
+# and that training finds the two-layer solution but not a one-layer one. Kozachinskiy et al.
+# {cite}`kozachinskiy2025strassen` change the layer instead of the depth. In **Strassen
+# attention** each query attends to *pairs* of positions, and the score of a pair is a sum of
+# three pairwise dot products. They prove that one such layer of constant size solves function
+# composition, Match3 and binary-relation composition, which one softmax layer of size
+# $n^{o(1)}$ cannot. In their experiments, Strassen and third-order attention are the only
+# mechanisms that reach high accuracy on all of their tasks, and Strassen attention reaches
+# its best accuracy in less training time than third-order attention.
+#
+# **The layer.** For a query $x_i$ and tokens $x_j$, one head computes
+#
+# $$ f_i = W^f x_i,\quad g_j = W^g x_j,\quad h_k = W^h x_k,\quad v_j = V_1 x_j,\quad
+#    \tilde v_k = V_2 x_k, $$
+# $$ a_{ijk} = \frac{\exp \beta\big(\langle f_i,g_j\rangle + \langle g_j,h_k\rangle +
+#    \langle h_k,f_i\rangle\big)}{\sum_{j',k'} \exp \beta\big(\langle f_i,g_{j'}\rangle +
+#    \langle g_{j'},h_{k'}\rangle + \langle h_{k'},f_i\rangle\big)},\qquad
+#    \mathrm{out}_i = \sum_{j,k} a_{ijk}\, (v_j \odot \tilde v_k), $$
+#
+# with $W^f, W^g, W^h, V_1, V_2 \in \mathbb{R}^{d\times d}$ and $\odot$ the coordinatewise
+# product. The softmax runs over all $T^2$ pairs.
+#
+# *Provenance.* The stored text of the paper lost its display equations, so the definition
+# above is **reconstructed**. The paper's own words supply the five $d\times d$ matrices, the
+# Hadamard product of two values, the residual output and the score of its Appendix B
+# constructions, which is a sum of query-first key, first key-second key and second key-query
+# terms. Its sub-cubic proof supplies the factorisation into three $T\times T$ matrices. Two
+# independent re-implementations (secondary sources) compute the same thing. What we could not
+# confirm is the scaling. We put $\beta = d^{-1/2}$ on every term, as one re-implementation
+# does; another leaves the key-key term unscaled. The paper's constructions use unnormalised
+# scores, so the choice does not affect them.
+#
+# **Computing it.** Written out, the layer materialises $T^3$ scores. It factorises as
+# $e^{s_{ijk}} = X_{ij} Y_{jk} Z_{ik}$ with $X = e^{\beta F G^\top}$, $Y = e^{\beta G H^\top}$
+# and $Z = e^{\beta F H^\top}$. Then the denominator is $\sum_k (XY)_{ik} Z_{ik}$ and, for each
+# value coordinate $\ell$, the numerator is
+# $\sum_k \big((X\,\mathrm{diag}\,v_{\cdot\ell})\,Y\big)_{ik}\, \tilde v_{k\ell} Z_{ik}$. These
+# are $d$ matrix products of size $T\times T$, and with a fast matrix product they give the
+# paper's $O(T^{\omega} d)$ (its Theorem 4.1). `attnlab.strassen.strassen_attention` computes
+# this form. Each factor is shifted by its maximum before exponentiating; the shifts cancel in
+# the ratio. `strassen_attention_naive` is the definition written out, and it is the reference
+# in the tests and below.
+#
+# This page ran with profile {glue:text}`profile` and seed {glue:text}`seed` in
+# {glue:text}`runtime`.
+
+# %% tags=["parameters"]
+profile = "quick"
+seed = 0
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+import torch
+
+import attnlab
+from attnlab import comp_tasks as ct
+from attnlab import constructions
+from attnlab import strassen as st
+from attnlab.comp_training import train_comp_cached
+
+page = attnlab.Page("25_strassen_attention", profile=profile, seed=seed)
+cfg = page.cfg
+sns.set_theme(context="notebook", style="whitegrid")
+device = str(attnlab.default_device())
+if cfg.threads and device == "cpu":
+    torch.set_num_threads(cfg.threads)
+model_seeds = [seed * cfg.seeds + i for i in range(cfg.seeds)]  # distinct models for every page seed
+page.record("model_seeds", model_seeds)
+
+# %% [markdown]
+# ## 1. The fast form against the definition
+#
+# Random layers in float64 with weights large enough that unshifted exponentials would
+# overflow. For each (queries, tokens) shape in {glue:text}`layer_checks`, and for a whole
+# model read at every token, we compare the matrix-product form with the naive $T^3$ form.
+
+# %%
+page.record("layer_checks", [list(c) for c in cfg.layer_checks])
+gen = torch.Generator().manual_seed(seed)
+layer_diffs = {}
+for N, T in cfg.layer_checks:
+    f, g, h, v, vt = (
+        torch.randn(4, 2, L, 8, generator=gen, dtype=torch.float64) * 3 for L in (N, T, T, T, T)
+    )
+    fast = st.strassen_attention(f, g, h, v, vt, beta=0.5)
+    ref = st.strassen_attention_naive(f, g, h, v, vt, beta=0.5)
+    layer_diffs[f"N={N},T={T}"] = ((fast - ref).abs().max() / ref.abs().max()).item()
+# a whole model, every token a query: the layer as the model calls it, against the definition
+torch.manual_seed(seed)
+model = st.StrassenTransformer(12, 5, d=8, heads=2, mlp_width=8, readout="all", models=3).double()
+tokens = torch.randint(0, 5, (16, 12), generator=gen)
+with torch.no_grad():
+    x = model.embed_tokens(tokens)
+    proj = [torch.einsum("sbld,shed->sbhle", x, getattr(model, k)) for k in model.maps]
+    fast = st.strassen_attention(*proj, beta=model.beta)
+    ref = st.strassen_attention_naive(*proj, beta=model.beta)
+layer_diffs["model"] = ((fast - ref).abs().max() / ref.abs().max()).item()
+layer_max_diff = page.record("layer_max_diff", max(layer_diffs.values()))
+print({k: f"{v:.1e}" for k, v in layer_diffs.items()})
+
+# %% [markdown]
+# The two forms agree to a relative difference of {glue:text}`layer_max_diff:.1e` at worst.
+#
+# ## 2. A construction: one Strassen layer of constant size computes Comp_n
+#
+# Comp_n is laid out as on page 20: the table of $g$ at positions $0..n-1$, the table of $h$ at
+# $n..2n-1$ and the query $x$ at $2n$, with the answer $h(g(x))$ read at the query.
+# `strassen.comp_construction` places slot $i$ of each table and symbol $\sigma$ at angle
+# $2\pi i/n$ and $2\pi\sigma/n$, as page 23's two-layer construction does (an additive
+# embedding). Then:
+#
+# * $\langle f_o, g_j\rangle = s\,(\cos(\text{angle of } x - \text{slot of } j) + [j \in g\text{-table}])$
+#   is largest at the $g$-position $j = x$;
+# * $\langle g_j, h_k\rangle = s\,(\cos(\text{angle of } j\text{'s symbol} - \text{slot of } k) + [k \in h\text{-table}])$
+#   is largest, for every $j$, at the $h$-position indexed by $j$'s symbol, which for $j = x$
+#   is $k = n + g(x)$;
+# * $\langle h_k, f_o\rangle = 0$.
+#
+# So the pair $(x,\ n + g(x))$ beats every other pair by at least a margin of 40. The values
+# are $v_j = 1$ and $\tilde v_k = $ the symbol at $k$, so the head returns $\approx h(g(x))$,
+# and one ReLU unit passes it on. **What stays fixed and what grows.** One head, $d$ =
+# {glue:text}`construction_d` and one ReLU unit, size $\max(H,d,P)$ =
+# {glue:text}`construction_size`, for every $n$. The only thing that grows is the score scale
+# $s = 40/(1-\cos(2\pi/n)) \approx 40 n^2/2\pi^2$, which means $O(\log n)$ bits of precision.
+# The embedding table $p(i,\sigma)$ has $(2n+1)n$ rows, as for every model in this chapter,
+# and the size measure does not count it. For contrast, one *softmax* layer computing Comp_n
+# needs size $s \gtrsim (n/8)^{1/5}$ at any precision (page 22's count), and page 23's
+# one-layer softmax construction has size about $3n^2$. The paper's Theorem 4.2 proves that
+# constant size suffices for Strassen attention. Its Appendix B construction picks the same
+# pair, $j = x$ and $k = n + g(x)$, with values 1 and the symbol at $k$, as far as its text
+# can be read. Its score weights did not survive the conversion, so the weights here are our
+# own.
+#
+# Checked on every input for $n$ in {glue:text}`exhaustive_ns` and on
+# {glue:text}`random_inputs` uniform inputs for $n$ in {glue:text}`random_ns` (float64; exact
+# means $|y - h(g(x))| < 1/2$).
+
+# %%
+page.record("exhaustive_ns", list(cfg.exhaustive_ns))
+page.record("random_ns", list(cfg.random_ns))
+page.record("random_inputs", cfg.random_inputs)
+checks = {}
+for n in (*cfg.exhaustive_ns, *cfg.random_ns):
+    exhaustive = n in cfg.exhaustive_ns
+    W = ct.enumerate_comp(n) if exhaustive else ct.sample_comp(n, cfg.random_inputs, seed=seed)
+    model = st.comp_construction(n)
+    err = st.construction_errors(model, W, n)
+    checks[n] = {
+        "inputs": len(W),
+        "exhaustive": exhaustive,
+        "max_err": err.max().item(),
+        "wrong": int((err >= 0.5).sum()),
+        "size": model.size,
+        "scale": st.construction_scale(n),
+        "softmax_one_layer_size": constructions.one_layer_comp(n).size,
+    }
+    print(
+        f"n={n:3d}: {checks[n]['inputs']:7d} inputs ({'all' if exhaustive else 'random'}), "
+        f"max |y - h(g(x))| = {checks[n]['max_err']:.1e}, wrong {checks[n]['wrong']}, size {checks[n]['size']}, "
+        f"score scale {checks[n]['scale']:.0f}"
+    )
+construction_wrong = sum(c["wrong"] for c in checks.values())
+construction_max_err = max(c["max_err"] for c in checks.values())
+page.record("construction_max_err", construction_max_err)
+page.record("construction_inputs", sum(c["inputs"] for c in checks.values()))
+page.record("construction_d", st.CONSTRUCTION_D)
+page.record("construction_size", sorted({c["size"] for c in checks.values()}))
+ns_all = sorted(checks)
+page.record("n_hi", ns_all[-1])
+page.record("scale_hi", checks[ns_all[-1]]["scale"])
+page.record("softmax_size_hi", checks[ns_all[-1]]["softmax_one_layer_size"])
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+axes[0].semilogy(ns_all, [max(checks[n]["max_err"], 1e-18) for n in ns_all], "o-", color="C2")
+axes[0].axhline(0.5, color="k", ls=":", label="exactness threshold 1/2")
+axes[0].set(
+    xscale="log",
+    xlabel="$n$",
+    ylabel="max $|y - h(g(x))|$",
+    title="One Strassen layer: worst error over the checked inputs",
+    ylim=(1e-19, 1),
+)
+axes[1].loglog(ns_all, [checks[n]["size"] for n in ns_all], "o-", color="C2", label="Strassen, one layer")
+axes[1].loglog(
+    ns_all,
+    [checks[n]["softmax_one_layer_size"] for n in ns_all],
+    "s-",
+    color="C0",
+    label="softmax, one layer (page 23)",
+)
+axes[1].loglog(
+    ns_all,
+    [checks[n]["scale"] for n in ns_all],
+    "--",
+    color="C2",
+    alpha=0.6,
+    label="Strassen score scale $s$",
+)
+axes[1].set(xlabel="$n$", ylabel="size $\\max(H,d,P)$ / score scale", title="What grows with $n$")
+for ax in axes:
+    ax.legend(fontsize=9)
+fig.tight_layout()
+page.figure("fig_construction", fig)
+
+# %% [markdown]
+# The construction is exact on all {glue:text}`construction_inputs` inputs checked, with a
+# worst deviation of {glue:text}`construction_max_err:.1e`. Its size is
+# {glue:text}`construction_size` at every $n$. At $n$ = {glue:text}`n_hi` the score scale is
+# {glue:text}`scale_hi:.0f`, while page 23's one-layer softmax construction has size
+# {glue:text}`softmax_size_hi`. Both sizes are read off the built models, so they are stated
+# here rather than claimed.
+#
+# ## 3. Trained side by side on Comp_n
+#
+# Page 24 finds one softmax layer stuck at the "most frequent value of $h$" level at
+# $n$ = {glue:text}`comp_n`, its largest $n$ in this profile. There we train three models with
+# the same budget: one softmax layer and two softmax layers (page 24's `train_comp`), and one
+# Strassen layer (`strassen.train_tokens`). All have $d$ = {glue:text}`d`, $H$ =
+# {glue:text}`heads`, {glue:text}`mlp_width` ReLU units and $n$ output logits, and each gets
+# {glue:text}`steps` AdamW steps of {glue:text}`batch` fresh inputs at learning rate
+# {glue:text}`lr`. Model seeds are {glue:text}`model_seeds`, batched. The Strassen model
+# differs from the one-layer softmax model only in its attention layer: five $d\times d$ maps
+# instead of three.
+
+# %%
+for k in ("comp_n", "d", "heads", "mlp_width", "steps", "batch", "lr", "eval_every"):
+    page.record(k, getattr(cfg, k))
+n = cfg.comp_n
+common = dict(
+    d=cfg.d,
+    heads=cfg.heads,
+    mlp_width=cfg.mlp_width,
+    seeds=model_seeds,
+    steps=cfg.steps,
+    batch=cfg.batch,
+    lr=cfg.lr,
+    eval_every=cfg.eval_every,
+    eval_samples=cfg.eval_samples,
+    device=device,
+)
+comp = {
+    "softmax, 1 layer": train_comp_cached(dict(n=n, layers=1, **common)),
+    "softmax, 2 layers": train_comp_cached(dict(n=n, layers=2, **common)),
+    "Strassen, 1 layer": st.train_tokens_cached(dict(task="comp", n=n, attention="strassen", **common)),
+}
+plateau = float(ct.most_frequent_value_accuracy(n))
+page.record("plateau", plateau)
+for name, r in comp.items():
+    print(f"{name:18s} final accuracy per seed {[round(a, 3) for a in r['final']]}")
+soft1_best = page.record("soft1_best", max(comp["softmax, 1 layer"]["final"]))
+soft2_worst = page.record("soft2_worst", min(comp["softmax, 2 layers"]["final"]))
+str_worst = page.record("strassen_worst", min(comp["Strassen, 1 layer"]["final"]))
+page.record("strassen_final", comp["Strassen, 1 layer"]["final"])
+
+
+def first_step_above(r, level):
+    """Per model, the first measured step whose accuracy is >= level (None: never)."""
+    return [next((t for t, a in zip(r["steps"], acc, strict=True) if a >= level), None) for acc in r["acc"]]
+
+
+page.record("escape_strassen", first_step_above(comp["Strassen, 1 layer"], plateau + 0.10))
+page.record("escape_two_layer", first_step_above(comp["softmax, 2 layers"], plateau + 0.10))
+
+fig, ax = plt.subplots(figsize=(7.5, 4.3))
+for (name, r), c in zip(comp.items(), ("C0", "C3", "C2"), strict=True):
+    for i, acc in enumerate(r["acc"]):
+        ax.plot(r["steps"], acc, color=c, lw=1.2, alpha=0.8, label=name if i == 0 else None)
+ax.axhline(plateau, color="k", ls=":", label="most frequent value of $h$")
+ax.axhline(1 / n, color="grey", ls="--", label="chance $1/n$")
+ax.set(
+    xlabel="step", ylabel="accuracy (fresh inputs)", title=f"Comp$_n$, $n={n}$: every seed", ylim=(0, 1.02)
+)
+ax.legend(fontsize=9)
+fig.tight_layout()
+page.figure("fig_comp", fig)
+
+# %% [markdown]
+# One softmax layer ends at {glue:text}`soft1_best:.3f` at best, against the exact "most
+# frequent value" level of {glue:text}`plateau:.3f`. Two softmax layers end at
+# {glue:text}`soft2_worst:.3f` or better, and one Strassen layer at
+# {glue:text}`strassen_worst:.3f` or better (per seed: {glue:text}`strassen_final`). One
+# Strassen layer therefore reaches what needs two softmax layers, in the same number of
+# steps. The first measurements 10 points above the plateau come at steps
+# {glue:text}`escape_strassen` for the Strassen layer and {glue:text}`escape_two_layer` for two
+# softmax layers (one entry per seed, measured every {glue:text}`eval_every` steps).
+#
+# ## 4. Match3 and binary-relation composition at small sizes
+#
+# These tasks have an output at every token.
+#
+# * **Match3** has $N$ = {glue:text}`match3_N` tokens, uniform in $\mathbb{Z}_m$ with $m$ =
+#   {glue:text}`match3_m`. Token $i$ answers 1 iff some $j, k$ (repeats allowed) have
+#   $p_i + p_j + p_k \equiv 0 \pmod m$ (`comp_tasks.match3`).
+# * **Binary-relation composition** takes relations $A, B$ on $m$ = {glue:text}`brc_m`
+#   elements, with independent Bernoulli({glue:text}`brc_density`) entries. Token $(i,j)$
+#   carries $(A_{ij}, B_{ij})$ and answers $(B\circ A)_{ij} = \bigvee_k A_{ik}\wedge B_{kj}$
+#   (`strassen.brc_labels`). This follows the theorem's form with $A$ and $B$ independent;
+#   the paper's experiment takes $A = B$.
+#
+# We compare one softmax layer with one Strassen layer, the same model otherwise
+# (`StrassenTransformer(attention=...)`: per-token logits, binary cross-entropy). Each gets
+# {glue:text}`token_steps` steps of {glue:text}`token_batch` inputs at learning rate
+# {glue:text}`token_lr`. Accuracy is per token. The **token-alone** level is the best accuracy
+# of any rule that sees only a token's own position and symbol, estimated from
+# {glue:text}`baseline_samples` inputs. A model that mixes no information across tokens cannot
+# beat it. Our samplers are uniform; the paper balances its data and uses larger sizes
+# (Match3 with $N$ = 30-35 and $m = 37$; relations on 6-8 elements).
+
+# %%
+for k in ("token_steps", "token_batch", "token_lr", "baseline_samples"):
+    page.record(k, getattr(cfg, k))
+page.record("match3_N", cfg.match3["N"])
+page.record("match3_m", cfg.match3["m"])
+page.record("brc_m", cfg.brc["m"])
+page.record("brc_density", cfg.brc["density"])
+token_common = dict(
+    d=cfg.d,
+    heads=cfg.heads,
+    mlp_width=cfg.mlp_width,
+    seeds=model_seeds,
+    steps=cfg.token_steps,
+    batch=cfg.token_batch,
+    lr=cfg.token_lr,
+    eval_every=cfg.token_eval_every,
+    eval_samples=cfg.token_eval_samples,
+    device=device,
+)
+tok = {}
+token_alone = {}
+for task, params in (("match3", cfg.match3), ("brc", cfg.brc)):
+    token_alone[task] = st.token_alone_accuracy(
+        task, cfg.baseline_samples, torch.Generator().manual_seed(30_000 + seed), **params
+    )
+    for attention in ("softmax", "strassen"):
+        tok[(task, attention)] = st.train_tokens_cached(
+            dict(task=task, attention=attention, **params, **token_common)
+        )
+        print(
+            f"{task:6s} {attention:8s} final per-token accuracy {[round(a, 3) for a in tok[(task, attention)]['final']]}"
+            f"  (token-alone {token_alone[task]:.3f})"
+        )
+tok_best = {f"{t},{a}": max(r["final"]) for (t, a), r in tok.items()}
+tok_worst = {f"{t},{a}": min(r["final"]) for (t, a), r in tok.items()}
+page.record("token_alone", {k: round(v, 4) for k, v in token_alone.items()})
+page.record("tok_best", {k: round(v, 4) for k, v in tok_best.items()})
+page.record("tok_worst", {k: round(v, 4) for k, v in tok_worst.items()})
+for t in ("match3", "brc"):
+    for a in ("softmax", "strassen"):
+        page.record(f"{t}_{a}_worst", tok_worst[f"{t},{a}"])
+        page.record(f"{t}_{a}_best", tok_best[f"{t},{a}"])
+    page.record(f"{t}_alone", token_alone[t])
+
+fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.2))
+titles = {
+    "match3": f"Match3, $N={cfg.match3['N']}$, $m={cfg.match3['m']}$",
+    "brc": f"relation composition, $m={cfg.brc['m']}$",
+}
+for ax, task in zip(axes, ("match3", "brc"), strict=True):
+    for attention, c in (("softmax", "C0"), ("strassen", "C2")):
+        r = tok[(task, attention)]
+        for i, acc in enumerate(r["acc"]):
+            ax.plot(
+                r["steps"], acc, color=c, lw=1.2, alpha=0.8, label=f"{attention}, 1 layer" if i == 0 else None
+            )
+    ax.axhline(token_alone[task], color="k", ls=":", label="token alone")
+    ax.set(xlabel="step", ylabel="per-token accuracy", title=titles[task], ylim=(0.4, 1.01))
+    ax.legend(fontsize=9)
+fig.tight_layout()
+page.figure("fig_tokens", fig)
+
+# %% [markdown]
+# On relation composition one Strassen layer ends at {glue:text}`brc_strassen_worst:.3f` or
+# better and one softmax layer between {glue:text}`brc_softmax_worst:.3f` and
+# {glue:text}`brc_softmax_best:.3f`; the token-alone level is {glue:text}`brc_alone:.3f`. On
+# Match3 the Strassen layer ends between {glue:text}`match3_strassen_worst:.3f` and
+# {glue:text}`match3_strassen_best:.3f` and the softmax layer between
+# {glue:text}`match3_softmax_worst:.3f` and {glue:text}`match3_softmax_best:.3f`, against a
+# token-alone level of {glue:text}`match3_alone:.3f`.
+#
+# At these sizes **one softmax layer is not helpless**. A dozen tokens fit in its
+# $d$-dimensional average, and the lower bounds only bite as the size grows. Neither task
+# separates the two layers at quick size as cleanly as Comp_n does. The paper's Match3
+# construction scores a pair by how close $p_i + p_j + p_k$ is to $m$ or $2m$, with one head
+# for each. In our reading that takes scores quadratic in the values, and in this budget
+# gradient descent does not find such a solution reliably.
+# We show these runs and assert only the bounds stated in the claims below. The paper's
+# comparison is at larger sizes, with 8 seeds and hundreds of epochs.
+#
+# ## 5. Cost: time per step as $T$ grows
+#
+# Here we time one forward and backward pass of one attention layer, with every one of the
+# $T$ tokens acting as a query ($d$ = {glue:text}`t_d`, batch {glue:text}`t_batch`, median of
+# {glue:text}`t_repeats`, on this machine). The three versions are the Strassen layer in its
+# matrix-product form, the naive $T^3$ form, and softmax attention (PyTorch's fused kernel).
+# Both Strassen forms do $\Theta(T^3 d)$ work, since the matrix products here are ordinary
+# cubic ones, so we expect a log-log slope of 3. For softmax we expect 2. Fixed per-call
+# overheads make the slopes lower at small $T$, so we fit each form on its largest
+# {glue:text}`t_fit_last` sizes. This is a measurement and not a claim: timings depend on the
+# machine and its load.
+
+# %%
+tcfg = cfg.timing
+page.record("t_d", tcfg["d"])
+page.record("t_batch", tcfg["batch"])
+page.record("t_repeats", tcfg["repeats"])
+page.record("t_fit_last", tcfg["fit_last"])
+times = {
+    form: [
+        st.time_step(form, T, d=tcfg["d"], batch=tcfg["batch"], repeats=tcfg["repeats"], device=device)
+        for T in Ts
+    ]
+    for form, Ts in tcfg["Ts"].items()
+}
+expected = {"strassen": 3.0, "naive": 3.0, "softmax": 2.0}
+slopes = {}
+for form, Ts in tcfg["Ts"].items():
+    k = tcfg["fit_last"]
+    slopes[form] = float(np.polyfit(np.log(Ts[-k:]), np.log(times[form][-k:]), 1)[0])
+    print(
+        f"{form:8s} T={list(Ts)}: {[f'{t * 1e3:.2f}' for t in times[form]]} ms; "
+        f"fitted slope {slopes[form]:.2f} (expected {expected[form]:.0f})"
+    )
+page.record("slopes", {k: round(v, 2) for k, v in slopes.items()})
+for form in slopes:
+    page.record(f"slope_{form}", slopes[form])
+T_common = max(set(tcfg["Ts"]["strassen"]) & set(tcfg["Ts"]["softmax"]))
+ratio = (
+    times["strassen"][list(tcfg["Ts"]["strassen"]).index(T_common)]
+    / (times["softmax"][list(tcfg["Ts"]["softmax"]).index(T_common)])
+)
+page.record("T_common", T_common)
+page.record("time_ratio", ratio)
+
+fig, ax = plt.subplots(figsize=(7.5, 4.5))
+labels = {"strassen": "Strassen, matrix products", "naive": "Strassen, naive $T^3$", "softmax": "softmax"}
+for (form, Ts), c in zip(tcfg["Ts"].items(), ("C2", "C1", "C0"), strict=True):
+    ax.loglog(
+        Ts, np.array(times[form]) * 1e3, "o-", color=c, label=f"{labels[form]} (slope {slopes[form]:.2f})"
+    )
+    T_fit = np.array(Ts[-tcfg["fit_last"] :], dtype=float)
+    t_end = times[form][-1] * 1e3
+    ax.loglog(T_fit, t_end * (T_fit / T_fit[-1]) ** expected[form], ":", color=c, alpha=0.7)
+ax.set(xlabel="tokens $T$", ylabel="ms per forward + backward", title="One attention layer: time per step")
+ax.legend(fontsize=9, title="dotted: slope 3 (Strassen) and 2 (softmax)", title_fontsize=8)
+fig.tight_layout()
+page.figure("fig_cost", fig)
+
+# %% [markdown]
+# The fitted slopes are {glue:text}`slopes` against the expected 3, 3 and 2 (this run, this
+# machine). On a small or busy machine the fits move by several tenths from run to run. At
+# $T$ = {glue:text}`T_common`, a step of Strassen attention takes {glue:text}`time_ratio:.0f`
+# times as long as a step of softmax attention. That gap is the price of attending to pairs,
+# and by the expected slopes it grows about linearly with $T$. The paper reports the same
+# ordering on a GPU (its Appendix D), where Strassen attention reaches its limits at hidden
+# sizes of 512 and inputs beyond about 1600 tokens, and standard attention does not up to
+# 16 384 {cite}`kozachinskiy2025strassen`. Sub-cubic time needs a fast matrix product, which
+# neither the paper's code nor ours uses.
+#
+# ## Claims
+#
+# Only what held for page seeds 0, 1 and 2 with a margin. The sizes of the construction are
+# read off the built models, and the timings depend on the machine, so both are stated above
+# rather than claimed.
+
+# %%
+page.claim(
+    "the matrix-product form of Strassen attention equals the naive T^3 definition (max relative difference, float64)",
+    layer_max_diff,
+    "<",
+    1e-10,
+    diffs=layer_diffs,
+)
+page.claim(
+    "one Strassen layer of constant size computes Comp_n exactly on every enumerated and random input (inputs with |y - h(g(x))| >= 1/2)",
+    construction_wrong,
+    "==",
+    0,
+    max_err={n: c["max_err"] for n, c in checks.items()},
+    inputs={n: c["inputs"] for n, c in checks.items()},
+    size={n: c["size"] for n, c in checks.items()},
+)
+page.claim(
+    f"at n = {n}, one trained softmax layer stays at the most-frequent-value level (best seed's accuracy above it)",
+    soft1_best - plateau,
+    "<=",
+    0.05,
+    final=comp["softmax, 1 layer"]["final"],
+    plateau=plateau,
+)
+page.claim(
+    f"at n = {n}, one trained Strassen layer beats one trained softmax layer on Comp_n (worst Strassen seed minus best softmax seed)",
+    str_worst - soft1_best,
+    ">=",
+    0.35,
+    strassen=comp["Strassen, 1 layer"]["final"],
+    softmax=comp["softmax, 1 layer"]["final"],
+)
+page.claim(
+    f"at n = {n}, one trained Strassen layer comes close to two softmax layers (worst Strassen seed's accuracy)",
+    str_worst,
+    ">=",
+    0.85,
+    strassen=comp["Strassen, 1 layer"]["final"],
+    two_layer=comp["softmax, 2 layers"]["final"],
+)
+page.claim(
+    "on relation composition, one trained Strassen layer beats the token-alone level (worst seed, accuracy points)",
+    tok_worst["brc,strassen"] - token_alone["brc"],
+    ">=",
+    0.2,
+    strassen=tok[("brc", "strassen")]["final"],
+    token_alone=token_alone["brc"],
+)
+page.finish()
