@@ -6,6 +6,8 @@ import pytest
 import torch
 
 from attnlab.neighbors import (
+    biased_neighbor_biases,
+    biased_neighbor_target,
     farthest_neighbor,
     generator,
     nearest_neighbor,
@@ -75,3 +77,24 @@ def test_baselines():
 def test_bad_input(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_biased_neighbor_target_matches_brute_force():
+    gen = generator(5)
+    biases = biased_neighbor_biases(3, 0.5, gen)
+    assert biases.shape == (19, 3) and biases.dtype == torch.float64
+    torch.testing.assert_close(biases, biased_neighbor_biases(3, 0.5, generator(5)))  # reproducible
+    batch = orthogonal_pair(40, 3, seed=gen, dtype=torch.float64)
+    f = biased_neighbor_target(batch.x, batch.y, biases)
+    for b in range(40):
+        picks = [max(range(2), key=lambda i, v=v: float(batch.x[b, i] @ (batch.y[b] - v))) for v in biases]
+        torch.testing.assert_close(f[b], sum(batch.x[b, i] for i in picks) / len(biases))
+    assert float(f.norm(dim=-1).max()) <= 1 + 1e-12
+    # zero biases: every term is the nearest neighbour itself
+    torch.testing.assert_close(
+        biased_neighbor_target(batch.x, batch.y, torch.zeros(5, 3, dtype=torch.float64)), batch.target
+    )
+    with pytest.raises(ValueError, match="scale"):
+        biased_neighbor_biases(3, -1.0, gen)
+    with pytest.raises(ValueError, match="shapes"):
+        biased_neighbor_target(batch.x, batch.y, biases[:, :2])

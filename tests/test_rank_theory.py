@@ -93,6 +93,19 @@ def test_energy_and_lower_bound():
     assert all(math.isnan(v) for v in rt.heads_lower_bound(8, 8, 0.1).values())
 
 
+def test_energy_fraction_mc_matches_gegenbauer_energy():
+    # least-squares polynomial fits on samples of <y, u> against the quadrature's cumulative energy
+    for d in (5, 16):
+        mc = rt.energy_fraction_mc(d, (1, 3, 5), samples=100_000, seed=2)
+        exact = np.cumsum(rt.gegenbauer_energy(d, 5))[[1, 3, 5]]
+        np.testing.assert_allclose(mc, exact, atol=0.01)
+        assert np.all(np.diff(mc) >= 0)  # nested fits explain more
+    # degree 0 (a constant) explains nothing of the odd target, up to sampling noise
+    assert abs(rt.energy_fraction_mc(8, (0,), samples=50_000)[0]) < 0.01
+    with pytest.raises(ValueError, match="degree"):
+        rt.energy_fraction_mc(8, (-1,))
+
+
 @pytest.mark.parametrize(
     "call, name",
     [

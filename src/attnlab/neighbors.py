@@ -9,6 +9,10 @@ Three samplers, all seeded through a ``torch.Generator`` (or a seed) and placed 
 * :func:`orthogonal_pair`: the ``N = 2`` distribution of the lower bound, ``x_1 ⊥ x_2`` and
   ``y`` uniform.
 
+The biased-nearest-neighbour page uses a stand-in target of our own (the paper's exact one was
+not available to us): :func:`biased_neighbor_biases` draws its ``m = 2 d^2 + 1`` fixed biases
+``v_j`` and :func:`biased_neighbor_target` computes ``f*(X, y) = mean_j x_{argmax_i <x_i, y - v_j>}``.
+
 and the two trivial baselines every plot compares with: the zero predictor (error exactly 1,
 because targets are unit vectors) and the best predictor that sees ``x_i`` alone.
 """
@@ -23,6 +27,8 @@ from attnlab._checks import check_int
 
 __all__ = [
     "NeighborBatch",
+    "biased_neighbor_biases",
+    "biased_neighbor_target",
     "farthest_neighbor",
     "generator",
     "nearest_neighbor",
@@ -162,3 +168,29 @@ def x_alone_baseline(N: int, d: int, samples: int = 200_000, seed: int = 0) -> d
     # correlated, so the standard error uses per-sample means would be tighter; this is a bound
     stderr = 2 * abs(m) * inner.std().item() / (len(inner) / N) ** 0.5
     return {"m": m, "mse": 1.0 - m * m, "stderr": stderr}
+
+
+def biased_neighbor_biases(d: int, scale: float, gen: torch.Generator) -> torch.Tensor:
+    """The ``m = 2 d^2 + 1`` fixed biases ``v_j ~ N(0, scale^2 I_d)`` of the biased target: ``(m, d)``.
+
+    Drawn in float64 from ``gen`` (on its device), which then continues as the caller's stream.
+    """
+    d = check_int("d", d, low=1)
+    if not scale >= 0:
+        raise ValueError(f"scale must be >= 0; got {scale!r}")
+    m = 2 * d * d + 1
+    return scale * torch.randn(m, d, generator=gen, device=gen.device, dtype=torch.float64)
+
+
+def biased_neighbor_target(x: torch.Tensor, y: torch.Tensor, biases: torch.Tensor) -> torch.Tensor:
+    """``f*(X, y) = (1/m) sum_j x_{argmax_i <x_i, y - v_j>}`` for points ``x (B, N, d)``, queries
+    ``y (B, d)`` and biases ``v (m, d)``: ``(B, d)``. Each term is one biased nearest neighbour
+    (the bias inside the score); the mean keeps ``f*`` in the unit ball for unit points."""
+    B, N, d = x.shape
+    if y.shape != (B, d) or biases.ndim != 2 or biases.shape[1] != d:
+        raise ValueError(
+            f"shapes must be x (B, N, d), y (B, d), biases (m, d); got {x.shape}, {y.shape}, {biases.shape}"
+        )
+    scores = torch.einsum("bnd,bjd->bjn", x, y[:, None, :] - biases[None])  # (B, m, N)
+    pick = torch.nn.functional.one_hot(scores.argmax(-1), N).to(x.dtype)  # (B, m, N)
+    return torch.einsum("bjn,bnd->bd", pick, x) / biases.shape[0]

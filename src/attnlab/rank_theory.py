@@ -38,6 +38,7 @@ from attnlab._checks import check_float, check_int
 from attnlab.neighbors import farthest_labels, generator, sphere
 
 __all__ = [
+    "energy_fraction_mc",
     "feature_gram",
     "feature_target",
     "full_rank_construction_error",
@@ -320,6 +321,36 @@ def _gegenbauer_energy(d: int, degrees: int) -> tuple[float, ...]:
         )
         energy[ell] = inner**2 / math.exp(log_norm2) / total
     return tuple(energy.tolist())
+
+
+def energy_fraction_mc(d: int, degrees: Sequence[int], samples: int = 200_000, seed: int = 0) -> np.ndarray:
+    """Monte-Carlo check of :func:`gegenbauer_energy`: the fraction of ``E[sign(s)^2] = 1`` that the
+    best polynomial of degree ``<= L`` in ``s = <y, u>`` explains, for each ``L`` in ``degrees``.
+
+    A zonal function's projection onto the harmonics of degree ``<= L`` is a polynomial of degree
+    ``<= L`` in ``s``, so this fraction equals ``sum_{ell <= L} e_ell``. It is estimated without
+    Gegenbauer polynomials or their norms: ``s`` is sampled as the first coordinate of a uniform
+    point on ``S^{d-1}`` (``g_1 / sqrt(g_1^2 + chi^2_{d-1})``), ``sign(s)`` is fitted by least
+    squares on probabilists' Hermite polynomials of ``s sqrt(d)`` (a well-conditioned basis), and
+    the fraction is ``1 - mean residual^2``. Statistical error ``~ 1/sqrt(samples)``. Keep ``L``
+    small (``<= 7`` for ``d <= 64``): at high degree a sample fit exploits the polynomial's rarely
+    sampled tails and overestimates the population fraction (by about 0.01 at ``L = 15``, ``d = 64``).
+    """
+    d = check_int("d", d, low=3)
+    samples = check_int("samples", samples, low=1)
+    rng = np.random.default_rng(seed)
+    g1 = rng.standard_normal(samples)
+    s = g1 / np.sqrt(g1**2 + rng.chisquare(d - 1, samples))
+    degrees = [check_int("degree", L, low=0) for L in degrees]
+    target = np.sign(s)
+    basis = np.polynomial.hermite_e.hermevander(s * math.sqrt(d), max(degrees))  # (n, L_max + 1)
+    gram, rhs = basis.T @ basis, basis.T @ target  # normal equations (the basis is well conditioned)
+    out = []
+    for L in degrees:
+        coef = np.linalg.solve(gram[: L + 1, : L + 1], rhs[: L + 1])
+        residual = target @ target - rhs[: L + 1] @ coef  # ||target - basis c||^2 at the optimum
+        out.append(1.0 - float(residual) / samples)
+    return np.array(out)
 
 
 def rank_fraction(d: int, r: int, degrees: int = 40) -> np.ndarray:
