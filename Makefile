@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys, venv, ensurepip' 2>/dev/null || { \
 	  echo "Python's venv module is missing: on Debian, apt-get install python3.11-venv"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[book,dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[book,dev,cluster]"
 	touch $@
 
 # MathJax 3 ships inside the pinned django-static-mathjax wheel; the site serves it itself.
