@@ -10,7 +10,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from attnlab import attend
+from attnlab import attend, vc
+from attnlab import comp_tasks as ct
+from attnlab import neighbors as nb
 
 q, k, v = torch.zeros(2, 3, 4), torch.zeros(2, 5, 4), torch.zeros(2, 5, 6)
 
@@ -58,6 +60,90 @@ CASES = [
         lambda: attend(q, k, v, beta=1.0, mask=torch.ones(3, 5)),
         ValueError,
         r"^mask must be a bool tensor",
+    ),
+    (
+        "comp_task token >= n",
+        lambda: ct.comp_task(torch.tensor([[5, 0, 0, 0, 0]]), 2),
+        ValueError,
+        r"^tokens must hold integers \(g table, h table, query\) in 0\.\.1",
+    ),
+    (
+        "comp_task negative",
+        lambda: ct.comp_task(torch.tensor([[-1, 0, 0, 0, 0]]), 2),
+        ValueError,
+        r"^tokens must hold integers",
+    ),
+    (
+        "comp_task float",
+        lambda: ct.comp_task(torch.zeros(1, 5), 2),
+        ValueError,
+        r"^tokens must be an integer tensor",
+    ),
+    (
+        "comp_task n",
+        lambda: ct.comp_task(torch.zeros(1, 3, dtype=torch.long), 1),
+        ValueError,
+        r"^n must be an integer >= 2",
+    ),
+    (
+        "ind_task pointer",
+        lambda: ct.ind_task(torch.tensor([[2, 0, 1]]), 2),
+        ValueError,
+        r"^tokens\[\.\.\., 0\] must hold integers \(the pointer p\) in 0\.\.1",
+    ),
+    (
+        "ind_task bits",
+        lambda: ct.ind_task(torch.tensor([[0, 2, 1]]), 2),
+        ValueError,
+        r"^tokens\[\.\.\., 1:\] must hold integers \(the bits q\) in 0\.\.1",
+    ),
+    (
+        "match3 outside Z_m",
+        lambda: ct.match3(torch.tensor([[7, 1, 2]]), 5),
+        ValueError,
+        r"^tokens must hold integers \(residues of Z_m\) in 0\.\.4",
+    ),
+    (
+        "vc_dimension 1-D",
+        lambda: vc.vc_dimension(torch.tensor([1, 0, 1])),
+        ValueError,
+        r"^M must be a 2-D bool",
+    ),
+    (
+        "vc_dimension list",
+        lambda: vc.vc_dimension([[1, 0], [0, 1]]),
+        ValueError,
+        r"^M must be a 2-D bool .*got list",
+    ),
+    (
+        "vc_dimension empty",
+        lambda: vc.vc_dimension(torch.zeros(0, 0, dtype=torch.bool)),
+        ValueError,
+        r"^M must have at least one row",
+    ),
+    (
+        "vc_dimension not 0/1",
+        lambda: vc.vc_dimension(torch.tensor([[2, 0], [0, 1]])),
+        ValueError,
+        r"^M must be bool or hold only 0 and 1",
+    ),
+    (
+        "split_vc without sizes",
+        lambda: vc.split_vc(lambda t: t[:, 0] == 1, []),
+        ValueError,
+        r"^sizes must list the alphabet size",
+    ),
+    (
+        "split_vc output shape",
+        lambda: vc.split_vc(lambda t: t, [2, 2]),
+        ValueError,
+        r"^f must map words \(4, 2\) to labels of shape \(4,\)",
+    ),
+    (
+        "farthest_labels 2-D",
+        lambda: nb.farthest_labels(torch.zeros(3, 4)),
+        ValueError,
+        r"^x must have shape \(\.\.\., B, N, d\)",
     ),
 ]
 

@@ -69,6 +69,17 @@ def check_tensor(name: str, x: object, shape: Sequence[int | str | None]) -> tor
     return x
 
 
+def check_tokens(name: str, x: torch.Tensor, low: int, high: int, what: str = "") -> torch.Tensor:
+    """Check that the tensor ``x`` holds integers in ``[low, high]`` (``what`` describes them)."""
+    if x.dtype.is_floating_point or x.dtype.is_complex or x.dtype == torch.bool:
+        raise ValueError(f"{name} must be an integer tensor{what} in {low}..{high}, got dtype {x.dtype}")
+    if x.numel() and (int(x.min()) < low or int(x.max()) > high):
+        raise ValueError(
+            f"{name} must hold integers{what} in {low}..{high}, got values in {int(x.min())}..{int(x.max())}"
+        )
+    return x
+
+
 def _fmt(shape: Sequence[int | str | None]) -> str:
     return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ")"
 

@@ -32,7 +32,7 @@ from fractions import Fraction
 
 import torch
 
-from attnlab._checks import check_int, check_tensor
+from attnlab._checks import check_int, check_tensor, check_tokens
 
 MAX_ENUMERATION = 2**24  # inputs; beyond this an exhaustive table does not fit comfortably in memory
 
@@ -92,6 +92,7 @@ def comp_task(tokens: torch.Tensor, n: int) -> torch.Tensor:
     """
     n = check_int("n", n, low=2)
     check_tensor("tokens", tokens, ("...", 2 * n + 1))
+    check_tokens("tokens", tokens, 0, n - 1, " (g table, h table, query)")
     g, h, x = tokens[..., :n], tokens[..., n : 2 * n], tokens[..., 2 * n]
     gx = g.gather(-1, x[..., None])  # (..., 1)
     return h.gather(-1, gx)[..., 0]
@@ -164,6 +165,8 @@ def ind_task(tokens: torch.Tensor, n: int) -> torch.Tensor:
     """Ind_n labels ``q_p`` for tokens ``(..., n + 1)`` = pointer ``p`` then bits ``q``; bool ``(...,)``."""
     n = check_int("n", n, low=2)
     check_tensor("tokens", tokens, ("...", n + 1))
+    check_tokens("tokens[..., 0]", tokens[..., :1], 0, n - 1, " (the pointer p)")
+    check_tokens("tokens[..., 1:]", tokens[..., 1:], 0, 1, " (the bits q)")
     return tokens[..., 1:].gather(-1, tokens[..., :1])[..., 0] == 1
 
 
@@ -206,6 +209,7 @@ def match3(tokens: torch.Tensor, m: int) -> torch.Tensor:
     """Match3 outputs ``(..., N)`` bool: token ``i`` has ``j, k`` with ``p_i + p_j + p_k = 0 mod m``."""
     m = check_int("m", m, low=2)
     check_tensor("tokens", tokens, ("...", "N"))
+    check_tokens("tokens", tokens, 0, m - 1, " (residues of Z_m)")
     sums = _pair_sums(tokens, m)  # (..., m)
     need = (-tokens) % m  # (..., N)
     return sums.gather(-1, need)

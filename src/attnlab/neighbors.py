@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import torch
 
-from attnlab._checks import check_int
+from attnlab._checks import check_int, check_tensor
 
 __all__ = [
     "NeighborBatch",
@@ -115,7 +115,12 @@ def farthest_neighbor(
 
 
 def farthest_labels(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Farthest-neighbour labels of points ``x (..., N, d)``: ``(target (..., N, d), index (..., N))``."""
+    """Farthest-neighbour labels of point sets ``x (..., B, N, d)``: ``(target, index (..., B, N))``.
+
+    ``x`` is a batch of point sets (at least 3-D): a single ``(N, d)`` set is refused, since it
+    is ambiguous with a batch of ``N`` one-dimensional sets; pass ``x[None]``.
+    """
+    check_tensor("x", x, ("...", "B", "N", "d"))
     index = (x @ x.transpose(-1, -2)).argmin(dim=-1)  # (..., N): j minimising <x_j, x_i>
     target = torch.gather(x, -2, index.unsqueeze(-1).expand(*index.shape, x.shape[-1]))
     return target, index

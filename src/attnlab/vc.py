@@ -69,6 +69,8 @@ def truth_table(f: Callable[[torch.Tensor], torch.Tensor], sizes: Sequence[int])
         sizes: alphabet size of each position; their product must be at most ``MAX_INPUTS``.
     """
     sizes = [check_int("sizes", s, low=1) for s in sizes]
+    if not sizes:
+        raise ValueError("sizes must list the alphabet size of each position, got none")
     total = math.prod(sizes)
     if total > MAX_INPUTS:
         raise ValueError(
@@ -77,6 +79,11 @@ def truth_table(f: Callable[[torch.Tensor], torch.Tensor], sizes: Sequence[int])
         )
     words = all_inputs(sizes)  # (N, n)
     labels = f(words)
+    if not isinstance(labels, torch.Tensor) or tuple(labels.shape) != (len(words),):
+        got = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
+        raise ValueError(
+            f"f must map words ({len(words)}, {len(sizes)}) to labels of shape ({len(words)},), got {got}"
+        )
     return labels.reshape(sizes).bool()
 
 
@@ -109,6 +116,16 @@ def split_matrix(
     return M, all_inputs([sizes[i] for i in A]), all_inputs([sizes[i] for i in B])
 
 
+def _check_matrix(M: object) -> None:
+    if not isinstance(M, torch.Tensor) or M.dim() != 2:
+        got = f"shape {tuple(M.shape)}" if isinstance(M, torch.Tensor) else type(M).__name__
+        raise ValueError(f"M must be a 2-D bool (or 0/1) torch.Tensor of shape (rows, columns), got {got}")
+    if M.numel() == 0:
+        raise ValueError(f"M must have at least one row and one column, got shape {tuple(M.shape)}")
+    if M.dtype != torch.bool and not bool(((M == 0) | (M == 1)).all()):
+        raise ValueError("M must be bool or hold only 0 and 1")
+
+
 def vc_dimension(M: torch.Tensor) -> tuple[int, torch.Tensor, torch.Tensor]:
     """VC dimension of the columns of a Boolean matrix, seen as functions on its rows.
 
@@ -123,6 +140,7 @@ def vc_dimension(M: torch.Tensor) -> tuple[int, torch.Tensor, torch.Tensor]:
     Returns ``(k, witness_rows (k,), witness_cols (2^k,))``: row indices of a shattered set
     and, for each pattern ``c`` (bit ``i`` = value on ``witness_rows[i]``), a column index.
     """
+    _check_matrix(M)
     M = M.bool()
     R, C = M.shape
     cols, first = _unique_columns(M)  # (R, C') distinct columns and an index of each in M
@@ -245,7 +263,9 @@ def split_vc(
 
     Returns a :class:`SplitVC` with the value, an optimal split, ``M_A`` and the witness.
     """
-    table = f if isinstance(f, torch.Tensor) else truth_table(f, sizes or [])
+    if not isinstance(f, torch.Tensor) and not sizes:
+        raise ValueError("sizes must list the alphabet size of each position when f is a function, got none")
+    table = f if isinstance(f, torch.Tensor) else truth_table(f, sizes)
     n = table.dim()
     if split is not None:
         candidates = [_check_split(split, n)]
