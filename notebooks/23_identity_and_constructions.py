@@ -35,7 +35,12 @@
 # compute the output through $(\alpha,\lambda)$ and $(\beta,\mu)$
 # (`SoftmaxTransformer.head_parts` / `output_from_parts`) and compare it with the forward pass
 # on random transformers, inputs and splits, and check that the $A$-sums do not move when
-# $w_B$ changes (and vice versa).
+# $w_B$ changes (and vice versa). That check needs the sums as the proof writes them. A softmax
+# is usually computed after subtracting the largest score over *all* positions, which leaves the
+# head's output unchanged but multiplies $\alpha, \lambda, \beta, \mu$ by a factor that depends
+# on the whole input, so $A$-sums computed that way do move with $w_B$. `head_parts` therefore
+# subtracts a constant (`shift=0`; float64 keeps the unshifted exponentials in range), and we
+# compare the raw sums, not a ratio in which a common factor would cancel.
 #
 # **The constructions** (`attnlab.constructions`, explicit weights, float64):
 #
@@ -86,7 +91,14 @@ sns.set_theme(context="notebook", style="whitegrid")
 for k in ("models", "d", "heads", "mlp_width", "length", "vocab", "splits", "inputs"):
     page.record(k, getattr(cfg, k))
 gen = torch.Generator().manual_seed(seed)
-rel_err, dep_A, dep_B = [], [], []
+
+
+def drift(new, old):
+    """Largest change of a sum, relative to the sum's largest entry."""
+    return ((new - old).abs().max() / old.abs().max()).item()
+
+
+rel_err, dep_A, dep_B, dep_A_max, ratio_A_max = [], [], [], [], []
 for readout in ("aux", cfg.length - 1):
     torch.manual_seed(seed)
     model = SoftmaxTransformer(
@@ -102,31 +114,47 @@ for readout in ("aux", cfg.length - 1):
             if readout != "aux":
                 w[:, -1] = 0  # the readout token's symbol is fixed
             y = model(w)  # (S, B, 1)
-            alpha, lam, beta, mu, x_out = model.head_parts(w, A)
+            alpha, lam, beta, mu, x_out = model.head_parts(w, A)  # the proof's sums (shift 0)
             y_parts = model.output_from_parts(alpha, lam, beta, mu, x_out)
             rel_err.append(((y_parts - y).abs().max() / y.abs().max()).item())
-            # resample w_B: the A-sums must not move (up to the common shift exp(-max s))
+            # resample w_B with w_A fixed: the raw A-sums must not move
             w2 = w.clone()
             w2[:, B] = torch.randint(0, cfg.vocab, (cfg.inputs, len(B)), generator=gen)
-            a2, l2, b2, m2, _ = model.head_parts(w2, A)
-            # compare the A-sums relative to each other: alpha / lambda is shift-free
-            dep_A.append(((a2 / l2[..., None] - alpha / lam[..., None]).abs().max()).item())
+            a2, l2, _, _, _ = model.head_parts(w2, A)
+            dep_A.append(max(drift(a2, alpha), drift(l2, lam)))
+            # resample w_A with w_B fixed: the raw B-sums must not move
             w3 = w.clone()
             w3[:, A] = torch.randint(0, cfg.vocab, (cfg.inputs, len(A)), generator=gen)
             _, _, b3, m3, _ = model.head_parts(w3, A)
-            dep_B.append(((b3 / m3[..., None] - beta / mu[..., None]).abs().max()).item())
+            dep_B.append(max(drift(b3, beta), drift(m3, mu)))
+            # for contrast: the A-sums and their ratio under the max-over-all-positions shift
+            am, lm, _, _, _ = model.head_parts(w, A, shift="max")
+            am2, lm2, _, _, _ = model.head_parts(w2, A, shift="max")
+            dep_A_max.append(max(drift(am2, am), drift(lm2, lm)))
+            ratio_A_max.append(drift(am2 / lm2[..., None], am / lm[..., None]))
 max_rel = page.record("identity_max_rel_err", max(rel_err))
+max_dep = max(max(dep_A), max(dep_B))
 page.record("dep_A", max(dep_A))
 page.record("dep_B", max(dep_B))
+page.record("dep_A_max_shift", max(dep_A_max))
+page.record("ratio_A_max_shift", max(ratio_A_max))
+page.record("pairs", len(rel_err))
 print(
-    f"max relative error {max_rel:.2e} over {len(rel_err)} (split, readout) pairs; A-part drift {max(dep_A):.1e}, B-part drift {max(dep_B):.1e}"
+    f"max relative error {max_rel:.2e} over {len(rel_err)} (split, readout) pairs; "
+    f"A-sums drift {max(dep_A):.1e}, B-sums drift {max(dep_B):.1e} (constant shift); "
+    f"under the max shift the A-sums drift {max(dep_A_max):.2f}, their ratio {max(ratio_A_max):.1e}"
 )
 
 # %% [markdown]
 # Computing the output through the four sums reproduces the forward pass to a relative error of
-# {glue:text}`identity_max_rel_err:.1e` (float64). The normalised $A$-part $\alpha/\lambda$ is
-# unchanged, up to {glue:text}`dep_A:.1e`, when $w_B$ is resampled, and the $B$-part up to
-# {glue:text}`dep_B:.1e` when $w_A$ is: each half is a function of its own positions only.
+# {glue:text}`identity_max_rel_err:.1e` (float64, worst of {glue:text}`pairs` (split, readout)
+# pairs). Resampling $w_B$ with $w_A$ fixed moves the raw sums $\alpha, \lambda$ by at most
+# {glue:text}`dep_A:.1e` of their largest entry, and resampling $w_A$ with $w_B$ fixed moves
+# $\beta, \mu$ by at most {glue:text}`dep_B:.1e`: as computed, each half is a function of its
+# own positions only. Shifted by the largest score instead, the same resampling moves
+# $\alpha, \lambda$ by up to {glue:text}`dep_A_max_shift:.2f` of their largest entry, while the
+# ratio $\alpha/\lambda$, in which the common factor cancels, moves by
+# {glue:text}`ratio_A_max_shift:.1e`: a check of the ratio alone cannot tell the two apart.
 #
 # ## 2. The constructions, exhaustively and on random inputs
 #
@@ -160,6 +188,14 @@ for (name, n), r in results.items():
 page.record("two_layer_max_err", max(r["max_err"] for (k, _), r in results.items() if k == "two_layer"))
 page.record("one_layer_max_err", max(r["max_err"] for (k, _), r in results.items() if k == "one_layer"))
 page.record("total_inputs", sum(r["inputs"] for r in results.values()))
+page.record("two_layer_widths", sorted({r["d"] for (k, _), r in results.items() if k == "two_layer"}))
+page.record("two_layer_sizes", sorted({r["size"] for (k, _), r in results.items() if k == "two_layer"}))
+n_lo, n_hi = min(cfg.exhaustive_ns + cfg.random_ns), max(cfg.exhaustive_ns + cfg.random_ns)
+page.record("n_lo", n_lo)
+page.record("n_hi", n_hi)
+page.record("one_layer_size_lo", results[("one_layer", n_lo)]["size"])
+page.record("one_layer_size_hi", results[("one_layer", n_hi)]["size"])
+page.record("one_layer_size_per_3n2", results[("one_layer", n_hi)]["size"] / (3 * n_hi**2))
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 ns_all = sorted({n for _, n in results})
@@ -194,40 +230,39 @@ page.figure("fig_constructions", fig)
 # %% [markdown]
 # Both constructions are exact on all {glue:text}`total_inputs` inputs checked; the worst
 # deviation is {glue:text}`two_layer_max_err:.1e` (two layers) and
-# {glue:text}`one_layer_max_err:.1e` (one layer). The two-layer model keeps size 14; the
-# one-layer model's size grows like $3n^2$.
+# {glue:text}`one_layer_max_err:.1e` (one layer), against the threshold $1/2$. The two-layer
+# model has width {glue:text}`two_layer_widths` and size {glue:text}`two_layer_sizes` at every
+# $n$ checked; the one-layer model's size goes from {glue:text}`one_layer_size_lo` at
+# $n$ = {glue:text}`n_lo` to {glue:text}`one_layer_size_hi` at $n$ = {glue:text}`n_hi`, which is
+# {glue:text}`one_layer_size_per_3n2:.2f` times $3n^2$. (The sizes are read off the built
+# models, not measured, so they are stated here rather than claimed.)
 #
 # ## Claims
 
 # %%
 page.claim(
-    "the key identity reproduces the forward pass to 1e-6 relative error on every random transformer and split",
-    max_rel < 1e-6,
-    max_rel_err=max_rel,
+    "the key identity reproduces the forward pass on every random transformer and split (max relative error, float64)",
+    max_rel,
+    "<",
+    1e-9,
+    pairs=len(rel_err),
 )
 page.claim(
-    "the A-part depends on w_A only and the B-part on w_B only (drift < 1e-9)",
-    max(dep_A) < 1e-9 and max(dep_B) < 1e-9,
+    "the raw A-sums do not move when w_B is resampled, nor the B-sums when w_A is (max relative change)",
+    max_dep,
+    "<=",
+    1e-12,
     dep_A=max(dep_A),
     dep_B=max(dep_B),
+    dep_A_with_max_shift=max(dep_A_max),
 )
-page.claim(
-    "the two-layer construction is exact on every enumerated and every random input",
-    all(r["wrong"] == 0 for (k, _), r in results.items() if k == "two_layer"),
-    results={f"{k}_{n}": r["max_err"] for (k, n), r in results.items() if k == "two_layer"},
-)
-page.claim(
-    "the one-layer construction is exact on every enumerated and every random input",
-    all(r["wrong"] == 0 for (k, _), r in results.items() if k == "one_layer"),
-    results={f"{k}_{n}": r["max_err"] for (k, n), r in results.items() if k == "one_layer"},
-)
-page.claim(
-    "exhaustive checks cover n <= 4 and random checks reach n = 64",
-    max(cfg.exhaustive_ns) >= 4 and max(cfg.random_ns) >= 64,
-)
-page.claim(
-    "the two-layer construction's width does not depend on n; the one-layer construction's size grows",
-    len({r["d"] for (k, _), r in results.items() if k == "two_layer"}) == 1
-    and results[("one_layer", max(ns_all))]["size"] > results[("one_layer", min(ns_all))]["size"],
-)
+for name, label in (("two_layer", "two-layer"), ("one_layer", "one-layer")):
+    page.claim(
+        f"the {label} construction is exact on every enumerated and every random input (max |y - h(g(x))| < 1/2)",
+        max(r["max_err"] for (k, _), r in results.items() if k == name),
+        "<",
+        0.5,
+        max_err={n: r["max_err"] for (k, n), r in results.items() if k == name},
+        inputs={n: r["inputs"] for (k, n), r in results.items() if k == name},
+    )
 page.finish()

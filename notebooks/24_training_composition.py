@@ -79,6 +79,7 @@ for k in (
     "frontier_ns",
     "widths",
     "frontier_steps",
+    "eval_every",
 ):
     page.record(k, list(getattr(cfg, k)) if isinstance(getattr(cfg, k), tuple) else getattr(cfg, k))
 page.record("model_seeds", model_seeds)
@@ -130,6 +131,15 @@ page.record("worst_acc", {f"n={n},L={L}": round(v, 4) for (n, L), v in worst.ite
 page.record("one_layer_best_at_nmax", best[(n_max, 1)])
 page.record("two_layer_best_at_nmax", best[(n_max, 2)])
 page.record("plateau_at_nmax", base[n_max])
+
+
+def first_step_above(r, level):
+    """Per model, the first measured step whose accuracy is >= level (None: never)."""
+    return [next((t for t, a in zip(r["steps"], acc, strict=True) if a >= level), None) for acc in r["acc"]]
+
+
+escape = first_step_above(depth[(n_max, 2)], base[n_max] + 0.10)
+page.record("escape_steps", escape)
 for (n, L), r in depth.items():
     print(
         f"n={n} layers={L}: final accuracy per seed {[round(a, 3) for a in r['final']]}  (plateau {base[n]:.3f})"
@@ -166,6 +176,7 @@ for L, c in ((1, "C0"), (2, "C3")):
     ax.fill_between(ns, [worst[(n, L)] for n in ns], [best[(n, L)] for n in ns], color=c, alpha=0.15)
 ax.plot(ns, [base[n] for n in ns], "k:", label="most frequent value of $h$")
 ax.set(
+    xticks=ns,
     xlabel="$n$",
     ylabel="final accuracy",
     title=f"Fixed size: $d={cfg.d}$, $H={cfg.heads}$, {cfg.mlp_width} ReLU units",
@@ -181,10 +192,12 @@ page.figure("fig_depth", fig)
 # "most frequent value of $h$" level {glue:text}`plateau_at_nmax:.3f`: a gap of
 # {glue:text}`gap_best:.1f` accuracy points (best of seeds; even the worst two-layer seed is
 # {glue:text}`gap_worst_two_layer:.1f` points above the best one-layer seed). The two-layer runs
-# sit on that level for a few hundred steps before they find the two-hop lookup (left panel);
-# the one-layer runs stay there or climb only partly. Both facts are what the project digest
-# measured at larger scale ($n = 8$, $d = 64$: two layers at 97--98% after about 3500 steps, one
-# layer at 0.32).
+# sit near that level before they find the two-hop lookup (left panel): they first measure 10
+# points above it at steps {glue:text}`escape_steps` (one entry per seed; measured every
+# {glue:text}`eval_every` steps). The one-layer runs stay there or climb only partly. The
+# Strassen-attention paper reports the same contrast at its larger sizes ($n$ from 25 to 30):
+# standard one-layer attention fails on composition, two layers do better
+# {cite}`kozachinskiy2025strassen`.
 #
 # ## 2. The empirical frontier for one layer
 #
@@ -224,6 +237,11 @@ for n in cfg.frontier_ns:
     )
 page.record("frontier_width", {n: f["width"] for n, f in frontier.items()})
 page.record("frontier_P", {n: f["P"] for n, f in frontier.items()})
+page.record("vc_P", {int(n): max(min_mlp_params_vc(int(n), cfg.d, cfg.heads), 1) for n in cfg.frontier_ns})
+page.record(
+    "construction_P",
+    {int(n): int(n) * (constructions.one_layer_width(int(n)) + 2) + 1 for n in cfg.frontier_ns},
+)
 
 fig, ax = plt.subplots(figsize=(7, 4.3))
 ns_f = np.array(cfg.frontier_ns)
@@ -255,14 +273,21 @@ for n in miss:
         ms=10,
         label="not reached with the widest MLP tried",
     )
-ax.set(xlabel="$n$", ylabel="output-MLP parameters $P$", title="One layer: how big the output MLP must be")
+ax.set(
+    xticks=ns_dense,
+    xlabel="$n$",
+    ylabel="output-MLP parameters $P$",
+    title="One layer: how big the output MLP must be",
+)
 ax.legend(fontsize=8)
 fig.tight_layout()
 page.figure("fig_frontier", fig)
 
 # %% [markdown]
-# The trained frontier lies far above the VC bound's curve, which stays at its floor for these
-# tiny $n$ (the bound only bites for astronomically large $n$, page 22); whether it tracks the
+# Smallest $P$ reaching the threshold, by $n$: {glue:text}`frontier_P` (`None`: not reached
+# with the widest MLP tried); the VC bound's smallest $P$ is {glue:text}`vc_P` and the explicit
+# construction's {glue:text}`construction_P`. The VC bound stays at its floor for these tiny $n$
+# (it only bites for astronomically large $n$, page 22); whether the trained frontier tracks the
 # construction's growth needs the laptop or paper profile. The lower bound and the construction
 # bracket what one layer needs; training shows where gradient descent lands between them.
 #
@@ -273,20 +298,25 @@ page.figure("fig_frontier", fig)
 
 # %%
 page.claim(
-    f"at n = {n_max}, a trained two-layer model beats a trained one-layer model of equal size by >= 20 accuracy points (best of seeds)",
-    gap_best >= 0.20,
-    gap=gap_best,
+    f"at n = {n_max}, a trained two-layer model beats a trained one-layer model of equal size (best of seeds; accuracy gap)",
+    gap_best,
+    ">=",
+    0.20,
     best=best,
 )
 page.claim(
-    f"at n = {n_max}, the best one-layer model stays within 15 points of the most-frequent-value level",
-    best[(n_max, 1)] <= base[n_max] + 0.15,
+    f"at n = {n_max}, the best one-layer model stays near the most-frequent-value level (accuracy above it)",
+    best[(n_max, 1)] - base[n_max],
+    "<=",
+    0.15,
     one_layer=best[(n_max, 1)],
     plateau=base[n_max],
 )
 page.claim(
-    "two layers learn Comp_n at every n of the profile (best seed >= 95%)",
-    all(best[(n, 2)] >= 0.95 for n in cfg.ns),
-    best=best,
+    "two layers learn Comp_n at every n of the profile (error rate of the best seed, worst n)",
+    max(1 - best[(n, 2)] for n in cfg.ns),
+    "<=",
+    0.05,
+    best_two_layer={n: best[(n, 2)] for n in cfg.ns},
 )
 page.finish()

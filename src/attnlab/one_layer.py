@@ -25,6 +25,9 @@ with ``s_j = beta <W_q x_o, W_k x_j>``. When the readout token's own symbol is f
 auxiliary token, or the query of Comp_n with ``x`` fixed as in the reduction to Ind_n), the
 ``A``-sums depend on ``w_A`` only and the ``B``-sums on ``w_B`` only. :meth:`head_parts`
 computes the four sums and :meth:`output_from_parts` finishes the forward pass from them.
+The separation holds for the sums as computed only when the scores are shifted by a constant
+(``shift=0``, the default: the proof's sums exactly); the usual softmax shift by the maximum
+score over all positions multiplies both halves by a factor that depends on the whole input.
 """
 
 from __future__ import annotations
@@ -218,20 +221,32 @@ class SoftmaxTransformer(nn.Module):
     # -- the key identity (one layer) -----------------------------------------------------------
 
     def head_parts(
-        self, tokens: torch.Tensor, A: torch.Tensor | list[int]
+        self, tokens: torch.Tensor, A: torch.Tensor | list[int], *, shift: float | str = 0.0
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """The proof's four sums at the readout token of a one-layer model.
 
         Args:
             tokens: ``(B, T)`` or ``(S, B, T)``.
             A: input positions (0-indexed) of the ``A`` half; the readout token must not be in it.
+            shift: subtracted from every score before exponentiating (the same factor
+                ``e^{-shift}`` in numerator and denominator, so the head's output is unchanged).
+                A number (default ``0``: the proof's sums exactly) keeps ``alpha, lam`` a
+                function of the ``A`` positions only and ``beta, mu`` of the ``B`` positions only,
+                as computed, not just in exact arithmetic; it can overflow where scores are large
+                (use float64). ``"max"`` subtracts each head's largest score over *all*
+                positions: it never overflows, but scales all four sums by a factor that
+                depends on the whole input, so ``alpha`` moves with ``w_B`` (``alpha / lam``
+                does not).
 
         Returns ``(alpha (S,B,H,d), lam (S,B,H), beta (S,B,H,d), mu (S,B,H), x_out (S,B,d))``.
-        Scores are shifted by their maximum over all positions before exponentiating (the
-        same constant in numerator and denominator, so the ratio is unchanged).
         """
         if self.layers != 1:
             raise ValueError(f"layers must be 1 for the key identity, got {self.layers}")
+        if isinstance(shift, str):
+            if shift != "max":
+                raise ValueError(f'shift must be a number or "max", got {shift!r}')
+        elif isinstance(shift, bool) or not isinstance(shift, (int, float)) or not math.isfinite(shift):
+            raise ValueError(f'shift must be a finite number or "max", got {shift!r}')
         A = sorted({int(a) for a in A})
         if any(a < 0 or a >= self.length for a in A) or self.readout in A:
             raise ValueError(
@@ -244,10 +259,10 @@ class SoftmaxTransformer(nn.Module):
         k = torch.einsum("sbtd,shed->sbhte", x, self.W_k[:, 0])  # (S, B, H, T', d)
         v = torch.einsum("sbtd,shed->sbhte", x, self.W_v[:, 0])
         s = self.beta * torch.einsum("sbhe,sbhte->sbht", q, k)  # (S, B, H, T')
-        w = torch.exp(s - s.amax(-1, keepdim=True))
+        w = torch.exp(s - (s.amax(-1, keepdim=True) if shift == "max" else float(shift)))
         in_A = torch.zeros(x.shape[2], dtype=torch.bool, device=x.device)
         in_A[A] = True
-        wA, wB = w * in_A, w * ~in_A
+        wA, wB = w * in_A, w * ~in_A  # each half's weights: the other half's are exact zeros
         alpha = torch.einsum("sbht,sbhte->sbhe", wA, v)
         beta = torch.einsum("sbht,sbhte->sbhe", wB, v)
         return alpha, wA.sum(-1), beta, wB.sum(-1), x_out
