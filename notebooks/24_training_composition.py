@@ -57,7 +57,7 @@ import torch
 
 import attnlab
 from attnlab import constructions
-from attnlab.comp_training import train_comp_cached
+from attnlab.comp_training import train_comp_sweep
 from attnlab.vc import min_mlp_params_vc
 
 page = attnlab.Page("24_training_composition", profile=profile, seed=seed)
@@ -100,23 +100,24 @@ def plateau(n, samples=100_000):
 # {glue:text}`lr`, model seeds {glue:text}`model_seeds`.
 
 # %%
-depth = {}
-for n in cfg.ns:
-    for layers in (1, 2):
-        config = dict(
-            n=n,
-            layers=layers,
-            d=cfg.d,
-            heads=cfg.heads,
-            mlp_width=cfg.mlp_width,
-            seeds=model_seeds,
-            steps=cfg.steps,
-            batch=cfg.batch,
-            lr=cfg.lr,
-            eval_every=cfg.eval_every,
-            device=device,
-        )
-        depth[(n, layers)] = train_comp_cached(config)
+runs = [(n, layers) for n in cfg.ns for layers in (1, 2)]
+configs = [
+    dict(
+        n=n,
+        layers=layers,
+        d=cfg.d,
+        heads=cfg.heads,
+        mlp_width=cfg.mlp_width,
+        seeds=model_seeds,
+        steps=cfg.steps,
+        batch=cfg.batch,
+        lr=cfg.lr,
+        eval_every=cfg.eval_every,
+        device=device,
+    )
+    for n, layers in runs
+]
+depth = dict(zip(runs, train_comp_sweep(configs, desc="one vs two layers"), strict=True))
 best = {(n, L): max(r["final"]) for (n, L), r in depth.items()}
 worst = {(n, L): min(r["final"]) for (n, L), r in depth.items()}
 base = {n: plateau(n) for n in cfg.ns}
@@ -207,9 +208,9 @@ page.figure("fig_depth", fig)
 
 # %%
 frontier = {}
-for n in cfg.frontier_ns:
-    seeds_f = [seed * cfg.frontier_seeds + i for i in range(cfg.frontier_seeds)]
-    config = dict(
+seeds_f = [seed * cfg.frontier_seeds + i for i in range(cfg.frontier_seeds)]
+configs_f = [
+    dict(
         n=n,
         layers=1,
         d=cfg.d,
@@ -222,7 +223,9 @@ for n in cfg.frontier_ns:
         eval_every=cfg.eval_every,
         device=device,
     )
-    r = train_comp_cached(config)
+    for n in cfg.frontier_ns
+]
+for n, r in zip(cfg.frontier_ns, train_comp_sweep(configs_f, desc="MLP width frontier"), strict=True):
     by_width = {}
     for w, acc, P in zip(r["widths"], r["final"], r["mlp_params"], strict=True):
         by_width.setdefault(w, [P, 0.0])[1] = max(by_width.get(w, [P, 0.0])[1], acc)

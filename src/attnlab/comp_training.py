@@ -17,13 +17,13 @@ import time
 from typing import Any
 
 import torch
-from tqdm.auto import tqdm
 
 from attnlab._checks import check_float, check_int
-from attnlab.cache import cached
 from attnlab.comp_tasks import comp_task
 from attnlab.device import default_device
 from attnlab.one_layer import SoftmaxTransformer
+from attnlab.progress import progress as progress_bar
+from attnlab.sweep import sweep
 
 
 def _batch(n: int, S: int, B: int, gen: torch.Generator, device: torch.device) -> torch.Tensor:
@@ -74,13 +74,20 @@ def train_comp(
     ``seeds``, ``mlp_params`` and ``size = max(H, d, P)``.
     """
     n = check_int("n", n, low=2)
+    layers = check_int("layers", layers, low=1)
+    d = check_int("d", d, low=1)
+    heads = check_int("heads", heads, low=1)
     steps = check_int("steps", steps, low=1)
     batch = check_int("batch", batch, low=1)
     lr = check_float("lr", lr, low=0.0, strict_low=True)
+    eval_every = check_int("eval_every", eval_every, low=1)
+    eval_samples = check_int("eval_samples", eval_samples, low=1)
     if not seeds:
         raise ValueError("seeds must list at least one seed")
+    seeds = [check_int("seeds", s, low=0) for s in seeds]
     dev = default_device(device)
     widths = list(mlp_width) if isinstance(mlp_width, (list, tuple)) else [mlp_width]
+    widths = [check_int("mlp_width", w, low=1) for w in widths]
     runs = [(w, seed) for w in widths for seed in seeds]  # one stacked model per (width, seed)
     S = len(runs)
     shape = dict(length=2 * n + 1, vocab=n, d=d, heads=heads, mlp_width=max(widths), out=n, layers=layers)
@@ -98,7 +105,9 @@ def train_comp(
     eval_gen = torch.Generator(device=dev).manual_seed(20_000 + seeds[0])
     measured, curves = [], []
     t0 = time.perf_counter()
-    bar = tqdm(range(1, steps + 1), disable=not progress, desc=f"n={n} L={layers} m={mlp_width}", leave=False)
+    bar = progress_bar(
+        range(1, steps + 1), disable=not progress, desc=f"n={n} L={layers} m={mlp_width}", leave=False
+    )
     for step in bar:
         tokens = _batch(n, S, batch, gen, dev)
         logits = model(tokens)  # (S, B, n)
@@ -127,10 +136,19 @@ def train_comp(
     }
 
 
+def train_comp_run(key: dict[str, Any]) -> dict[str, Any]:
+    """One sweep task: :func:`train_comp` on a cache key ``{"kind": "train_comp", **config}``."""
+    config = {k: v for k, v in key.items() if k != "kind"}
+    return train_comp(**config, progress=True)
+
+
+def train_comp_sweep(configs: list[dict[str, Any]], desc: str = "Comp_n runs") -> list[dict[str, Any]]:
+    """:func:`train_comp` on each configuration (its keyword arguments), through
+    :func:`attnlab.sweep.sweep`: cached, resumable, and on a Ray cluster when one is configured."""
+    keys = [{"kind": "train_comp", **config} for config in configs]
+    return sweep(train_comp_run, keys, namespace="composition", desc=desc)
+
+
 def train_comp_cached(config: dict[str, Any], progress: bool = True) -> dict[str, Any]:
     """:func:`train_comp` on ``config`` (its keyword arguments), cached under the configuration."""
-    return cached(
-        {"kind": "train_comp", **config},
-        lambda: train_comp(**config, progress=progress),
-        namespace="composition",
-    )
+    return train_comp_sweep([config])[0]
