@@ -38,7 +38,7 @@ from attnlab._checks import check_choice, check_int
 from attnlab.cache import atomic_write_text, source_hash
 from attnlab.ledger import LEDGER
 from attnlab.page import project_root, results_dir
-from attnlab.profiles import PROFILES
+from attnlab.profiles import PROFILES, SMOKE_ENV
 
 EXECUTED = "executed"
 
@@ -146,12 +146,15 @@ def execute(
     force: bool = False,
     timeout: int = 1800,
     progress: bool = False,
+    smoke: int | None = None,
 ) -> Execution:
     """Run notebook ``name`` with ``profile``/``seed`` injected into :func:`executed_path`.
 
     Raises papermill's ``PapermillExecutionError`` (after writing the failed notebook, so
     the traceback can be read) when a cell fails, e.g. a claim that does not hold. With
     ``progress``, a cell bar and the kernel's stderr (its progress bars) go to this stderr.
+    ``smoke=k`` makes a smoke run (:data:`attnlab.profiles.SMOKE_ENV`): full-size models, ``k``
+    training steps each, claims recorded but not checked, into ``_build/smoke/<profile>/``.
     """
     import papermill  # the book toolchain; imported here so the package needs it only to execute
 
@@ -160,6 +163,10 @@ def execute(
     check_int("seed", seed, low=0)
     name = notebook_name(name, root)
     notebook, source = read_source(root, name)
+    if smoke is not None:
+        return _smoke(
+            papermill, root, name, notebook, profile, seed, check_int("smoke", smoke, low=1), timeout
+        )
     target = executed_path(root, name, profile, seed)
     stamp = _stamp(source, name, profile, seed)
     stamp_file = _stamp_path(root, target)
@@ -193,6 +200,32 @@ def execute(
     return Execution(name, seconds)
 
 
+def _smoke(papermill, root: Path, name: str, notebook, profile: str, seed: int, steps: int, timeout: int):
+    target = root / "_build" / "smoke" / profile / f"{name}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    saved = os.environ.get(SMOKE_ENV)
+    os.environ[SMOKE_ENV] = str(steps)  # the kernel inherits it
+    try:
+        t0 = time.perf_counter()
+        papermill.execute_notebook(
+            notebook,
+            str(target),
+            parameters={"profile": profile, "seed": seed},
+            cwd=str(root / "notebooks"),
+            kernel_name="python3",
+            language="python",
+            progress_bar=False,
+            execution_timeout=timeout,
+            kernel_manager_class=_kernel_manager_class(),
+        )
+        return Execution(name, time.perf_counter() - t0)
+    finally:
+        if saved is None:
+            os.environ.pop(SMOKE_ENV, None)
+        else:
+            os.environ[SMOKE_ENV] = saved
+
+
 def main(argv: list[str] | None = None) -> int:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
@@ -205,6 +238,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed >= 0; 0 is the site's (default: 0)")
     parser.add_argument("--force", action="store_true", help="re-run notebooks that are current")
     parser.add_argument("--quiet", action="store_true", help="no live progress, one line per notebook")
+    parser.add_argument(
+        "--smoke",
+        type=int,
+        metavar="K",
+        help="smoke run: full-size models, K training steps, claims not checked",
+    )
     args = parser.parse_args(argv)
     root = project_root()
     try:
