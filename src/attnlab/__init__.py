@@ -7,6 +7,9 @@ Modules, one idea each:
     cache          atomic writes and a results cache keyed by configuration
     device         picking CPU or GPU; allocator tuning for CPU training
     execute        running the book's notebooks with papermill
+    ledger         every claim of every page, with its margin per seed
+    sweep          lists of training runs, in-process or on a Ray cluster, resumable
+    progress       progress bars: widgets in JupyterLab, text in a terminal
 
 Rank versus heads (Amsel, Yehudai, Bruna):
     neighbors      nearest/farthest-neighbour tasks on the sphere and their baselines
@@ -15,6 +18,7 @@ Rank versus heads (Amsel, Yehudai, Bruna):
     train          training loop, schedules, the paper's metric, step FLOPs
     rank_theory    the full-rank construction, random features, majority vote, harmonic bounds
     reported       values read off the paper's figures
+    depth          low rank against full rank at depth L and context N (the conjecture)
 
 Composition (Kozachinskiy; Peng, Narayanan, Papadimitriou; Sanford, Hsu, Telgarsky):
     comp_tasks     Comp_n, Ind_n, SUM_2, Match3, palindromes and their reductions
@@ -22,6 +26,7 @@ Composition (Kozachinskiy; Peng, Narayanan, Papadimitriou; Sanford, Hsu, Telgars
     vc             split-VC dimension by brute force, the VC and finite-precision bounds
     constructions  explicit one- and two-layer transformers solving Comp_n
     comp_training  training one- and two-layer models on Comp_n
+    strassen       Strassen attention: one layer that composes (Kozachinskiy et al. 2025)
 """
 
 from attnlab.attention import LowRankAttention, attend, hardmax, normalize
