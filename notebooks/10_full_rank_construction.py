@@ -36,7 +36,11 @@
 # $\sum_j \mathrm{softmax}_j(\pm\beta\langle x_j, z\rangle)\, x_j$, which tends to the target as
 # $\beta \to \infty$ and equals it under hardmax. This page executes that construction,
 # measures its error as a function of $\beta$ and $N$, and checks the hardmax limit exactly.
-# The next pages show why heads of rank $r < d$ cannot do the same, however many there are.
+# The next pages show why heads of rank $r < d$ cannot do the same, however many there are
+# (pages 11 and 12), how a second layer lets rank-1 heads approximate the target for short
+# contexts (page 13), and the biased variant (page 14). Page 15 goes past the paper: it puts the
+# authors' conjecture, that for long contexts full rank is needed whatever the depth, to an
+# experiment at the sizes this book can train.
 #
 # This page ran with profile {glue:text}`profile` in {glue:text}`runtime`.
 

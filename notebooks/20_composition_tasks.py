@@ -26,7 +26,10 @@
 # {cite}`kozachinskiy2025strassen`. This page defines the tasks and checks the two reductions
 # the proofs rely on; later pages compute the split-VC dimension (page 21), turn it into a
 # size bound (page 22), verify the proof's key identity and two explicit constructions
-# (page 23), and train transformers on the task (page 24). It was executed with profile
+# (page 23), and train transformers on the task (page 24). Page 25 goes past the lower bound:
+# *Strassen attention* {cite}`kozachinskiy2025strassen`, attention over pairs of positions, is
+# one layer that does compose, with an explicit construction and trained models beside softmax
+# layers. It was executed with profile
 # {glue:text}`profile` and took {glue:text}`runtime`.
 #
 # **Comp_n** (Peng, Narayanan and Papadimitriou, arXiv 2402.08164). The input is $2n+1$ tokens
