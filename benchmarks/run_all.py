@@ -17,7 +17,13 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("bench_fig1.py", "bench_batched_seeds.py", "bench_flops.py", "bench_scaling.py")
+BENCHMARKS = (
+    "bench_fig1.py",
+    "bench_batched_seeds.py",
+    "bench_flops.py",
+    "bench_scaling.py",
+    "bench_sweep.py",
+)
 
 
 def main() -> int:
