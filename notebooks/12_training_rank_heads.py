@@ -27,17 +27,31 @@
 # model width $d$ and $H$ heads per attention module the rank is $r = d/H$, so the attention
 # parameters do not depend on the rank; the *width multiplier* $c$ averages $c$ such modules
 # ($c\cdot H$ heads, $\approx 4cd^2$ parameters), to give low-rank models *more* parameters than
-# the full-rank one.
+# the full-rank one. Our encoder (`attnlab.encoder.BatchedEncoder`) averages the $c$ modules in
+# the forward pass exactly as the authors' code does, so AdamW moves every parameter as it moves
+# theirs (a unit test trains both from the same weights and finds them equal to float32
+# precision at $c = 1, 4, 8$).
 #
-# Recipe (as the authors'): AdamW with betas (0.9, 0.95) and no weight decay, linear warm-up
-# over the first 1/20 of training then cosine decay to 0 (the authors' scheduler moves the rate
-# once per epoch and starts the warm-up at 0; ours follows the same curve step by step), fresh
-# samples every step, loss = squared
-# error per point summed over coordinates (so the zero predictor scores 1). The number reported
-# is the minimum over epochs (blocks of {glue:text}`steps_per_epoch` steps) of the epoch-mean
-# loss, best over seeds. All models of one shape train together in one batched pass
-# (`attnlab.encoder.BatchedEncoder`), and each finished configuration is cached, so an
-# interrupted run resumes where it stopped.
+# **Two protocols.** The recipe is the authors': AdamW with betas (0.9, 0.95) and no weight
+# decay, a linear warm-up over the first 1/20 of training, then a cosine decay to 0; the loss is
+# the squared error per point summed over coordinates (so the zero predictor scores 1); the number
+# reported is the minimum over epochs (blocks of {glue:text}`steps_per_epoch` steps) of the
+# epoch-mean training loss, best over seeds. What the authors' code feeds the model differs
+# from what the theory is about:
+#
+# * **replay** (the authors' code {cite}`amsel2024code`): with a data seed set, their data
+#   module re-seeds its generator at the start of every epoch, so every epoch replays the same
+#   {glue:text}`steps_per_epoch` batches, a finite training set the model can memorise; the
+#   logged loss is the loss on that set. Their scheduler moves the rate once per epoch, the first
+#   epoch at rate 0, and every run of a configuration starts from the same weights.
+# * **fresh** (attnlab's default): a fresh batch every step, a per-step schedule along the same
+#   curve, each seed its own initial weights. Every batch is new to the model.
+#
+# Every model, whichever protocol trained it, is finally measured on fresh **held-out** data
+# ({glue:text}`eval_instances` instances it never saw): the error the theory is about, and the
+# number our claims use. All models of one shape, both protocols, train together in one batched
+# pass (at the `paper` sizes one pass per protocol, for memory), and each finished configuration
+# is cached, so an interrupted run resumes where it stopped.
 #
 # **Sizes.** The paper uses $d = 64$, feed-forward width 2048, batch 256, $10^5$ steps
 # (figN: $2\cdot 10^5$), five seeds, on a GPU. This page ran with profile {glue:text}`profile`:
@@ -51,8 +65,11 @@ profile = "quick"
 seed = 0
 
 # %%
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import seaborn as sns
 import torch
 
@@ -69,22 +86,37 @@ sns.set_theme(context="notebook", style="whitegrid")
 for name in ("d", "ff", "batch", "steps", "steps_per_epoch"):
     page.record(name, getattr(cfg, name))
 page.record("n_seeds", cfg.seeds)
+page.record("eval_instances", cfg.eval_batches * cfg.batch)
 seeds = tuple(1000 * seed + j for j in range(cfg.seeds))  # replicate j of this page's seed
+init_seed = 1000 * seed  # "replay": the one initialisation of every run, as the authors' fixed seed
+FIELDS = ("metric", "heldout", "replayed_final", "epoch_loss", "qk_angle", "qk_scale")
 
-results = {}  # (tag, N, layers, c, positional, rank) -> {"metric": [per seed], "qk_angle": [...], ...}
+results = {}  # (tag, protocol, N, layers, c, positional, rank) -> {field: [per seed]}
 
 
 def train_group(
-    N, layers, c, ranks, *, positional="none", pos_dim=None, lr=None, steps=None, batch=None, tag="fig1"
+    N,
+    layers,
+    c,
+    ranks,
+    *,
+    protocols=("fresh",),
+    positional="none",
+    pos_dim=None,
+    lr=None,
+    steps=None,
+    batch=None,
+    tag="fig1",
 ):
-    """Train every (rank, seed) of one shape in one batched pass; file the results by model."""
-    ranks_k = tuple(r for r in ranks for _ in seeds)
-    seeds_k = tuple(s for _ in ranks for s in seeds)
+    """Train every (protocol, rank, seed) of one shape in one batched pass; file the results by model."""
+    models = [(p, r, s) for p in protocols for r in ranks for s in seeds]
     tc = TrainConfig(
         d=cfg.d,
         N=N,
-        ranks=ranks_k,
-        seeds=seeds_k,
+        ranks=tuple(r for _, r, _ in models),
+        seeds=tuple(s for _, _, s in models),
+        protocol=protocols[0] if len(protocols) == 1 else tuple(p for p, _, _ in models),
+        init_seed=init_seed,
         layers=layers,
         c=c,
         ff=cfg.ff,
@@ -94,21 +126,21 @@ def train_group(
         steps=steps or cfg.steps,
         steps_per_epoch=cfg.steps_per_epoch,
         lr=lr or cfg.lr,
+        eval_batches=cfg.eval_batches,
     )
-    desc = f"N={N} L={layers} c={c} {positional} r={ranks}"
+    desc = f"N={N} L={layers} c={c} {positional} r={ranks} {'+'.join(protocols)}"
     out = run_cached(tc, device, desc=desc)
-    for j, r in enumerate(ranks_k):
-        entry = results.setdefault(
-            (tag, N, layers, c, positional, r), {"metric": [], "qk_angle": [], "qk_scale": []}
-        )
-        for key in entry:
+    for j, (p, r, _) in enumerate(models):
+        entry = results.setdefault((tag, p, N, layers, c, positional, r), {k: [] for k in FIELDS})
+        for key in FIELDS:
             entry[key].append(out[key][j])
     return out
 
 
-def best(N, layers, c, r, positional="none", tag="fig1"):
-    """The paper's number: best over seeds of (min over epochs of the epoch-mean loss)."""
-    return min(results[tag, N, layers, c, positional, r]["metric"])
+def best(N, layers, c, r, positional="none", tag="fig1", protocol="fresh", field="metric"):
+    """Best over seeds of ``field``: for "metric", the paper's number (best over seeds of the
+    min over epochs of the epoch-mean training loss); "heldout": the final held-out error."""
+    return min(results[tag, protocol, N, layers, c, positional, r][field])
 
 
 # %% [markdown]
@@ -120,86 +152,201 @@ def best(N, layers, c, r, positional="none", tag="fig1"):
 
 # %%
 f1 = cfg.fig1
+protocols = tuple(f1["protocols"])
 for layers, c, ranks in f1["groups"]:
-    train_group(f1["N"], layers, c, ranks)
+    if f1.get("protocols_together", True):  # one batched pass for both protocols
+        train_group(f1["N"], layers, c, ranks, protocols=protocols)
+    else:  # one pass per protocol (the paper's sizes: memory)
+        for p in protocols:
+            train_group(f1["N"], layers, c, ranks, protocols=(p,))
 x_alone = {
     N: neighbors.x_alone_baseline(N, cfg.d, samples=cfg.baseline_samples, seed=seed)["mse"]
     for N in sorted({f1["N"], *cfg.figN["Ns"]})
 }
-full = best(f1["N"], 1, 1, cfg.d)
-low_rank = {
-    (layers, c, r): best(f1["N"], layers, c, r)
-    for layers, c, ranks in f1["groups"]
-    for r in ranks
-    if layers == 1 and r < cfg.d
+one_layer = [(c, r) for layers, c, ranks in f1["groups"] if layers == 1 for r in ranks]
+held = {
+    p: {(c, r): best(f1["N"], 1, c, r, protocol=p, field="heldout") for c, r in one_layer} for p in protocols
 }
+full = {p: held[p][1, cfg.d] for p in protocols}
+low_rank = {p: {k: v for k, v in held[p].items() if k[1] < cfg.d} for p in protocols}
+ratio = {p: min(low_rank[p].values()) / full[p] for p in protocols}
 attn_params = {c: 4 * c * cfg.d**2 for _, c, _ in f1["groups"]}
-page.record("fig1_full_rank", full)
-page.record("fig1_best_low_rank", min(low_rank.values()))
-page.record("fig1_ratio", min(low_rank.values()) / full)
+more_params = sorted({c for c, r in low_rank[protocols[0]] if c > 1})
+page.record("fig1_full_rank", full["fresh"])
+page.record("fig1_best_low_rank", min(low_rank["fresh"].values()))
+page.record("fig1_ratio", min(ratio.values()))
+page.record("fig1_more_params", ", ".join(f"$c = {c}$ ({4 * c}$d^2$)" for c in more_params) or "none")
 page.record("x_alone_N16", x_alone[f1["N"]])
 
-fig, ax = plt.subplots(figsize=(8, 5))
-for j, (layers, c, ranks) in enumerate(f1["groups"]):
-    rs = sorted(ranks)
-    ax.plot(
-        [r / cfg.d for r in rs],
-        [best(f1["N"], layers, c, r) for r in rs],
-        "o-",
-        color=f"C{j}",
-        ms=7,
-        label=f"ours: $L={layers}$, $c={c}$ ({4 * c}$d^2$ attention params)",
-    )
-for j, ((_, label), vals) in enumerate((k, v) for k, v in reported.FIG1.items() if k[0] == 1):
-    rs = sorted(vals)
-    ax.plot(
-        [r / 64 for r in rs],
-        [vals[r] for r in rs],
-        "s--",
-        color="grey",
-        alpha=0.4 + 0.2 * j,
-        ms=4,
-        label=f"paper $d=64$: $L=1$, {label} params",
-    )
-ax.axhline(1.0, color="k", ls=":", label="zero predictor (1)")
-ax.axhline(x_alone[f1["N"]], color="C3", ls="-.", lw=1, label="best from $x_i$ alone")
-ax.set(
-    xscale="log",
-    yscale="log",
-    xlabel="relative rank $r/d$",
-    ylabel="error (min over epochs)",
-    title=f"fig1: farthest neighbour, $N={f1['N']}$, one layer",
-)
-ax.set_xscale("log", base=2)
-ax.legend(fontsize=8, loc="lower left")
+
+def paper_label(c, d):
+    """The paper's parameter label (d^2, d^2.5, d^3 at d = 64) nearest to 4 c d^2 at our d."""
+    exponent = 2 + math.log(c) / math.log(d)
+    return min(reported.C_OF_LABEL, key=lambda lab: abs(float(lab[2:]) - exponent))
+
+
+trained_L = sorted({layers for layers, _, _ in f1["groups"]})
+fig, axes = plt.subplots(1, len(trained_L), figsize=(7.5 * len(trained_L), 5), squeeze=False)
+for ax, L in zip(axes[0], trained_L, strict=True):
+    for j, (_, c, ranks) in enumerate(g for g in f1["groups"] if g[0] == L):
+        rs = sorted(ranks)
+        x = [r / cfg.d for r in rs]
+        for p, style, fill in (("fresh", "o-", None), ("replay", "o--", "none")):
+            if p in protocols:
+                ax.plot(
+                    x,
+                    [best(f1["N"], L, c, r, protocol=p, field="heldout") for r in rs],
+                    style,
+                    color=f"C{j}",
+                    ms=7,
+                    mfc=fill,
+                    label=f"ours $c={c}$, {p}: held-out error",
+                )
+        if "replay" in protocols:
+            ax.plot(
+                x,
+                [best(f1["N"], L, c, r, protocol="replay") for r in rs],
+                "v:",
+                color=f"C{j}",
+                ms=6,
+                label=f"ours $c={c}$, replay: replayed-set loss (the paper's measure)",
+            )
+    for j, ((_, label), vals) in enumerate((k, v) for k, v in reported.FIG1.items() if k[0] == L):
+        rs = sorted(vals)
+        ax.plot(
+            [r / 64 for r in rs],
+            [vals[r] for r in rs],
+            "s--",
+            color="grey",
+            alpha=0.4 + 0.2 * j,
+            ms=4,
+            label=f"paper $d=64$: ${label.replace('^', '^{')}}}$ params",
+        )
+    ax.axhline(1.0, color="k", ls=":", label="zero predictor (1)")
+    ax.axhline(x_alone[f1["N"]], color="C3", ls="-.", lw=1, label="best from $x_i$ alone")
+    ax.set(xscale="log", yscale="log", xlabel="relative rank $r/d$", ylabel="error")
+    ax.set_xscale("log", base=2)
+    ax.set_title(f"fig1: farthest neighbour, $N={f1['N']}$, $L={L}$")
+    ax.legend(fontsize=7, loc="lower left")
 fig.tight_layout()
 page.figure("fig1_rank_vs_heads", fig)
 
 # %% [markdown]
-# Full rank reaches {glue:text}`fig1_full_rank:.3f`; the best low-rank model, including the ones
-# with several times the attention parameters, reaches {glue:text}`fig1_best_low_rank:.3f`,
-# {glue:text}`fig1_ratio:.1f` times worse. (For scale: a predictor that sees only $x_i$ and
-# ignores the other points scores {glue:text}`x_alone_N16:.2f`; only the largest low ranks get
-# clearly below it.) The paper's curves
-# have the same shape at $d = 64$ and $10^5$ steps, with a sharper drop at full rank: longer
-# training lowers the full-rank error (theirs: 0.015 at $c = 1$), not the low-rank plateau.
+# On held-out data, full rank reaches {glue:text}`fig1_full_rank:.3f` (fresh protocol); the best
+# low-rank model, including the ones with more attention parameters ({glue:text}`fig1_more_params`
+# against $4d^2$ at full rank), reaches {glue:text}`fig1_best_low_rank:.3f`: under either
+# protocol, every low-rank model's held-out error is at least {glue:text}`fig1_ratio:.1f` times the
+# full-rank model's. (For scale: a predictor that sees only $x_i$ and ignores the other points
+# scores {glue:text}`x_alone_N16:.2f`.) The paper's curves have the same shape at $d = 64$ and
+# $10^5$ steps, with a sharper drop at full rank (theirs: 0.015 at $c = 1$ {cite}`amsel2024rank`).
 #
+# ### What the paper's numbers measure
+#
+# The table puts, for every one-layer model, the paper's value at the same relative rank and
+# parameter label next to both of our numbers. The paper's values are the authors' *replayed-set*
+# loss (minimum over epochs of the epoch-mean loss on the {glue:text}`replayed_instances`
+# instances replayed every epoch, best of five data seeds), so they are comparable to our
+# **replay** column "replayed-set loss", not to a held-out error.
+
+# %%
+rows = []
+for c, r in one_layer:
+    label, paper_r = paper_label(c, cfg.d), 64 * r // cfg.d
+    row = {
+        "c": c,
+        "r": r,
+        "paper at": f"r = {paper_r}/64, {label} params",
+        "paper": reported.FIG1.get((1, label), {}).get(paper_r),
+    }
+    if "replay" in protocols:
+        row["replay: replayed-set loss"] = best(f1["N"], 1, c, r, protocol="replay")
+        row["replay: held-out error"] = best(f1["N"], 1, c, r, protocol="replay", field="heldout")
+    row["fresh: held-out error"] = best(f1["N"], 1, c, r, protocol="fresh", field="heldout")
+    rows.append(row)
+table = pd.DataFrame(rows).set_index(["c", "r"])
+page.record("fig1_table", table.round(3).reset_index().to_dict(orient="records"))
+page.record("replayed_instances", cfg.steps_per_epoch * cfg.batch)
+table.round(3)
+
+# %%
+if "replay" in protocols:
+    under = {  # held-out error / replayed-set loss of each replay-trained model
+        k: best(f1["N"], 1, *k, protocol="replay", field="heldout") / best(f1["N"], 1, *k, protocol="replay")
+        for k in one_layer
+    }
+    low_under = {k: v for k, v in under.items() if k[1] < cfg.d}
+    lowest = min(r for c, r in one_layer if c == 1)  # the lowest rank at c = 1
+    page.record("under_min", min(low_under.values()))
+    page.record("under_max", max(low_under.values()))
+    page.record("under_full", under[1, cfg.d])
+    page.record("under_r", lowest)
+    page.record("under_r_replayed", best(f1["N"], 1, 1, lowest, protocol="replay"))
+    page.record("under_r_heldout", best(f1["N"], 1, 1, lowest, protocol="replay", field="heldout"))
+    page.record(
+        "under_verdict",
+        "understates its held-out error, for every low-rank model"
+        if min(low_under.values()) > 1
+        else "does not understate its held-out error for every low-rank model",
+    )
+    page.record(
+        "under_size",
+        "small: the models memorise little of the replayed set, and the replayed-set loss and the "
+        "held-out error tell the same story"
+        if max(low_under.values()) < 1.05
+        else "not small: the models have memorised part of the replayed set",
+    )
+
+
+# %%
+def late_gain(c, r):
+    """Epoch-mean training loss (fresh data) at mid-training over its value in the last epoch."""
+    curve = np.array(results["fig1", "fresh", f1["N"], 1, c, "none", r]["epoch_loss"]).min(axis=0)
+    return curve[len(curve) // 2 - 1] / curve[-1]
+
+
+late_drop = {k: 1 - 1 / late_gain(*k) for k in one_layer}  # fraction of the error removed late
+late_drop_low = max(v for k, v in late_drop.items() if k[1] < cfg.d)
+page.record("late_drop_full", 100 * late_drop[1, cfg.d])
+page.record("late_drop_low", 100 * late_drop_low)
+
+
+# %% [markdown]
+# **Measured at our sizes:** trained the authors' way, a model's loss on its replayed set
+# {glue:text}`under_verdict`: held-out error / replayed-set loss is between
+# {glue:text}`under_min:.3f` and {glue:text}`under_max:.3f` over the low-rank models (rank
+# {glue:text}`under_r`: {glue:text}`under_r_replayed:.3f` replayed, {glue:text}`under_r_heldout:.3f`
+# held out), and {glue:text}`under_full:.3f` at full rank. A point of the paper's figure is a loss
+# on a set the model has seen every epoch, and reads lower than the same model's error on new
+# data by such a factor. At this profile's sizes the factor is {glue:text}`under_size`. How large
+# it is at other sizes, the other profiles measure (the `paper` profile at the authors' own).
+#
+# **Longer training.** From the fresh runs' epoch curves: the second half of training removes
+# {glue:text}`late_drop_full:.0f`% of the full-rank error, and at most
+# {glue:text}`late_drop_low:.1f`% of any low-rank model's: the low-rank errors sit on a plateau
+# that more of the same training does not lower, while the full-rank error is still falling.
+
+# %% [markdown]
 # ## 2. The learned full-rank head is the construction
 #
 # The full-rank one-layer model has a single head ($H = d/r = 1$). Its bilinear form
-# $W_q W_k^\top$ should approach $-\lambda I$, the farthest-neighbour construction of page 10.
+# $W_q W_k^\top$ should approach $-\lambda I$ with $\lambda > 0$, the farthest-neighbour
+# construction of page 10.
 
 # %%
-angles = results["fig1", f1["N"], 1, 1, "none", cfg.d]["qk_angle"]
-scales = results["fig1", f1["N"], 1, 1, "none", cfg.d]["qk_scale"]
-page.record("qk_angle", max(angles))
-page.record("qk_scale", scales[int(np.argmax(angles))])
+angles, lambdas = [], []
+for p in protocols:
+    entry = results["fig1", p, f1["N"], 1, 1, "none", cfg.d]
+    angles += entry["qk_angle"]
+    lambdas += [-s for s in entry["qk_scale"]]  # qk_scale = tr(W_q W_k^T)/d, so lambda = -qk_scale
+worst_head = int(np.argmin(angles))
+page.record("qk_angle", min(angles))
+page.record("qk_lambda", lambdas[worst_head])
 
 # %% [markdown]
-# The angle between the learned $W_q W_k^\top$ and $I$ is {glue:text}`qk_angle:.1f`°
-# ($180°$ = exactly $-\lambda I$; the paper reports 168–180°), with
-# $\lambda = -\mathrm{tr}(W_q W_k^\top)/d$ = {glue:text}`qk_scale:.1f`: gradient descent finds the
-# construction.
+# The angle between the learned $W_q W_k^\top$ and $I$ is at least {glue:text}`qk_angle:.1f`°
+# over the full-rank heads trained here ($180°$ = exactly $-\lambda I$; the paper reports
+# 168–180° {cite}`amsel2024rank`), with $\lambda = -\mathrm{tr}(W_q W_k^\top)/d$ =
+# {glue:text}`qk_lambda:.1f` for the least aligned one: gradient descent finds the construction.
 #
 # ## 3. figN: the penalty of low rank grows with $N$
 #
@@ -207,7 +354,7 @@ page.record("qk_scale", scales[int(np.argmax(angles))])
 # points the farthest one is more nearly $-x_i$, so even the x-alone predictor improves. The
 # fair measure is how far a model gets *below* the x-alone baseline. (The paper's figN uses two
 # layers and $c = 64$; the quick profile keeps one layer and $c = 1$ and scales the batch as
-# {glue:text}`figN_points` points per step.)
+# {glue:text}`figN_points` points per step.) Errors are held-out errors of fresh-data models.
 
 # %%
 fN = cfg.figN
@@ -215,18 +362,20 @@ page.record("figN_points", fN["points"] or f"{cfg.batch} sequences")
 for N in fN["Ns"]:
     batch = (fN["points"] // N) if fN["points"] else cfg.batch
     same = (batch, fN["lr"], fN["steps"]) == (cfg.batch, cfg.lr, cfg.steps)
-    done = [r for r in fN["ranks"] if same and ("fig1", N, fN["layers"], fN["c"], "none", r) in results]
+    fig1_key = lambda r, N=N: ("fig1", "fresh", N, fN["layers"], fN["c"], "none", r)  # noqa: E731
+    done = [r for r in fN["ranks"] if same and fig1_key(r) in results]
     for r in done:  # the same models (same seeds, data and sizes) were trained for fig1: reuse them
-        results["figN", N, fN["layers"], fN["c"], "none", r] = results[
-            "fig1", N, fN["layers"], fN["c"], "none", r
-        ]
+        results["figN", "fresh", N, fN["layers"], fN["c"], "none", r] = results[fig1_key(r)]
     missing = tuple(r for r in fN["ranks"] if r not in done)
     if missing:
         train_group(
             N, fN["layers"], fN["c"], missing, lr=fN["lr"], steps=fN["steps"], batch=batch, tag="figN"
         )
 low_r = min(fN["ranks"])
-err_N = {r: np.array([best(N, fN["layers"], fN["c"], r, tag="figN") for N in fN["Ns"]]) for r in fN["ranks"]}
+err_N = {
+    r: np.array([best(N, fN["layers"], fN["c"], r, tag="figN", field="heldout") for N in fN["Ns"]])
+    for r in fN["ranks"]
+}
 base_N = np.array([x_alone[N] for N in fN["Ns"]])
 gain_N = base_N - err_N[low_r]  # how far the low-rank model gets below the x-alone baseline
 page.record("figN_low_rank", low_r)
@@ -236,7 +385,7 @@ page.record("figN_full", {N: round(float(v), 3) for N, v in zip(fN["Ns"], err_N[
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
 ax = axes[0]
 for j, r in enumerate(sorted(fN["ranks"], reverse=True)):
-    ax.plot(fN["Ns"], err_N[r], "o-", color=f"C{j}", label=f"ours $r/d = {r}/{cfg.d}$")
+    ax.plot(fN["Ns"], err_N[r], "o-", color=f"C{j}", label=f"ours $r/d = {r}/{cfg.d}$ (held-out)")
     paper_r = 64 * r // cfg.d
     if paper_r in reported.FIGN[16]:
         Ns_p = sorted(reported.FIGN)
@@ -252,18 +401,16 @@ ax.plot(fN["Ns"], base_N, "k-.", lw=1, label="best from $x_i$ alone")
 ax.axhline(1.0, color="k", ls=":", label="zero predictor (1)")
 ax.set(xscale="log", yscale="log", xlabel="$N$", ylabel="error", title="figN: error against $N$")
 ax.set_xscale("log", base=2)
+ticks = sorted({*fN["Ns"], *reported.FIGN})
+ax.set_xticks(ticks, [str(N) for N in ticks])
 ax.legend(fontsize=8)
 ax = axes[1]
 ax.plot(fN["Ns"], gain_N, "o-", color="C1", label=f"x-alone baseline $-$ rank {low_r} model")
 ax.plot(fN["Ns"], base_N - err_N[cfg.d], "o-", color="C0", label="x-alone baseline $-$ full-rank model")
 ax.axhline(0, color="k", lw=0.8)
-ax.set(
-    xscale="log",
-    xlabel="$N$",
-    ylabel="improvement over the x-alone baseline",
-    title="What the attention layer adds",
-)
+ax.set(xlabel="$N$", ylabel="improvement over the x-alone baseline", title="What the attention layer adds")
 ax.set_xscale("log", base=2)
+ax.set_xticks(fN["Ns"], [str(N) for N in fN["Ns"]])
 ax.legend(fontsize=8)
 fig.tight_layout()
 plt.show()
@@ -280,8 +427,8 @@ plt.show()
 # The depth theorem (page 13) gives low-rank heads scratch space through *concatenated*
 # positional coordinates. The authors' fig3 compares no positional encoding, a learned additive
 # table and learned concatenated coordinates (output cropped to the first $d$). The profile
-# trains the configurations below; we report them without a claim, because at the quick size the
-# effect is within seed-to-seed noise.
+# trains the configurations below (fresh data, held-out errors). We have no values read off the
+# paper's fig3 (`attnlab.reported` holds none), so none are drawn.
 
 # %%
 f3 = cfg.fig3
@@ -309,62 +456,115 @@ for layers in f3["layers"]:
             tag="fig3",
         )
 fig3_table = {
-    f"L={layers}, {pos}, r={r}": best(f3["N"], layers, f3["c"], r, pos, tag="fig3")
+    (layers, pos, r): best(f3["N"], layers, f3["c"], r, pos, tag="fig3", field="heldout")
     for layers in f3["layers"]
     for pos in f3["positional"]
     for r in fig3_ranks(pos)
 }
-page.record("fig3", {k: round(v, 3) for k, v in fig3_table.items()})
+fig3_low = {k: v for k, v in fig3_table.items() if k[2] < cfg.d}
+fig3_names = {k: f"L={k[0]}, {k[1]}, r={k[2]}" for k in fig3_table}
+page.record("fig3", {fig3_names[k]: round(v, 3) for k, v in fig3_table.items()})
+page.record("fig3_vs_full", min(fig3_low.values()) / full["fresh"])
+page.record("fig3_vs_x_alone", max(fig3_low.values()) / x_alone[f3["N"]])
+deepest, lowest3 = max(f3["layers"]), min(f3["ranks"])
+concat_gain = None
+if {"none", "concatenated"} <= set(f3["positional"]):  # what the scratch coordinates buy at low rank
+    concat_gain = fig3_table[deepest, "none", lowest3] - fig3_table[deepest, "concatenated", lowest3]
+    page.record("fig3_concat_gain", concat_gain)
+    page.record("fig3_deepest", deepest)
+    page.record("fig3_lowest", lowest3)
 fig, ax = plt.subplots(figsize=(7, 3.8))
-ax.barh(list(fig3_table), list(fig3_table.values()), color="C2")
+ax.barh([fig3_names[k] for k in fig3_table], list(fig3_table.values()), color="C2")
 ax.axvline(1.0, color="k", ls=":", label="zero predictor")
 ax.axvline(x_alone[f3["N"]], color="C3", ls="-.", label="x-alone baseline")
-ax.axvline(full, color="C0", ls="--", label="one layer, full rank")
-ax.set(xlabel="error", title=f"fig3: positional encodings, $N={f3['N']}$, $c={f3['c']}$")
+ax.axvline(full["fresh"], color="C0", ls="--", label="one layer, full rank")
+ax.set(xlabel="held-out error", title=f"fig3: positional encodings, $N={f3['N']}$, $c={f3['c']}$")
 ax.legend(fontsize=8)
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Errors: {glue:text}`fig3`. In the paper, three layers with concatenated encodings let low
-# rank succeed at $d = 64$; the `paper` profile reruns that with the authors' settings for this
-# figure (their configuration files {cite}`amsel2024code`: learning rate 0.005, $2\cdot10^5$ steps, 64 concatenated
-# coordinates, so a 128-wide model whose full-rank head is included; $c = 8$, where their sweep
-# also ran $c = 1$). Concatenated coordinates start uniform on $[-1, 1]$ as in the authors'
-# code; the additive table, whose initialisation we did not find there, starts at
-# $0.1\,\mathcal N(0, 1)$.
+# Held-out errors: {glue:text}`fig3`. With {glue:text}`fig3_deepest` layers at rank
+# {glue:text}`fig3_lowest`, concatenated positional coordinates lower the error by
+# {glue:text}`fig3_concat_gain:.3f` against no positional encoding: the scratch space the depth
+# theorem uses does help a low-rank model. (The worst of these low-rank models is at
+# {glue:text}`fig3_vs_x_alone:.2f` of the x-alone baseline; the best is
+# {glue:text}`fig3_vs_full:.1f` times the one-layer full-rank error at this profile.) In the
+# paper, three layers with concatenated encodings let low rank succeed at $d = 64$
+# {cite}`amsel2024rank`; the `paper` profile reruns that with the authors' settings for this
+# figure (their configuration files {cite}`amsel2024code`: learning rate 0.005, $2\cdot10^5$
+# steps, 64 concatenated coordinates, so a 128-wide model whose full-rank head is included;
+# $c = 8$, where their sweep also ran $c = 1$). Concatenated coordinates start uniform on
+# $[-1, 1]$ as in the authors' code; the additive table, whose initialisation we did not find
+# there, starts at $0.1\,\mathcal N(0, 1)$.
 #
 # ## Claims
 
 # %%
 page.claim(
-    "one layer: full rank beats every low-rank model by >= 3x, including low-rank models with more parameters",
-    all(v >= 3 * full for v in low_rank.values()),
+    "one layer, held-out error: full rank beats every low-rank model (also those with more attention "
+    "parameters), under both protocols, by a factor of at least 3.5",
+    min(ratio.values()),
+    ">=",
+    3.5,
     full_rank=full,
-    low_rank={f"L={k[0]}, c={k[1]}, r={k[2]}": v for k, v in low_rank.items()},
+    low_rank={p: {f"c={c}, r={r}": v for (c, r), v in low_rank[p].items()} for p in protocols},
     attention_params=attn_params,
 )
 page.claim(
-    "some low-rank model compared has more attention parameters than the full-rank c=1 model",
-    any(c > 1 for (_, c, _) in low_rank),
-    configurations=list(low_rank),
+    "longer training lowers the full-rank error: the second half of training removes at least 15% of it",
+    late_drop[1, cfg.d],
+    ">=",
+    0.15,
+    drop={f"c={c}, r={r}": v for (c, r), v in late_drop.items()},
 )
 page.claim(
-    "the trained full-rank head's W_q W_k^T is within 30 degrees of -I (angle to I >= 150)",
-    min(angles) >= 150,
+    "... but not the low-rank plateau: the second half of training removes at most 6% of any "
+    "low-rank model's error",
+    late_drop_low,
+    "<=",
+    0.06,
+    drop={f"c={c}, r={r}": v for (c, r), v in late_drop.items()},
+)
+page.claim(
+    "the trained full-rank heads' W_q W_k^T are within 30 degrees of -I (angle to I >= 150)",
+    min(angles),
+    ">=",
+    150.0,
     angles=angles,
-    scales=scales,
+    lambdas=lambdas,
 )
 page.claim(
-    "fixed low rank: the improvement over the x-alone baseline shrinks as N grows",
-    bool(np.all(np.diff(gain_N) < 0)),
+    "fixed low rank: the improvement over the x-alone baseline shrinks as N grows "
+    "(each step in N keeps at most half of it)",
+    max(gain_N[1:] / gain_N[:-1]),
+    "<=",
+    0.5,
     gain=gain_N,
     Ns=fN["Ns"],
 )
 page.claim(
-    "full rank stays small for every N (error < 0.25) and beats the low-rank model at every N by >= 2x",
-    bool(np.all(err_N[cfg.d] < 0.25) and np.all(err_N[low_r] >= 2 * err_N[cfg.d])),
+    "full rank stays small for every N: held-out error < 0.25",
+    err_N[cfg.d].max(),
+    "<",
+    0.25,
+    full=err_N[cfg.d],
+)
+page.claim(
+    "full rank beats the low-rank model at every N by a factor of at least 4 (held-out)",
+    (err_N[low_r] / err_N[cfg.d]).min(),
+    ">=",
+    4.0,
     full=err_N[cfg.d],
     low=err_N[low_r],
 )
+if concat_gain is not None:
+    page.claim(
+        "fig3, most layers, lowest rank: concatenated positional coordinates lower the held-out error "
+        "by at least 0.05 against none",
+        concat_gain,
+        ">=",
+        0.05,
+        errors={fig3_names[k]: v for k, v in fig3_table.items()},
+    )
 page.finish()

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from attnlab import train as train_mod
-from attnlab.train import TrainConfig, angle_to_identity, lr_factor, run_cached, train
+from attnlab.train import TrainConfig, angle_to_identity, epoch_lr_factor, lr_factor, run_cached, train
 
 SMALL = dict(d=8, N=6, ff=32, batch=16, steps=24, steps_per_epoch=6, lr=0.01)
 
@@ -66,6 +66,79 @@ def test_schedule():
     assert all(a >= b for a, b in zip(f[10:], f[11:], strict=False)) and f[-1] < 1e-3
 
 
+def test_authors_epoch_schedule():
+    # 1000 epochs (their fig1): warm-up over 50 epochs from 0, then a cosine to 0
+    f = [epoch_lr_factor(e, 1000) for e in range(1000)]
+    assert f[0] == 0.0 and f[1] == pytest.approx(1 / 49) and f[49] == pytest.approx(1.0)
+    assert f[50] == pytest.approx(1.0) and f[525] == pytest.approx(0.5) and 0 < f[-1] < 1e-4
+    assert all(a <= b for a, b in zip(f[:50], f[1:50], strict=False))
+    assert all(a >= b for a, b in zip(f[50:], f[51:], strict=False))
+    # 15 epochs (quick): their epochs // 20 = 0 would never leave rate 0; one epoch at 0, then cosine
+    g = [epoch_lr_factor(e, 15) for e in range(15)]
+    assert g[0] == 0.0 and g[1] == 1.0 and g[8] == pytest.approx(0.5 * (1 + math.cos(math.pi * 7 / 14)))
+    cfg = TrainConfig(ranks=(8, 8), seeds=(0, 1), protocol=("fresh", "replay"), **SMALL)
+    assert cfg.epochs() == 4
+    for step in (0, 5, 6, 13, 23):  # per step: fresh follows lr_factor, replay its epoch's value
+        assert cfg.lr_factors(step) == [lr_factor(step, 24, 1 / 20), epoch_lr_factor(step // 6, 4)]
+
+
+def record_batches(monkeypatch):
+    """Capture every training/evaluation batch ``x (K, B, N, d)`` that train() draws."""
+    seen = []
+    real = train_mod.sample
+
+    def recording(gens, batch, N, d):
+        x, target = real(gens, batch, N, d)
+        seen.append(x.clone())
+        return x, target
+
+    monkeypatch.setattr(train_mod, "sample", recording)
+    return seen
+
+
+def test_replay_protocol_replays_each_epoch_and_holds_out_fresh_data(monkeypatch):
+    seen = record_batches(monkeypatch)
+    cfg = TrainConfig(ranks=(8, 8), seeds=(3, 4), protocol=("replay", "fresh"), eval_batches=2, **SMALL)
+    out, _ = train(cfg, progress=False)
+    spe, steps = SMALL["steps_per_epoch"], SMALL["steps"]
+    train_x, held, replayed = seen[:steps], seen[steps : steps + 2], seen[steps + 2 :]
+    assert len(replayed) == spe  # the final pass over the whole replayed set
+    for t in range(spe, steps):  # the replay model sees epoch 0's batches again, in order
+        torch.testing.assert_close(train_x[t][0], train_x[t % spe][0], rtol=0, atol=0)
+        assert not torch.equal(train_x[t][1], train_x[t % spe][1])  # the fresh model never does
+    for t in range(spe):
+        torch.testing.assert_close(replayed[t][0], train_x[t][0], rtol=0, atol=0)
+    train_points = torch.cat([x.reshape(2, -1, SMALL["d"]) for x in train_x], dim=1)
+    for x in held:  # held-out data: no training point of either model
+        assert not any(torch.isin(x[k].reshape(-1), train_points[k].reshape(-1)).any() for k in range(2))
+    assert out["protocol"] == ["replay", "fresh"] and out["replayed_final"][1] is None
+    assert all(0 < v < 4 for v in out["heldout"]) and 0 < out["replayed_final"][0] < 4
+
+
+def test_replay_models_start_alike_and_do_not_move_in_the_first_epoch():
+    cfg = TrainConfig(ranks=(8, 8, 4), seeds=(0, 1, 2), protocol="replay", init_seed=7, **SMALL)
+    assert cfg.init_seeds() == (7, 7, 7)
+    start = cfg.build()
+    torch.testing.assert_close(start.Wqkv[:, 0], start.Wqkv[:, 1])  # same rank, same weights
+    one_epoch = TrainConfig(**{**cfg.__dict__, "steps": SMALL["steps_per_epoch"]})
+    _, model = train(one_epoch, progress=False)  # epoch 0 runs at rate 0
+    for (name, p), q in zip(model.named_parameters(), start.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0, msg=name)
+
+
+def test_mixed_protocols_batched_equal_separate():
+    ranks, seeds, protocols = (8, 8, 4, 4), (0, 1, 2, 3), ("fresh", "replay", "replay", "fresh")
+    cfg = TrainConfig(ranks=ranks, seeds=seeds, protocol=protocols, eval_batches=2, **SMALL)
+    together, _ = train(cfg, progress=False)
+    for k in range(4):
+        one = dict(ranks=(ranks[k],), seeds=(seeds[k],), protocol=protocols[k], eval_batches=2)
+        alone, _ = train(TrainConfig(**one, **SMALL), progress=False)
+        for key in ("epoch_loss", "heldout"):
+            torch.testing.assert_close(
+                torch.tensor(alone[key][0]), torch.tensor(together[key][k]), rtol=1e-4, atol=1e-5
+            )
+
+
 def test_angle_to_identity():
     assert angle_to_identity(-3 * torch.eye(5)) == (pytest.approx(180.0), pytest.approx(-3.0))
     assert angle_to_identity(torch.eye(5))[0] == pytest.approx(0.0, abs=1e-3)
@@ -105,6 +178,9 @@ def test_cache_resumes_an_interrupted_sweep(tmp_path, monkeypatch):
         (dict(lr=0.0), "lr"),
         (dict(positional="rope"), "positional"),
         (dict(precision="float16"), "precision"),
+        (dict(protocol="epochs"), "protocol"),
+        (dict(protocol=("fresh", "replay")), "protocol"),
+        (dict(eval_batches=0), "eval_batches"),
     ],
 )
 def test_bad_input(kwargs, name):

@@ -12,6 +12,7 @@ the parameter and lists the allowed values.
 
 from __future__ import annotations
 
+import os
 from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
@@ -76,19 +77,34 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         ),
     },
     "11_random_features": {
-        "quick": dict(dims=(8, 16, 32, 64), heads=(1, 4, 16, 64, 256, 1024), mc_heads=16, mc_samples=100_000),
+        "quick": dict(
+            dims=(8, 16, 32, 64),
+            heads=(1, 4, 16, 64, 256, 1024),
+            mc_heads=16,
+            mc_samples=100_000,
+            energy_samples=200_000,
+        ),
         "laptop": dict(
-            dims=(8, 16, 32, 64), heads=(1, 4, 16, 64, 256, 1024, 4096), mc_heads=64, mc_samples=400_000
+            dims=(8, 16, 32, 64),
+            heads=(1, 4, 16, 64, 256, 1024, 4096),
+            mc_heads=64,
+            mc_samples=400_000,
+            energy_samples=1_000_000,
         ),
         "paper": dict(
             dims=(8, 16, 32, 64),
             heads=(1, 4, 16, 64, 256, 1024, 4096, 16384),
             mc_heads=64,
             mc_samples=1_000_000,
+            energy_samples=1_000_000,
         ),
     },
     "12_training_rank_heads": {
-        # fig1 groups: (layers, c, ranks); figN: batch = points // N (None: the profile's batch)
+        # fig1 groups: (layers, c, ranks); figN: batch = points // N (None: the profile's batch).
+        # fig1 protocols: "fresh" (fresh data every step) and/or "replay" (the authors' protocol:
+        # one fixed training set replayed every epoch, per-epoch schedule, one initialisation);
+        # all models of a group, both protocols, train in one batched pass.
+        # eval_batches: held-out batches (of `batch` instances) for every model's final error.
         "quick": dict(
             d=16,
             ff=256,
@@ -98,10 +114,11 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
             batch=128,
             seeds=1,
             threads=2,  # both CI cores: 114 s instead of 145 s for this page, same numbers
-            fig1=dict(N=16, groups=((1, 1, (16, 4, 1)), (1, 4, (8,)))),
+            fig1=dict(N=16, groups=((1, 1, (16, 4, 1)), (1, 4, (8,))), protocols=("fresh", "replay")),
             figN=dict(layers=1, c=1, lr=0.01, steps=1500, Ns=(4, 16, 64), ranks=(16, 4), points=2048),
             fig3=dict(N=16, c=1, layers=(2,), positional=("none", "concatenated"), ranks=(4,), pos_dim=16),
             baseline_samples=100_000,
+            eval_batches=16,
         ),
         "laptop": dict(
             d=32,
@@ -112,7 +129,11 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
             batch=256,
             seeds=2,
             threads=None,
-            fig1=dict(N=16, groups=((1, 1, (32, 16, 8, 4, 2, 1)), (1, 4, (16, 4)), (3, 1, (32, 8, 2)))),
+            fig1=dict(
+                N=16,
+                groups=((1, 1, (32, 16, 8, 4, 2, 1)), (1, 4, (16, 4)), (3, 1, (32, 8, 2))),
+                protocols=("fresh", "replay"),
+            ),
             figN=dict(layers=1, c=1, lr=0.01, steps=3000, Ns=(4, 16, 64), ranks=(32, 8, 2), points=4096),
             fig3=dict(
                 N=16,
@@ -123,6 +144,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
                 pos_dim=32,
             ),
             baseline_samples=200_000,
+            eval_batches=32,
         ),
         "paper": dict(
             d=64,
@@ -136,6 +158,8 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
             fig1=dict(
                 N=16,
                 groups=tuple((L, c, (64, 32, 16, 8, 4, 2, 1)) for L in (1, 3, 5) for c in (1, 8, 64)),
+                protocols=("fresh", "replay"),
+                protocols_together=False,  # one pass per protocol: half the models in memory at once
             ),
             figN=dict(
                 layers=2,
@@ -161,19 +185,31 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
                 widened_full_rank=True,
             ),
             baseline_samples=1_000_000,
+            eval_batches=64,
         ),
     },
     "13_depth": {
         "quick": dict(
-            d=16, heads=(1, 11, 101, 1001, 4001), samples=1500, Ns=(2, 3, 4, 8, 16), plural_heads=2001
+            d=16,
+            heads=(1, 11, 101, 1001, 4001),
+            samples=1500,
+            repeats=10,  # the samples per H split into repeats, each with fresh heads
+            Ns=(2, 3, 4, 8, 16),
+            plural_heads=2001,
         ),
         "laptop": dict(
-            d=16, heads=(1, 11, 101, 1001, 10001), samples=8000, Ns=(2, 3, 4, 8, 16, 32), plural_heads=10001
+            d=16,
+            heads=(1, 11, 101, 1001, 10001),
+            samples=8000,
+            repeats=20,
+            Ns=(2, 3, 4, 8, 16, 32),
+            plural_heads=10001,
         ),
         "paper": dict(
             d=64,
             heads=(1, 11, 101, 1001, 10001, 100001),
             samples=20000,
+            repeats=20,
             Ns=(2, 3, 4, 8, 16, 32),
             plural_heads=100001,
         ),
@@ -191,10 +227,68 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
             bias_scale=0.5,
         ),
     },
+    # depth against low rank as the context grows (issue 14): one batched run per (L, N) holding
+    # every rank x replicate; the same steps, points per step (batch = points // N) and lr at
+    # every depth (lr: per depth). quick: one thread (the page runs beside other jobs on 2 cores).
+    "15_depth_long_context": {
+        "quick": dict(
+            d=16,
+            ff=128,
+            ranks=(16, 4, 1),
+            layers=(1, 2, 3),
+            Ns=(4, 8, 16, 32),
+            points=1024,
+            steps=800,
+            steps_per_epoch=100,
+            lr={1: 0.01, 2: 0.003, 3: 0.003},  # per depth: 0.01 diverged at L = 2 (N = 8) when sized
+            replicates=2,
+            eval_batches=8,
+            baseline_samples=100_000,
+            threads=1,
+        ),
+        "laptop": dict(
+            d=32,
+            ff=256,
+            ranks=(32, 8, 1),
+            layers=(1, 2, 3),
+            Ns=(4, 8, 16, 32, 64),
+            points=2048,
+            steps=3000,
+            steps_per_epoch=100,
+            lr={1: 0.01, 2: 0.003, 3: 0.003},
+            replicates=3,
+            eval_batches=16,
+            baseline_samples=200_000,
+            threads=None,
+        ),
+        "paper": dict(
+            d=64,
+            ff=2048,
+            ranks=(64, 16, 1),
+            layers=(1, 2, 3),
+            Ns=(4, 8, 16, 32, 64, 128, 256),
+            points=4096,
+            steps=100_000,
+            steps_per_epoch=100,
+            lr={1: 0.01, 2: 0.003, 3: 0.003},
+            replicates=5,
+            eval_batches=64,
+            baseline_samples=1_000_000,
+            threads=None,
+        ),
+    },
     # -- composition (chapter 2x) ---------------------------------------------------------
     "20_composition_tasks": {
         "quick": dict(
-            n_example=4, enum_ns=(2, 3), random_ns=(8, 64), batch=10_000, m=7, match3_len=5, sum2_len=4
+            n_example=4,
+            enum_ns=(2, 3),
+            random_ns=(8, 64),
+            batch=10_000,
+            m=7,
+            match3_len=5,
+            sum2_len=4,
+            plateau_ns=(2, 3, 4, 5, 6, 7, 8),
+            plateau_enum_max=1_000_000,
         ),
         "laptop": dict(
             n_example=4,
@@ -204,6 +298,8 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
             m=8,
             match3_len=6,
             sum2_len=5,
+            plateau_ns=(2, 3, 4, 5, 6, 7, 8, 10, 12, 16),
+            plateau_enum_max=1_000_000,
         ),
         "paper": dict(
             n_example=4,
@@ -213,6 +309,8 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
             m=9,
             match3_len=6,
             sum2_len=6,
+            plateau_ns=(2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 24, 32),
+            plateau_enum_max=2_000_000,
         ),
     },
     "21_split_vc": {
@@ -221,27 +319,56 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
             pal_ns=(4, 5, 6, 7),
             comp_ns=(2,),
             sum2_cases=((3, 5), (4, 5), (3, 6), (4, 6)),
+            naive_max_words=1024,
         ),
         "laptop": dict(
             ind_ns=(2, 3, 4, 5, 6),
             pal_ns=(4, 5, 6, 7, 8, 9),
             comp_ns=(2, 3),
             sum2_cases=((3, 5), (4, 5), (5, 5), (3, 6), (4, 6), (4, 8)),
+            naive_max_words=1024,
         ),
         "paper": dict(
             ind_ns=(2, 3, 4, 5, 6, 7),
             pal_ns=(4, 5, 6, 7, 8, 9, 10),
             comp_ns=(2, 3),
             sum2_cases=((3, 5), (4, 5), (5, 5), (3, 6), (4, 6), (4, 8), (5, 8)),
+            naive_max_words=640,
         ),
     },
     "22_vc_bound": {
-        "quick": dict(log10_n_max=12, points=60, precisions=(8, 16, 32, 64), fixed_d=(4, 16, 64), fixed_H=1),
+        "quick": dict(
+            log10_n_max=12,
+            points=60,
+            precisions=(8, 16, 32, 64),
+            fixed_d=(4, 16, 64),
+            fixed_H=1,
+            readout_configs=((1, 1, 0), (1, 1, 1), (2, 1, 3), (3, 2, 4), (4, 3, 8)),  # (d, H, ReLU units)
+            readout_length=7,
+            readout_inputs=8,
+            readout_construction_ns=(2, 3, 4),
+        ),
         "laptop": dict(
-            log10_n_max=15, points=120, precisions=(8, 16, 32, 64), fixed_d=(4, 16, 64, 256), fixed_H=1
+            log10_n_max=15,
+            points=120,
+            precisions=(8, 16, 32, 64),
+            fixed_d=(4, 16, 64, 256),
+            fixed_H=1,
+            readout_configs=((1, 1, 0), (1, 1, 1), (2, 1, 3), (3, 2, 4), (4, 3, 8), (8, 4, 16), (16, 2, 32)),
+            readout_length=9,
+            readout_inputs=32,
+            readout_construction_ns=(2, 3, 4, 5, 6),
         ),
         "paper": dict(
-            log10_n_max=18, points=200, precisions=(8, 16, 32, 64), fixed_d=(4, 16, 64, 256), fixed_H=1
+            log10_n_max=18,
+            points=200,
+            precisions=(8, 16, 32, 64),
+            fixed_d=(4, 16, 64, 256),
+            fixed_H=1,
+            readout_configs=((1, 1, 0), (1, 1, 1), (2, 1, 3), (3, 2, 4), (4, 3, 8), (8, 4, 16), (16, 2, 32)),
+            readout_length=9,
+            readout_inputs=128,
+            readout_construction_ns=(2, 3, 4, 5, 6, 7, 8),
         ),
     },
     "23_identity_and_constructions": {
@@ -341,6 +468,120 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
             threads=None,
         ),
     },
+    # Strassen attention: construction checks, one layer (softmax / Strassen) against two on
+    # Comp_n at page 24's plateau n, Match3 and binary-relation composition, and time per step.
+    # "paper" uses the Strassen paper's optimiser settings (d = 16, 1 head, batch 2500, lr 1e-3)
+    # and sizes near theirs, on a GPU; our samplers are uniform (theirs balance the labels).
+    "25_strassen_attention": {
+        "quick": dict(
+            layer_checks=((1, 9), (5, 7), (16, 16)),
+            exhaustive_ns=(2, 3, 4),
+            random_ns=(8, 16, 32, 64),
+            random_inputs=2000,
+            comp_n=5,  # page 24's largest quick n: one softmax layer sits at its plateau there
+            d=16,
+            heads=1,
+            mlp_width=32,
+            steps=800,
+            batch=128,
+            lr=2e-2,
+            seeds=3,
+            eval_every=50,
+            eval_samples=1000,
+            match3=dict(N=6, m=31),
+            brc=dict(m=4, density=0.4),
+            token_steps=800,
+            token_batch=64,
+            token_lr=1e-2,
+            token_eval_every=100,
+            token_eval_samples=256,
+            baseline_samples=50_000,
+            timing=dict(
+                d=16,
+                batch=4,
+                repeats=3,
+                Ts=dict(
+                    strassen=(16, 32, 64, 128, 256),
+                    naive=(8, 16, 32, 64, 128),
+                    softmax=(64, 128, 256, 512, 1024, 2048),
+                ),
+                fit_last=3,
+            ),
+            threads=1,  # one thread: the quick profile runs beside other jobs on 2 cores
+        ),
+        "laptop": dict(
+            layer_checks=((1, 9), (5, 7), (16, 16), (32, 48)),
+            exhaustive_ns=(2, 3, 4),
+            random_ns=(8, 16, 32, 64, 128),
+            random_inputs=10_000,
+            comp_n=8,
+            d=16,
+            heads=1,
+            mlp_width=64,
+            steps=3000,
+            batch=128,
+            lr=1e-2,
+            seeds=4,
+            eval_every=100,
+            eval_samples=2000,
+            match3=dict(N=8, m=53),
+            brc=dict(m=5, density=0.36),
+            token_steps=3000,
+            token_batch=128,
+            token_lr=1e-2,
+            token_eval_every=100,
+            token_eval_samples=1000,
+            baseline_samples=200_000,
+            timing=dict(
+                d=32,
+                batch=8,
+                repeats=5,
+                Ts=dict(
+                    strassen=(32, 64, 128, 256, 512),
+                    naive=(16, 32, 64, 128, 192),
+                    softmax=(128, 256, 512, 1024, 2048, 4096),
+                ),
+                fit_last=3,
+            ),
+            threads=None,
+        ),
+        "paper": dict(
+            layer_checks=((1, 9), (5, 7), (16, 16), (32, 48), (64, 64)),
+            exhaustive_ns=(2, 3, 4),
+            random_ns=(8, 16, 32, 64, 128, 256),
+            random_inputs=100_000,
+            comp_n=25,
+            d=16,
+            heads=1,
+            mlp_width=64,
+            steps=18_000,
+            batch=2500,
+            lr=1e-3,
+            seeds=8,
+            eval_every=500,
+            eval_samples=4000,
+            match3=dict(N=16, m=181),
+            brc=dict(m=8, density=0.29),
+            token_steps=18_000,
+            token_batch=2500,
+            token_lr=1e-3,
+            token_eval_every=500,
+            token_eval_samples=2000,
+            baseline_samples=1_000_000,
+            timing=dict(
+                d=64,
+                batch=8,
+                repeats=5,
+                Ts=dict(
+                    strassen=(64, 128, 256, 512, 1024),
+                    naive=(32, 64, 128, 256),
+                    softmax=(256, 512, 1024, 2048, 4096, 8192),
+                ),
+                fit_last=3,
+            ),
+            threads=None,
+        ),
+    },
     # -- performance (90) -----------------------------------------------------------------
     # The page times nothing: it reads the committed benchmarks/results/*.json. Same for every
     # profile; the targets are issue 5's (and issue 3's batched-seeds target).
@@ -365,8 +606,35 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
+SMOKE_ENV = "ATTNLAB_SMOKE_STEPS"
+"""When set to ``k``, every training length (a size named ``steps`` or ``*_steps``) is cut to at
+most ``k``: a *smoke run* builds every model of a profile at full size and trains each for a few
+steps, so a long run cannot die an hour in on a typo. Its claims are recorded, not checked."""
+
+
+def smoke_steps() -> int | None:
+    """``$ATTNLAB_SMOKE_STEPS`` as a positive integer, or ``None`` outside a smoke run."""
+    raw = os.environ.get(SMOKE_ENV)
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{SMOKE_ENV} must be a positive integer (steps per training run), got {raw!r}")
+    return int(raw)
+
+
+def _cut_steps(value: Any, k: int, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {name: _cut_steps(v, k, name) for name, v in value.items()}
+    if (key == "steps" or key.endswith("_steps")) and isinstance(value, int):
+        return min(value, k)
+    return value
+
+
 def sizes(notebook: str, profile: str) -> SimpleNamespace:
-    """Sizes of ``notebook`` under ``profile`` as a namespace (``cfg.d``, ``cfg.ranks``, ...)."""
+    """Sizes of ``notebook`` under ``profile`` as a namespace (``cfg.d``, ``cfg.ranks``, ...);
+    training lengths cut to a few steps in a smoke run (:data:`SMOKE_ENV`)."""
     check_choice("notebook", notebook, SIZES)
     check_choice("profile", profile, PROFILES)
-    return SimpleNamespace(**SIZES[notebook][profile])
+    table = SIZES[notebook][profile]
+    k = smoke_steps()
+    return SimpleNamespace(**(_cut_steps(table, k) if k else table))

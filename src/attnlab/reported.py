@@ -2,6 +2,13 @@
 
 Approximate log-scale readings (from the project's digest, ``PAPERS.md``), for drawing the
 paper's curves next to ours; never used in a claim. Keys: rank ``r`` (with ``d = 64``).
+
+What the numbers measure (from the authors' code): the minimum over epochs of the epoch-mean
+*training* loss, best of five data seeds. With a data seed set, their data module re-seeds its
+generator whenever an epoch starts, so every epoch replays the same 100 batches of 256
+instances (25,600 in fig1): the loss is on a finite, replayed training set, not on fresh data.
+It is comparable to :func:`attnlab.train.train`'s ``metric`` under ``protocol="replay"``, not to
+its ``heldout`` error.
 """
 
 from __future__ import annotations

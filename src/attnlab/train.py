@@ -1,13 +1,27 @@
 """Training on the farthest-neighbour task, the authors' recipe, several models per pass.
 
 Recipe (Amsel, Yehudai and Bruna 2024): AdamW with betas ``(0.9, 0.95)`` and no weight decay;
-the learning rate rises linearly over the first 1/20 of training, then follows a cosine to 0;
-fresh samples every step (no train/test split). (Their scheduler, stepped by Lightning once
-per 100-step epoch, moves the rate in steps of an epoch and starts the warm-up at 0; ours moves
-it every step along the same curve.) The loss is the per-point squared error summed
-over coordinates (``d`` times the mean squared error), so the zero predictor scores 1. The
-reported number is the minimum over "epochs" (blocks of ``steps_per_epoch`` steps) of the
-epoch-mean loss, and across seeds the best of them.
+the learning rate rises linearly over the first 1/20 of training, then follows a cosine to 0.
+The loss is the per-point squared error summed over coordinates (``d`` times the mean squared
+error), so the zero predictor scores 1. The reported number is the minimum over "epochs"
+(blocks of ``steps_per_epoch`` steps) of the epoch-mean training loss, and across seeds the best
+of them.
+
+Two data protocols (``TrainConfig.protocol``, per model if wanted):
+
+* ``"fresh"`` (attnlab's default): fresh samples every step, each model initialised from its own
+  seed, the rate moved every step along the warm-up/cosine curve (:func:`lr_factor`). Every
+  batch is new to the model, so the training loss is an error on unseen data.
+* ``"replay"`` (the authors' code, ``NoahAmsel/attention-formers``): with ``data.seed`` set,
+  their data module re-seeds its generator whenever an epoch's iterator is created, so every
+  epoch replays the same ``steps_per_epoch x batch`` instances, and the logged loss is the loss
+  on that finite, memorisable set. Their ``LinearWarmupCosineAnnealingLR`` is stepped once per
+  epoch, with the first epoch at rate 0 (:func:`epoch_lr_factor`); every run of a configuration
+  starts from the same weights (a fixed ``seed_everything``; here ``init_seed``), only the data
+  seed differing.
+
+After training, every model's error is measured on ``eval_batches x batch`` fresh held-out
+instances (``heldout``), and a replay model's loss on its whole replayed set (``replayed_final``).
 
 :func:`train` runs one :class:`~attnlab.encoder.BatchedEncoder` (``K`` models in one pass;
 AdamW is element-wise, so stacking models changes nothing) and :func:`run_cached` stores each
@@ -31,6 +45,8 @@ from attnlab.device import keep_freed_memory
 from attnlab.encoder import BatchedEncoder
 from attnlab.neighbors import farthest_labels, generator, sphere
 
+PROTOCOLS = ("fresh", "replay")
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -41,7 +57,12 @@ class TrainConfig:
         ranks, seeds: per model.
         layers, c, ff, positional, pos_dim: the encoder (see :class:`BatchedEncoder`).
         batch: instances per step; steps: total steps; steps_per_epoch: the metric's epoch.
-        lr: peak learning rate; warmup: fraction of steps of linear warm-up.
+        lr: peak learning rate; warmup: fraction of steps of linear warm-up (``"fresh"`` only).
+        protocol: ``"fresh"`` or ``"replay"`` (see the module docstring), or one per model; a
+            batch may mix them (each model keeps its own data, initialisation and schedule).
+        init_seed: the one initialisation seed of every ``"replay"`` model (``seeds`` then
+            seed only its data).
+        eval_batches: held-out batches (of ``batch`` instances) for the final ``heldout`` error.
         precision: ``"float32"`` (default) or, opt-in, ``"bfloat16"``: matrix products under
             ``torch.autocast`` in bfloat16 (parameters, optimizer and loss stay float32); faster
             where the CPU/GPU has bfloat16 units, and the numbers change.
@@ -66,14 +87,40 @@ class TrainConfig:
     warmup: float = 1 / 20
     precision: str = "float32"
     compile: bool = False
+    protocol: str | tuple[str, ...] = "fresh"
+    init_seed: int = 0
+    eval_batches: int = 16
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def protocols(self) -> tuple[str, ...]:
+        """The protocol of each of the ``K`` models."""
+        if isinstance(self.protocol, str):
+            return (check_choice("protocol", self.protocol, PROTOCOLS),) * len(self.ranks)
+        if len(self.protocol) != len(self.ranks):
+            raise ValueError(f"protocol: one per model ({len(self.ranks)}); got {self.protocol}")
+        return tuple(check_choice("protocol", p, PROTOCOLS) for p in self.protocol)
+
+    def init_seeds(self) -> tuple[int, ...]:
+        """Per model, the seed of its initial weights: its own seed, or ``init_seed`` under ``"replay"``."""
+        return tuple(
+            self.init_seed if p == "replay" else s for p, s in zip(self.protocols(), self.seeds, strict=True)
+        )
+
+    def epochs(self) -> int:
+        return math.ceil(self.steps / self.steps_per_epoch)
+
+    def lr_factors(self, step: int) -> list[float]:
+        """Per model, the factor of ``lr`` at training step ``step`` (0-based)."""
+        fresh = lr_factor(step, self.steps, self.warmup)
+        replay = epoch_lr_factor(step // self.steps_per_epoch, self.epochs())
+        return [fresh if p == "fresh" else replay for p in self.protocols()]
 
     def build(self) -> BatchedEncoder:
         return BatchedEncoder(
             self.d,
             self.N,
             self.ranks,
-            self.seeds,
+            self.init_seeds(),
             layers=self.layers,
             c=self.c,
             ff=self.ff,
@@ -90,9 +137,31 @@ def lr_factor(step: int, steps: int, warmup: float) -> float:
     return 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, steps - warm)))
 
 
+def epoch_lr_factor(epoch: int, epochs: int) -> float:
+    """The authors' per-epoch schedule (``LinearWarmupCosineAnnealingLR`` stepped once per epoch,
+    ``warmup_epochs = epochs // 20``, ``eta_min = lr // 10 = 0``): epoch 0 at rate 0, a linear
+    rise to 1 at epoch ``W - 1``, then ``(1 + cos(pi (e - W) / (epochs - W))) / 2``.
+
+    With fewer than 20 epochs their ``epochs // 20`` is 0 and their (multiplicative) scheduler
+    would keep the rate at 0 for ever; we take ``W = max(1, epochs // 20)``: epoch 0 at rate 0,
+    then the cosine from 1.
+    """
+    warm = max(1, epochs // 20)
+    if epoch == 0:
+        return 0.0
+    if epoch < warm:
+        return epoch / (warm - 1)
+    return 0.5 * (1 + math.cos(math.pi * (epoch - warm) / max(1, epochs - warm)))
+
+
 def data_generators(seeds: tuple[int, ...], device: torch.device) -> list[torch.Generator]:
     """One data stream per model, derived from its seed (so alone or batched, it sees the same data)."""
     return [generator(1_000_003 + 7919 * s, device) for s in seeds]
+
+
+def heldout_generators(seeds: tuple[int, ...], device: torch.device) -> list[torch.Generator]:
+    """Per model, a data stream disjoint from its training stream (held-out evaluation)."""
+    return [generator(500_000_003 + 7919 * s, device) for s in seeds]
 
 
 def sample(gens: list[torch.Generator], batch: int, N: int, d: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -116,11 +185,15 @@ def training_step(
     *,
     forward: Callable[[torch.Tensor], torch.Tensor] | None = None,
     bf16: bool = False,
+    lr_scale: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """One step on fresh data for all ``K`` models; returns the per-model loss ``(K,)`` (detached).
+    """One step on the next batch of every model's stream; returns the per-model loss ``(K,)`` (detached).
 
     ``forward``: the (possibly compiled) model to call (default ``model``); ``bf16``: matrix
-    products in bfloat16 under autocast.
+    products in bfloat16 under autocast. ``lr_scale (K,)``: per-model factors of the optimizer's
+    rate (for models on different schedules): AdamW without weight decay moves a parameter by
+    ``lr`` times a step that does not depend on ``lr``, so each model's move is scaled after the
+    step (its moment estimates are updated as at any rate, also at factor 0, as in PyTorch).
     """
     x, target = sample(gens, batch, model.N, model.d)  # (K, B, N, d)
     with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
@@ -128,8 +201,36 @@ def training_step(
     loss = ((y.float() - target) ** 2).sum(-1).mean(dim=(1, 2))  # (K,) squared error per point
     opt.zero_grad(set_to_none=True)
     loss.sum().backward()  # models are independent: each gets its own gradient
+    if lr_scale is None:
+        opt.step()
+        return loss.detach()
+    params = [(name, p) for name, p in model.named_parameters()]
+    before = [p.detach().clone() for _, p in params]
     opt.step()
+    with torch.no_grad():
+        for (name, p), p0 in zip(params, before, strict=True):
+            kdim = 0 if name == "pos" else 1  # where the model index sits
+            w = lr_scale.view(*([1] * kdim), -1, *([1] * (p.dim() - kdim - 1)))
+            p.copy_(p0.lerp_(p, w))
     return loss.detach()
+
+
+@torch.no_grad()
+def evaluate(
+    model: BatchedEncoder,
+    gens: list[torch.Generator],
+    batch: int,
+    batches: int,
+    *,
+    forward: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """Per-model mean loss ``(K,)`` over the next ``batches`` batches of each model's stream."""
+    total = torch.zeros(model.K, device=gens[0].device)
+    for _ in range(batches):
+        x, target = sample(gens, batch, model.N, model.d)
+        y = (model if forward is None else forward)(x)
+        total += ((y.float() - target) ** 2).sum(-1).mean(dim=(1, 2))
+    return total / batches
 
 
 def train(
@@ -141,13 +242,20 @@ def train(
 ) -> tuple[dict[str, Any], BatchedEncoder]:
     """Train the ``K`` models of ``cfg`` together; returns ``(result, model)``.
 
-    ``result``: ``epoch_loss`` (K lists of epoch means), ``metric`` (per model, min over epochs),
-    ``final`` (last epoch's mean), ``seconds``, ``ms_per_step``.
+    ``result``: ``epoch_loss`` (K lists of epoch means of the training loss), ``metric`` (per
+    model, min over epochs), ``final`` (last epoch's mean), ``heldout`` (the final model's error
+    on ``eval_batches`` fresh held-out batches), ``replayed_final`` (a ``"replay"`` model's final
+    loss on its replayed set, else ``None``), ``protocol``, ``seconds`` (training only),
+    ``ms_per_step``.
     """
     check_int("steps", cfg.steps, low=1)
     check_int("batch", cfg.batch, low=1)
+    check_int("steps_per_epoch", cfg.steps_per_epoch, low=1)
+    check_int("eval_batches", cfg.eval_batches, low=1)
+    check_int("init_seed", cfg.init_seed, low=0)
     check_float("lr", cfg.lr, low=0.0, strict_low=True)
     check_choice("precision", cfg.precision, ("float32", "bfloat16"))
+    protocols = cfg.protocols()
     device = torch.device(device)
     if device.type == "cpu":
         keep_freed_memory()  # reuse warm pages for the large per-step activations
@@ -155,7 +263,9 @@ def train(
     opt = make_optimizer(model, cfg.lr)
     forward = torch.compile(model) if cfg.compile else model
     bf16 = cfg.precision == "bfloat16"
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: lr_factor(t, cfg.steps, cfg.warmup))
+    shared = len(set(protocols)) == 1  # one schedule for all: the scheduler moves the optimizer's rate
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: cfg.lr_factors(t)[0] if shared else 1.0)
+    replay = [k for k, p in enumerate(protocols) if p == "replay"]
     gens = data_generators(cfg.seeds, device)
     K = model.K
     running = torch.zeros(K, device=device)
@@ -163,7 +273,12 @@ def train(
     t0 = time.perf_counter()
     bar = tqdm(range(cfg.steps), desc=desc or f"K={K}", disable=not progress, mininterval=10, leave=False)
     for step in bar:
-        running += training_step(model, opt, gens, cfg.batch, forward=forward, bf16=bf16)
+        if replay and step % cfg.steps_per_epoch == 0 and step > 0:  # the authors' re-seeded epoch
+            fresh_streams = data_generators(tuple(cfg.seeds[k] for k in replay), device)
+            for k, g in zip(replay, fresh_streams, strict=True):
+                gens[k] = g
+        scale = None if shared else torch.tensor(cfg.lr_factors(step), device=device)
+        running += training_step(model, opt, gens, cfg.batch, forward=forward, bf16=bf16, lr_scale=scale)
         sched.step()
         if (step + 1) % cfg.steps_per_epoch == 0 or step + 1 == cfg.steps:
             n = (step % cfg.steps_per_epoch) + 1
@@ -172,10 +287,21 @@ def train(
             bar.set_postfix(best=f"{epochs[-1].min().item():.3f}")
     seconds = time.perf_counter() - t0
     table = torch.stack(epochs, dim=1).cpu()  # (K, epochs)
+    held = heldout_generators(cfg.seeds, device)
+    heldout = evaluate(model, held, cfg.batch, cfg.eval_batches, forward=forward)
+    replayed: list[float | None] = [None] * K
+    if replay:  # the whole replayed set: the first steps_per_epoch batches of the training stream
+        steps = min(cfg.steps, cfg.steps_per_epoch)
+        on_set = evaluate(model, data_generators(cfg.seeds, device), cfg.batch, steps, forward=forward).cpu()
+        for k in replay:
+            replayed[k] = on_set[k].item()
     result = {
         "epoch_loss": table.tolist(),
         "metric": table.min(dim=1).values.tolist(),
         "final": table[:, -1].tolist(),
+        "heldout": heldout.cpu().tolist(),
+        "replayed_final": replayed,
+        "protocol": list(protocols),
         "seconds": seconds,
         "ms_per_step": 1000 * seconds / cfg.steps,
     }
@@ -184,7 +310,8 @@ def train(
 
 def angle_to_identity(form: torch.Tensor) -> tuple[float, float]:
     """Angle (degrees) between a matrix ``A`` and ``I`` in the Frobenius inner product, and the
-    scale ``lambda = tr(A) / d`` of its projection onto ``I``. ``A ~ -lambda I`` gives ~180°."""
+    coefficient ``tr(A) / d`` of its projection onto ``I``. The farthest-neighbour construction
+    ``A = -lambda I`` (``lambda > 0``) gives 180° and coefficient ``-lambda``."""
     d = form.shape[-1]
     cos = torch.trace(form) / (form.norm() * math.sqrt(d))
     return math.degrees(math.acos(max(-1.0, min(1.0, cos.item())))), (torch.trace(form) / d).item()
@@ -201,8 +328,9 @@ def run_cached(
     """:func:`train` through the results cache (keyed by the full configuration).
 
     Also stores, for every model with a single full-rank head in layer 1, the angle between its
-    ``W_q W_k^T`` (restricted to the first ``d`` coordinates) and ``I``: ``qk_angle``/``qk_scale``
-    (``None`` for the other models).
+    ``W_q W_k^T`` (restricted to the first ``d`` coordinates) and ``I``, and the coefficient
+    ``tr(W_q W_k^T) / d`` of its projection onto ``I`` (``-lambda`` for ``-lambda I``):
+    ``qk_angle``/``qk_scale`` (``None`` for the other models).
     """
 
     def compute() -> dict[str, Any]:
