@@ -37,13 +37,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
-from tqdm import tqdm
 
 from attnlab._checks import check_choice, check_float, check_int
-from attnlab.cache import cached
-from attnlab.device import keep_freed_memory
+from attnlab.device import default_device, keep_freed_memory
 from attnlab.encoder import BatchedEncoder
 from attnlab.neighbors import farthest_labels, generator, sphere
+from attnlab.progress import progress as progress_bar
+from attnlab.sweep import sweep
 
 PROTOCOLS = ("fresh", "replay")
 
@@ -91,6 +91,32 @@ class TrainConfig:
     init_seed: int = 0
     eval_batches: int = 16
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Every field is checked on construction: a bad value raises ``ValueError`` naming it."""
+        check_int("d", self.d, low=1)
+        check_int("N", self.N, low=1)
+        if not self.ranks or len(self.ranks) != len(self.seeds):
+            raise ValueError(
+                "ranks and seeds must be non-empty and of equal length (one model each), "
+                f"got {len(self.ranks)} ranks and {len(self.seeds)} seeds"
+            )
+        for r in self.ranks:
+            check_int("ranks", r, low=1, high=self.d + (self.pos_dim or 0))
+        for seed in self.seeds:
+            check_int("seeds", seed, low=0)
+        check_int("layers", self.layers, low=1)
+        check_int("c", self.c, low=1)
+        check_int("ff", self.ff, low=1)
+        check_int("batch", self.batch, low=1)
+        check_int("steps", self.steps, low=1)
+        check_int("steps_per_epoch", self.steps_per_epoch, low=1)
+        check_float("lr", self.lr, low=0.0, strict_low=True)
+        check_float("warmup", self.warmup, low=0.0, high=1.0)
+        check_choice("precision", self.precision, ("float32", "bfloat16"))
+        check_int("init_seed", self.init_seed, low=0)
+        check_int("eval_batches", self.eval_batches, low=1)
+        self.protocols()
 
     def protocols(self) -> tuple[str, ...]:
         """The protocol of each of the ``K`` models."""
@@ -248,14 +274,10 @@ def train(
     loss on its replayed set, else ``None``), ``protocol``, ``seconds`` (training only),
     ``ms_per_step``.
     """
-    check_int("steps", cfg.steps, low=1)
-    check_int("batch", cfg.batch, low=1)
-    check_int("steps_per_epoch", cfg.steps_per_epoch, low=1)
-    check_int("eval_batches", cfg.eval_batches, low=1)
-    check_int("init_seed", cfg.init_seed, low=0)
-    check_float("lr", cfg.lr, low=0.0, strict_low=True)
-    check_choice("precision", cfg.precision, ("float32", "bfloat16"))
     protocols = cfg.protocols()
+    if isinstance(device, str):
+        check_choice("device", device.split(":")[0], ("cpu", "cuda", "auto"))
+        device = default_device(device) if device == "auto" else torch.device(device)
     device = torch.device(device)
     if device.type == "cpu":
         keep_freed_memory()  # reuse warm pages for the large per-step activations
@@ -271,7 +293,9 @@ def train(
     running = torch.zeros(K, device=device)
     epochs: list[torch.Tensor] = []
     t0 = time.perf_counter()
-    bar = tqdm(range(cfg.steps), desc=desc or f"K={K}", disable=not progress, mininterval=10, leave=False)
+    bar = progress_bar(
+        range(cfg.steps), desc=desc or f"K={K}", disable=not progress, mininterval=10, leave=False
+    )
     for step in bar:
         if replay and step % cfg.steps_per_epoch == 0 and step > 0:  # the authors' re-seeded epoch
             fresh_streams = data_generators(tuple(cfg.seeds[k] for k in replay), device)
@@ -317,6 +341,52 @@ def angle_to_identity(form: torch.Tensor) -> tuple[float, float]:
     return math.degrees(math.acos(max(-1.0, min(1.0, cos.item())))), (torch.trace(form) / d).item()
 
 
+def _qk_summary(cfg: TrainConfig, model: BatchedEncoder) -> dict[str, list]:
+    angles, scales = [], []
+    for form in model.qk_forms(0):
+        if form.shape[0] == 1:
+            a, s = angle_to_identity(form[0, : cfg.d, : cfg.d].cpu())
+            angles.append(a)
+            scales.append(s)
+        else:
+            angles.append(None)
+            scales.append(None)
+    return {"qk_angle": angles, "qk_scale": scales}
+
+
+def config_key(cfg: TrainConfig, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """The cache key (and sweep task) of one run: the configuration and the device type."""
+    key = asdict(cfg)
+    key["device_type"] = torch.device(device).type
+    return key
+
+
+def run_key(key: dict[str, Any]) -> dict[str, Any]:
+    """One sweep task: :func:`train` on a key of :func:`config_key`, plus the ``qk`` summary."""
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in key.items() if k != "device_type"}
+    cfg = TrainConfig(**fields)
+    device = (
+        default_device() if key.get("device_type") == "cuda" else torch.device(key.get("device_type", "cpu"))
+    )
+    result, model = train(
+        cfg, device, progress=True, desc=f"N={cfg.N} L={cfg.layers} c={cfg.c} r={cfg.ranks}"
+    )
+    result.update(_qk_summary(cfg, model))
+    return result
+
+
+def run_sweep(
+    cfgs: list[TrainConfig],
+    device: torch.device | str = "cpu",
+    *,
+    desc: str = "runs",
+    namespace: str = "rank_heads",
+) -> list[dict[str, Any]]:
+    """:func:`train` on each configuration through :func:`attnlab.sweep.sweep`: results cached,
+    an interrupted sweep resumed, and the runs spread over a Ray cluster when one is configured."""
+    return sweep(run_key, [config_key(c, device) for c in cfgs], namespace=namespace, desc=desc)
+
+
 def run_cached(
     cfg: TrainConfig,
     device: torch.device | str = "cpu",
@@ -325,31 +395,14 @@ def run_cached(
     desc: str = "",
     namespace: str = "rank_heads",
 ) -> dict[str, Any]:
-    """:func:`train` through the results cache (keyed by the full configuration).
+    """:func:`train` through the results cache (keyed by the full configuration), as a sweep of one.
 
     Also stores, for every model with a single full-rank head in layer 1, the angle between its
     ``W_q W_k^T`` (restricted to the first ``d`` coordinates) and ``I``, and the coefficient
     ``tr(W_q W_k^T) / d`` of its projection onto ``I`` (``-lambda`` for ``-lambda I``):
     ``qk_angle``/``qk_scale`` (``None`` for the other models).
     """
-
-    def compute() -> dict[str, Any]:
-        result, model = train(cfg, device, progress=progress, desc=desc)
-        angles, scales = [], []
-        for form in model.qk_forms(0):
-            if form.shape[0] == 1:
-                a, s = angle_to_identity(form[0, : cfg.d, : cfg.d].cpu())
-                angles.append(a)
-                scales.append(s)
-            else:
-                angles.append(None)
-                scales.append(None)
-        result.update(qk_angle=angles, qk_scale=scales)
-        return result
-
-    key = asdict(cfg)
-    key["device_type"] = torch.device(device).type
-    return cached(key, compute, namespace=namespace)
+    return run_sweep([cfg], device, desc=desc or "run", namespace=namespace)[0]
 
 
 def step_flops(*, d: int, N: int, batch: int, layers: int, c: int, ff: int, K: int = 1) -> float:
