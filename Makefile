@@ -58,13 +58,14 @@ verify: setup ## every page with each of SEEDS, then the claims ledger; fails on
 	echo "make verify: seeds $(SEEDS), profile $(PROFILE), passed in $$(( $$(date +%s) - start )) s"
 
 # JupyterLab opens the notebooks/*.py sources as notebooks (jupytext's contents manager and
-# default viewer), in the project's own environment and kernel.
+# default viewer), in the project's own environment and kernel; no news or update checks.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 lab: setup ## JupyterLab at the repository; notebooks/*.py open as notebooks
 	@mkdir -p $(dir $(LAB_SETTINGS))
-	@echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)
+	@echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}},' \
+	  '"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $(LAB_SETTINGS)
 	$(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) --ServerApp.open_browser=$${ATTNLAB_LAB_BROWSER:-True} \
-	  --ServerApp.ip=127.0.0.1
+	  --ServerApp.ip=127.0.0.1 --LabApp.extension_manager=readonly $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 lint: setup ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .
