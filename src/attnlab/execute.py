@@ -177,18 +177,7 @@ def execute(
     target.parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("ATTNLAB_PROGRESS", "text")  # kernels inherit it: text bars, not widgets
     t0 = time.perf_counter()
-    papermill.execute_notebook(
-        notebook,
-        str(target),
-        parameters={"profile": profile, "seed": seed},
-        cwd=str(root / "notebooks"),
-        kernel_name="python3",
-        language="python",
-        progress_bar={"desc": f"  {name}", "unit": "cell", "leave": False} if progress else False,
-        stderr_file=sys.stderr if progress else None,
-        execution_timeout=timeout,
-        kernel_manager_class=_kernel_manager_class(),
-    )
+    _papermill(papermill, notebook, target, root, profile, seed, timeout, name if progress else None)
     seconds = time.perf_counter() - t0
     atomic_write_text(stamp_file, json.dumps({"stamp": stamp, "profile": profile, "seconds": seconds}))
     times = stamp_file.with_suffix(".time")
@@ -200,6 +189,23 @@ def execute(
     return Execution(name, seconds)
 
 
+def _papermill(papermill, notebook, target: Path, root: Path, profile: str, seed: int, timeout: int, bar):
+    """Execute ``notebook`` into ``target`` with the parameters injected; ``bar``: the name shown
+    on a live cell bar (the kernel's stderr streams here too), or ``None`` for no progress."""
+    papermill.execute_notebook(
+        notebook,
+        str(target),
+        parameters={"profile": profile, "seed": seed},
+        cwd=str(root / "notebooks"),
+        kernel_name="python3",
+        language="python",
+        progress_bar={"desc": f"  {bar}", "unit": "cell", "leave": False} if bar else False,
+        stderr_file=sys.stderr if bar else None,
+        execution_timeout=timeout,
+        kernel_manager_class=_kernel_manager_class(),
+    )
+
+
 def _smoke(papermill, root: Path, name: str, notebook, profile: str, seed: int, steps: int, timeout: int):
     target = root / "_build" / "smoke" / profile / f"{name}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -207,17 +213,7 @@ def _smoke(papermill, root: Path, name: str, notebook, profile: str, seed: int, 
     os.environ[SMOKE_ENV] = str(steps)  # the kernel inherits it
     try:
         t0 = time.perf_counter()
-        papermill.execute_notebook(
-            notebook,
-            str(target),
-            parameters={"profile": profile, "seed": seed},
-            cwd=str(root / "notebooks"),
-            kernel_name="python3",
-            language="python",
-            progress_bar=False,
-            execution_timeout=timeout,
-            kernel_manager_class=_kernel_manager_class(),
-        )
+        _papermill(papermill, notebook, target, root, profile, seed, timeout, None)
         return Execution(name, time.perf_counter() - t0)
     finally:
         if saved is None:
