@@ -609,7 +609,11 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
 SMOKE_ENV = "ATTNLAB_SMOKE_STEPS"
 """When set to ``k``, every training length (a size named ``steps`` or ``*_steps``) is cut to at
 most ``k``: a *smoke run* builds every model of a profile at full size and trains each for a few
-steps, so a long run cannot die an hour in on a typo. Its claims are recorded, not checked."""
+steps, so a long run cannot die an hour in on a typo. Its claims are recorded, not checked.
+Evaluation sizes shrink too (sizes named ``samples`` or ``*_samples`` to at most
+:data:`SMOKE_SAMPLES`, ``eval_batches`` to 1); model and training-batch sizes stay full."""
+
+SMOKE_SAMPLES = 512
 
 
 def smoke_steps() -> int | None:
@@ -625,8 +629,12 @@ def smoke_steps() -> int | None:
 def _cut_steps(value: Any, k: int, key: str = "") -> Any:
     if isinstance(value, dict):
         return {name: _cut_steps(v, k, name) for name, v in value.items()}
-    if (key == "steps" or key.endswith("_steps")) and isinstance(value, int):
+    if isinstance(value, int) and (key == "steps" or key.endswith("_steps")):
         return min(value, k)
+    if isinstance(value, int) and (key == "samples" or key.endswith("_samples")):
+        return min(value, SMOKE_SAMPLES)  # evaluation sizes, not model sizes
+    if isinstance(value, int) and key == "eval_batches":
+        return 1
     return value
 
 
