@@ -18,7 +18,14 @@ def site() -> Path:
 
 def page_paths() -> list[str]:
     """Site-relative paths of every page the table of contents lists."""
-    pages = ["index.html", "book/intro.html", "book/running.html", "book/paper_scale.html", "book/api.html", "book/bibliography.html"]
+    pages = [
+        "index.html",
+        "book/intro.html",
+        "book/running.html",
+        "book/paper_scale.html",
+        "book/api.html",
+        "book/bibliography.html",
+    ]
     return pages + [f"executed/{name}.html" for name in toc_notebooks(ROOT)]
 
 
