@@ -29,6 +29,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,6 +134,9 @@ def _kernel_manager_class():
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.transport = "ipc"
+            # the sockets' path prefix: a fresh folder per kernel, so kernels started at the same
+            # time never share a socket (the default prefix is a fixed name in the working directory)
+            self.ip = str(Path(tempfile.mkdtemp(prefix="attnlab-kernel-")) / "kernel")
 
     return LocalKernelManager
 
