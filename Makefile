@@ -14,7 +14,7 @@ MATHJAX := book/_static/mathjax/tex-mml-chtml.js
 export ATTNLAB_CACHE ?= $(CURDIR)/_build/cache
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help setup execute html book verify lab test lint unit notebooks browser site-check serve bench clean
+.PHONY: help setup execute html book verify lab test lint unit smoke notebooks browser site-check serve bench clean
 
 help: ## list the targets and variables
 	@echo "make TARGET [PROFILE=quick|laptop|paper] [SEEDS='0 1 2'] [REPLACE=1]"
@@ -72,7 +72,10 @@ lint: setup ## ruff check and ruff format --check
 	$(VENV)/bin/ruff format --check .
 
 unit: setup ## unit tests only
-	$(VENV)/bin/pytest -m "not notebook" --ignore=tests/site
+	$(VENV)/bin/pytest -m "not notebook and not smoke" --ignore=tests/site
+
+smoke: setup ## smoke-run the laptop and paper profiles of every training page (2 steps each)
+	$(VENV)/bin/pytest -m smoke tests/test_profiles_start.py --durations=0
 
 notebooks: setup ## every notebook as a test (quick profile)
 	$(VENV)/bin/pytest -m notebook --ignore=tests/site --durations=0
@@ -89,7 +92,7 @@ site-check: setup browser ## static and browser checks of the built site
 test: browser setup ## the tests: lint, unit tests, every notebook, site build with -W, site checks
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory lint; \
-	$(VENV)/bin/pytest --ignore=tests/site --durations=15; \
+	$(VENV)/bin/pytest -m "not smoke" --ignore=tests/site --durations=15; \
 	$(MAKE) --no-print-directory html; \
 	$(MAKE) --no-print-directory site-check; \
 	echo "make test: passed in $$(( $$(date +%s) - start )) s"

@@ -3,6 +3,9 @@
 A smoke run (``attnlab.profiles.SMOKE_ENV``) builds every model of the profile at full size and
 trains each for two steps, on this CPU, with the page's claims recorded but not checked. A
 long GPU run therefore cannot die an hour in on a typo in a configuration.
+
+These runs take minutes each on a 2-core CPU, so they are marked ``smoke`` and run by
+``make smoke``, not by ``make test``.
 """
 
 import json
@@ -28,7 +31,7 @@ def test_the_training_pages_are_found():
     assert {"12_training_rank_heads", "24_training_composition"} <= set(TRAINING_PAGES)
 
 
-@pytest.mark.notebook
+@pytest.mark.smoke
 @pytest.mark.parametrize("profile", ["laptop", "paper"])
 @pytest.mark.parametrize("name", TRAINING_PAGES)
 def test_profile_starts(name, profile, tmp_path, monkeypatch):
