@@ -35,7 +35,7 @@ $(MATHJAX): $(STAMP)
 setup: $(STAMP) $(MATHJAX) ## create .venv with the exact pins of constraints.txt
 
 execute: setup ## execute the notebooks that changed (PROFILE) into executed/
-	$(PY) -m attnlab.execute --profile $(PROFILE)
+	$(PY) -m attnlab.book.execute --profile $(PROFILE)
 
 html: setup ## build the site from executed/ into _build/html (-W --keep-going)
 	@start=$$(date +%s); \
@@ -51,10 +51,10 @@ book: execute html ## the book: execute (PROFILE) and build the site
 verify: setup ## every page with each of SEEDS, then the claims ledger; fails on a tight claim
 	@start=$$(date +%s); \
 	for s in $(SEEDS); do \
-	  echo "== seed $$s"; $(PY) -m attnlab.execute --profile $(PROFILE) --seed $$s; \
+	  echo "== seed $$s"; $(PY) -m attnlab.book.execute --profile $(PROFILE) --seed $$s; \
 	done; \
-	$(PY) -m attnlab.execute --profile $(PROFILE) --seed 0 95_claims; \
-	$(PY) -m attnlab.ledger --profile $(PROFILE) --seeds $(SEEDS); \
+	$(PY) -m attnlab.book.execute --profile $(PROFILE) --seed 0 95_claims; \
+	$(PY) -m attnlab.book.ledger --profile $(PROFILE) --seeds $(SEEDS); \
 	echo "make verify: seeds $(SEEDS), profile $(PROFILE), passed in $$(( $$(date +%s) - start )) s"
 
 # JupyterLab opens the notebooks/*.py sources as notebooks (jupytext's contents manager and
@@ -75,7 +75,7 @@ unit: setup ## unit tests only
 	$(VENV)/bin/pytest -m "not notebook and not smoke" --ignore=tests/site
 
 smoke: setup ## smoke-run the laptop and paper profiles of every training page (2 steps each)
-	$(VENV)/bin/pytest -m smoke tests/test_profiles_start.py --durations=0
+	$(VENV)/bin/pytest -m smoke tests/book/test_profiles_start.py --durations=0
 
 notebooks: setup ## every notebook as a test (quick profile)
 	$(VENV)/bin/pytest -m notebook --ignore=tests/site --durations=0

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import attnlab_step, median_seconds, parse_args, table, write  # noqa: E402
 from naive import NaiveEncoder  # noqa: E402
 
-from attnlab.device import keep_freed_memory  # noqa: E402
-from attnlab.train import (  # noqa: E402
+from attnlab.book.device import keep_freed_memory  # noqa: E402
+from attnlab.rank.training import (  # noqa: E402
     data_generators,
     sample,
     step_flops,  # noqa: E402

@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/bench_sweep.py [--reps R]
 
-Eight quick-size Comp_n training runs (``attnlab.comp_training.train_comp``: one layer, n = 4,
-d = 16, 200 steps, one seed each) through :func:`attnlab.sweep.sweep`, once in this process and
+Eight quick-size Comp_n training runs (``attnlab.composition.training.train_comp``: one layer, n = 4,
+d = 16, 200 steps, one seed each) through :func:`attnlab.book.sweep.sweep`, once in this process and
 once as Ray tasks on a local cluster of as many CPUs as the machine has (started and stopped by
 the benchmark, results cache off both times). Reports both wall times (median of ``--reps``), the
 ratio Ray / in-process, Ray's start-up time separately, and whether the numbers agree. Writes
@@ -32,8 +32,8 @@ def main() -> int:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     import ray
 
-    from attnlab.comp_training import train_comp_run
-    from attnlab.sweep import sweep
+    from attnlab.book.sweep import sweep
+    from attnlab.composition.training import train_comp_run
 
     configs = [{"kind": "train_comp", **CONFIG, "seeds": [s], "device": "cpu"} for s in range(RUNS)]
     local_s, ray_s = [], []

@@ -13,8 +13,6 @@
 #     name: python3
 # ---
 
-# %%
-
 # %% [markdown]
 # # One full-rank head finds the nearest neighbour
 #
@@ -55,8 +53,8 @@ import seaborn as sns
 import torch
 
 import attnlab
-from attnlab import neighbors, rank_theory
-from attnlab.generalized import GeneralizedAttention
+from attnlab.rank import tasks, theory
+from attnlab.rank.generalized import GeneralizedAttention
 
 page = attnlab.Page("10_full_rank_construction", profile=profile, seed=seed)
 cfg = page.cfg
@@ -77,7 +75,7 @@ page.record("samples", cfg.samples)
 errors = {}  # (task, N) -> error per beta
 for task in ("nearest", "farthest"):
     for N in cfg.Ns:
-        errors[task, N] = rank_theory.full_rank_construction_error(
+        errors[task, N] = theory.full_rank_construction_error(
             cfg.betas, N, cfg.d, task=task, samples=cfg.samples, seed=seed, device=device
         )
 betas = np.array(cfg.betas, dtype=float)
@@ -121,7 +119,7 @@ plt.show()
 # %%
 hard_err = {}
 for N in cfg.Ns:
-    batch = neighbors.nearest_neighbor(cfg.samples, N, cfg.d, seed=seed, device=device, dtype=torch.float64)
+    batch = tasks.nearest_neighbor(cfg.samples, N, cfg.d, seed=seed, device=device, dtype=torch.float64)
     head = GeneralizedAttention(cfg.d, rank=cfg.d, heads=1, normalization="hardmax").to(device).double()
     with torch.no_grad():
         head.W.copy_(torch.eye(cfg.d)[None])

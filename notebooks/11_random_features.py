@@ -14,9 +14,6 @@
 # ---
 
 # %% [markdown]
-#
-
-# %% [markdown]
 # # Why low rank fails: random rank-1 heads plateau
 #
 # The lower bound of Amsel, Yehudai and Bruna needs only $N = 2$. Take two **orthogonal** unit
@@ -58,7 +55,7 @@ import numpy as np
 import seaborn as sns
 
 import attnlab
-from attnlab import rank_theory
+from attnlab.rank import theory
 
 page = attnlab.Page("11_random_features", profile=profile, seed=seed)
 cfg = page.cfg
@@ -73,10 +70,10 @@ sns.set_theme(context="notebook", style="whitegrid")
 # %%
 page.record("mc_heads", cfg.mc_heads)
 page.record("mc_samples", cfg.mc_samples)
-q, k = rank_theory.random_rank1_heads(cfg.mc_heads, 16, seed=seed)
-a = np.linalg.solve(rank_theory.feature_gram(q, k), rank_theory.feature_target(q, k))
-closed = rank_theory.random_features_mse(q, k)
-mc = rank_theory.random_features_mse_mc(q, k, a, samples=cfg.mc_samples, seed=seed + 1)
+q, k = theory.random_rank1_heads(cfg.mc_heads, 16, seed=seed)
+a = np.linalg.solve(theory.feature_gram(q, k), theory.feature_target(q, k))
+closed = theory.random_features_mse(q, k)
+mc = theory.random_features_mse_mc(q, k, a, samples=cfg.mc_samples, seed=seed + 1)
 page.record("mse_closed", closed)
 page.record("mse_mc", mc)
 
@@ -97,10 +94,10 @@ mse = {}
 for d in cfg.dims:
     row = []
     for H in heads:
-        qh, kh = rank_theory.random_rank1_heads(int(H), d, seed=seed * 1000 + int(H))
-        row.append(rank_theory.random_features_mse(qh, kh))
+        qh, kh = theory.random_rank1_heads(int(H), d, seed=seed * 1000 + int(H))
+        row.append(theory.random_features_mse(qh, kh))
     mse[d] = np.array(row)
-bound = {d: rank_theory.harmonic_lower_bound(heads, d, 1) for d in cfg.dims}
+bound = {d: theory.harmonic_lower_bound(heads, d, 1) for d in cfg.dims}
 final = {d: mse[d][-1] for d in cfg.dims}
 page.record("H_max", int(heads[-1]))
 page.record("mse_at_H_max", {d: round(float(v), 3) for d, v in final.items()})
@@ -160,10 +157,10 @@ page.figure("fig_random_features", fig)
 
 # %%
 degrees = 41
-energy = {d: rank_theory.gegenbauer_energy(d, degrees) for d in cfg.dims}
+energy = {d: theory.gegenbauer_energy(d, degrees) for d in cfg.dims}
 need_dims = (8, 16, 32, 64, 128)
 need = {
-    (r, eps): np.array([rank_theory.heads_needed(d, r, eps) for d in need_dims])
+    (r, eps): np.array([theory.heads_needed(d, r, eps) for d in need_dims])
     for r in (1, 4)
     for eps in (0.1, 0.05)
 }
@@ -173,9 +170,7 @@ page.record("heads_needed_d16_r4_eps01", f"{need[4, 0.1][need_dims.index(16)]:.0
 
 # the cumulative energies against an independent Monte-Carlo estimate (least-squares polynomial fits)
 energy_degrees = (1, 3, 5, 7)
-energy_mc = {
-    d: rank_theory.energy_fraction_mc(d, energy_degrees, cfg.energy_samples, seed=seed) for d in cfg.dims
-}
+energy_mc = {d: theory.energy_fraction_mc(d, energy_degrees, cfg.energy_samples, seed=seed) for d in cfg.dims}
 energy_gaps = {d: np.abs(energy_mc[d] - np.cumsum(energy[d])[list(energy_degrees)]) for d in cfg.dims}
 page.record("energy_samples", cfg.energy_samples)
 page.record("energy_degrees", ", ".join(map(str, energy_degrees)))
@@ -186,7 +181,7 @@ ax = axes[0]
 ells = np.arange(1, degrees + 1, 2)
 for j, d in enumerate(cfg.dims):
     ax.semilogy(ells, energy[d][ells], "o-", ms=3, color=f"C{j}", label=f"energy $e_\\ell$, $d={d}$")
-    ax.semilogy(ells, rank_theory.rank_fraction(d, 1, degrees)[ells], ":", color=f"C{j}")
+    ax.semilogy(ells, theory.rank_fraction(d, 1, degrees)[ells], ":", color=f"C{j}")
 ax.plot([], [], "k:", label="fraction one rank-1 head reaches")
 ax.set(xlabel="degree $\\ell$ (odd)", ylim=(1e-12, 1.5), title="Where the target's energy lives")
 ax.legend(fontsize=8)
@@ -233,7 +228,7 @@ plt.show()
 # gives $H \ge \exp(\Omega(d - r\log(d/r)))$, another $H \ge \exp(\Omega(d - r))$ (the project's
 # digest, PAPERS.md, has the latter). We therefore plot only the high-dimensional shape, with
 # no constants, and rely on our own explicit bound above.
-# `attnlab.rank_theory.heads_lower_bound` returns the shapes of both readings (all constants
+# `attnlab.rank.theory.heads_lower_bound` returns the shapes of both readings (all constants
 # set to 1, every $\varepsilon$ allowed), labelled as shapes, not as the theorem.
 
 # %% [markdown]

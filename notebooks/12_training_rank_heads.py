@@ -14,9 +14,6 @@
 # ---
 
 # %% [markdown]
-#
-
-# %% [markdown]
 # # Training: full rank wins, more heads do not help
 #
 # The theory says one full-rank head represents the nearest-neighbour target and low-rank heads
@@ -27,7 +24,7 @@
 # model width $d$ and $H$ heads per attention module the rank is $r = d/H$, so the attention
 # parameters do not depend on the rank; the *width multiplier* $c$ averages $c$ such modules
 # ($c\cdot H$ heads, $\approx 4cd^2$ parameters), to give low-rank models *more* parameters than
-# the full-rank one. Our encoder (`attnlab.encoder.BatchedEncoder`) averages the $c$ modules in
+# the full-rank one. Our encoder (`attnlab.rank.encoder.BatchedEncoder`) averages the $c$ modules in
 # the forward pass exactly as the authors' code does, so AdamW moves every parameter as it moves
 # theirs (a unit test trains both from the same weights and finds them equal to float32
 # precision at $c = 1, 4, 8$).
@@ -74,8 +71,8 @@ import seaborn as sns
 import torch
 
 import attnlab
-from attnlab import neighbors, reported
-from attnlab.train import TrainConfig, run_cached
+from attnlab.rank import reported, tasks
+from attnlab.rank.training import TrainConfig, run_cached
 
 page = attnlab.Page("12_training_rank_heads", profile=profile, seed=seed)
 cfg = page.cfg
@@ -160,7 +157,7 @@ for layers, c, ranks in f1["groups"]:
         for p in protocols:
             train_group(f1["N"], layers, c, ranks, protocols=(p,))
 x_alone = {
-    N: neighbors.x_alone_baseline(N, cfg.d, samples=cfg.baseline_samples, seed=seed)["mse"]
+    N: tasks.x_alone_baseline(N, cfg.d, samples=cfg.baseline_samples, seed=seed)["mse"]
     for N in sorted({f1["N"], *cfg.figN["Ns"]})
 }
 one_layer = [(c, r) for layers, c, ranks in f1["groups"] if layers == 1 for r in ranks]
@@ -428,7 +425,7 @@ plt.show()
 # positional coordinates. The authors' fig3 compares no positional encoding, a learned additive
 # table and learned concatenated coordinates (output cropped to the first $d$). The profile
 # trains the configurations below (fresh data, held-out errors). We have no values read off the
-# paper's fig3 (`attnlab.reported` holds none), so none are drawn.
+# paper's fig3 (`attnlab.rank.reported` holds none), so none are drawn.
 
 # %%
 f3 = cfg.fig3

@@ -14,9 +14,6 @@
 # ---
 
 # %% [markdown]
-#
-
-# %% [markdown]
 # # Depth: two layers of rank-1 heads, for $N = 2$
 #
 # One layer of rank-$r$ heads needs exponentially many heads for the nearest neighbour (page 11).
@@ -58,8 +55,9 @@ import seaborn as sns
 import torch
 
 import attnlab
-from attnlab import neighbors, rank_theory
-from attnlab.generalized import GeneralizedAttention
+from attnlab.rank import tasks
+from attnlab.rank import theory as rank_theory
+from attnlab.rank.generalized import GeneralizedAttention
 
 page = attnlab.Page("13_depth", profile=profile, seed=seed)
 cfg = page.cfg
@@ -73,9 +71,9 @@ sns.set_theme(context="notebook", style="whitegrid")
 # vote with the truth by $\cos\theta$ (16 bins holding equally many samples).
 
 # %%
-gen = neighbors.generator(seed, device)
+gen = tasks.generator(seed, device)
 n = 200_000
-y, u, q = (neighbors.sphere(n, d=cfg.d, gen=gen, dtype=torch.float64) for _ in range(3))
+y, u, q = (tasks.sphere(n, d=cfg.d, gen=gen, dtype=torch.float64) for _ in range(3))
 right = (torch.sign((q * y).sum(-1) * (q * u).sum(-1)) == torch.sign((u * y).sum(-1))).cpu().numpy()
 cos = (u * y).sum(-1).cpu().numpy()
 edges = np.quantile(cos, np.linspace(0, 1, 17))[1:-1]  # 16 bins of equal count
@@ -148,13 +146,13 @@ heads = np.array(cfg.heads)
 per_repeat = cfg.samples // cfg.repeats
 page.record("repeats", cfg.repeats)
 page.record("per_repeat", per_repeat)
-gen = neighbors.generator(seed * 7919 + 1, device)
+gen = tasks.generator(seed * 7919 + 1, device)
 repeat_errors = {}  # H -> errors of the independent repeats (fresh heads, fresh instances)
 for H in heads:
     errs = []
     for _ in range(cfg.repeats):
-        qs = neighbors.sphere(int(H), d=cfg.d, gen=gen, dtype=torch.float64)
-        batch = neighbors.orthogonal_pair(per_repeat, cfg.d, seed=gen, dtype=torch.float64)
+        qs = tasks.sphere(int(H), d=cfg.d, gen=gen, dtype=torch.float64)
+        batch = tasks.orthogonal_pair(per_repeat, cfg.d, seed=gen, dtype=torch.float64)
         errs.append(((two_layer(qs, batch) - batch.target) ** 2).sum(-1).mean().item())
     repeat_errors[int(H)] = np.array(errs)
 executed = np.array([repeat_errors[int(H)].mean() for H in heads])
@@ -232,7 +230,7 @@ qs = torch.nn.functional.normalize(torch.randn(Hp, cfg.d, generator=g, dtype=tor
 )
 plural = {}
 for N in cfg.Ns:
-    nb = neighbors.nearest_neighbor(cfg.samples, N, cfg.d, seed=seed + N, device=device, dtype=torch.float64)
+    nb = tasks.nearest_neighbor(cfg.samples, N, cfg.d, seed=seed + N, device=device, dtype=torch.float64)
     plural[N] = rank_theory.plurality_vote_error(nb.x, nb.y, nb.target, qs)
 page.record("plurality", {N: round(v, 3) for N, v in plural.items()})
 fig, ax = plt.subplots(figsize=(6.2, 4))

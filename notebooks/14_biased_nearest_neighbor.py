@@ -14,9 +14,6 @@
 # ---
 
 # %% [markdown]
-#
-
-# %% [markdown]
 # # Biased nearest neighbours: an exponential separation
 #
 # The nearest-neighbour lower bound (page 11) grows like $(d/r)^{1/\varepsilon}$ for moderate
@@ -69,8 +66,8 @@ import seaborn as sns
 import torch
 
 import attnlab
-from attnlab import neighbors
-from attnlab.generalized import GeneralizedAttention
+from attnlab.rank import tasks
+from attnlab.rank.generalized import GeneralizedAttention
 
 page = attnlab.Page("14_biased_nearest_neighbor", profile=profile, seed=seed)
 cfg = page.cfg
@@ -83,12 +80,12 @@ page.record("n_test", cfg.test)
 
 def instances(n, d, gen):
     """Orthogonal pairs (B, 2, d) and Gaussian queries (B, d)."""
-    pair = neighbors.orthogonal_pair(n, d, seed=gen, device=device, dtype=torch.float64)
+    pair = tasks.orthogonal_pair(n, d, seed=gen, device=device, dtype=torch.float64)
     y = torch.randn(n, d, generator=gen, device=device, dtype=torch.float64)
     return pair.x, y
 
 
-biased_target = neighbors.biased_neighbor_target  # f* = mean over j of x_{argmax_i <x_i, y - v_j>}
+biased_target = tasks.biased_neighbor_target  # f* = mean over j of x_{argmax_i <x_i, y - v_j>}
 
 
 # %% [markdown]
@@ -102,8 +99,8 @@ biased_target = neighbors.biased_neighbor_target  # f* = mean over j of x_{argma
 # %%
 def target_biases(d):
     """The dimension's data stream and its m = 2d^2 + 1 fixed biases (the same in both sections)."""
-    gen = neighbors.generator(seed * 100 + d, device)
-    return gen, neighbors.biased_neighbor_biases(d, cfg.bias_scale, gen)
+    gen = tasks.generator(seed * 100 + d, device)
+    return gen, tasks.biased_neighbor_biases(d, cfg.bias_scale, gen)
 
 
 full_err = {}
@@ -149,8 +146,8 @@ for d in cfg.dims:
     ftr, fte = biased_target(xtr, ytr, biases), biased_target(xte, yte, biases)
     row = []
     for H in heads:
-        q = neighbors.sphere(int(H), d=d, gen=gen, dtype=torch.float64)
-        w = neighbors.sphere(int(H), d=d, gen=gen, dtype=torch.float64)
+        q = tasks.sphere(int(H), d=d, gen=gen, dtype=torch.float64)
+        w = tasks.sphere(int(H), d=d, gen=gen, dtype=torch.float64)
         rho = torch.rand(int(H), 1, generator=gen, device=device, dtype=torch.float64) * 2 - 1
         w = torch.nn.functional.normalize(w - (w * q).sum(-1, keepdim=True) * q, dim=-1)
         k = rho * q + (1 - rho**2).sqrt() * w

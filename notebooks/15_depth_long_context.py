@@ -14,9 +14,6 @@
 # ---
 
 # %% [markdown]
-#
-
-# %% [markdown]
 # # Does depth rescue low rank at long context?
 #
 # Amsel, Yehudai and Bruna show that for short contexts depth lets rank-1 heads approximate the
@@ -80,8 +77,8 @@ import seaborn as sns
 import torch
 
 import attnlab
-from attnlab import depth, neighbors
-from attnlab.train import TrainConfig, run_cached
+from attnlab.rank import depth, tasks
+from attnlab.rank.training import TrainConfig, run_cached
 
 page = attnlab.Page("15_depth_long_context", profile=profile, seed=seed)
 cfg = page.cfg
@@ -128,7 +125,7 @@ for L, N in depth.sweep(cfg.layers, cfg.Ns):
         errors.setdefault((L, N, r), []).append(held)
 
 x_alone = {
-    N: neighbors.x_alone_baseline(N, cfg.d, samples=cfg.baseline_samples, seed=seed)["mse"] for N in cfg.Ns
+    N: tasks.x_alone_baseline(N, cfg.d, samples=cfg.baseline_samples, seed=seed)["mse"] for N in cfg.Ns
 }
 best = depth.summarize(errors, "min")  # best over replicates, as the paper reports
 ratio = depth.error_ratio(best, full_rank)

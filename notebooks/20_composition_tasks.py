@@ -14,9 +14,6 @@
 # ---
 
 # %% [markdown]
-#
-
-# %% [markdown]
 # # The composition tasks
 #
 # This chapter reproduces, executably, a lower bound of Kozachinskiy {cite}`kozachinskiy2024lower`: a
@@ -72,7 +69,7 @@ import seaborn as sns
 import torch
 
 import attnlab
-from attnlab import comp_tasks as ct
+from attnlab.composition import tasks as ct
 
 page = attnlab.Page("20_composition_tasks", profile=profile, seed=seed)
 cfg = page.cfg
@@ -186,7 +183,7 @@ print(
 # between chance $1/n$ (the largest fibre has at least one element) and $1$ (it has at most $n$).
 # Page 24 compares trained models with this level. We compute it three ways:
 #
-# * **exactly, in closed form** (`attnlab.comp_tasks.most_frequent_value_accuracy`): summing
+# * **exactly, in closed form** (`attnlab.composition.tasks.most_frequent_value_accuracy`): summing
 #   $P(\max \ge k)$ over $k$, where the number of tables with every fibre below $k$ is counted by
 #   a dynamic programme over the values (no enumeration);
 # * **by enumerating every table** $h$ for the $n$ with $n^n \le$ {glue:text}`plateau_enum_max`

@@ -14,9 +14,6 @@
 # ---
 
 # %% [markdown]
-#
-
-# %% [markdown]
 # # Split-VC dimension, computed exactly
 #
 # The lower bound's combinatorial half. For a Boolean function $f$ of a word $w = (w_1..w_n)$
@@ -36,7 +33,7 @@
 #
 # Everything here is brute force, vectorised: the truth table is one tensor, a split is a
 # permutation and reshape of it, and the shattering search tests whole levels of candidate row
-# sets in one batched computation (`attnlab.vc`). Positions are 1-indexed in the prose
+# sets in one batched computation (`attnlab.composition.vc`). Positions are 1-indexed in the prose
 # and 0-indexed in code. This page ran with profile {glue:text}`profile` in {glue:text}`runtime`.
 
 # %% tags=["parameters"]
@@ -50,8 +47,14 @@ import seaborn as sns
 import torch
 
 import attnlab
-from attnlab import comp_tasks as ct
-from attnlab.vc import split_matrix, split_vc, truth_table, vc_dimension_by_subsets, witness_mismatches
+from attnlab.composition import tasks as ct
+from attnlab.composition.vc import (
+    split_matrix,
+    split_vc,
+    truth_table,
+    vc_dimension_by_subsets,
+    witness_mismatches,
+)
 
 page = attnlab.Page("21_split_vc", profile=profile, seed=seed)
 cfg = page.cfg
@@ -190,7 +193,7 @@ page.figure("fig_split_vc", fig)
 #
 # ## 4. Checking the search itself
 #
-# Every value above comes from one vectorised search (`attnlab.vc.vc_dimension`). Two checks do
+# Every value above comes from one vectorised search (`attnlab.composition.vc.vc_dimension`). Two checks do
 # not rely on it:
 #
 # * **Lower bound, from the definition.** For each function, the optimal split's witness -- the
@@ -199,7 +202,7 @@ page.figure("fig_split_vc", fig)
 #   match its pattern bit. This needs neither $M_A$ nor the search.
 # * **Exact value, by a second algorithm.** For every function whose truth table has at most
 #   {glue:text}`naive_max_words` words, every split's VC dimension is recomputed by plain subset
-#   enumeration in Python (`attnlab.vc.vc_dimension_by_subsets`: no batching, no extension of
+#   enumeration in Python (`attnlab.composition.vc.vc_dimension_by_subsets`: no batching, no extension of
 #   shattered sets) and compared with the search. Checked here: {glue:text}`naive_checked`
 #   ({glue:text}`naive_splits` splits in all).
 

@@ -14,9 +14,6 @@
 # ---
 
 # %% [markdown]
-#
-
-# %% [markdown]
 # # From split-VC dimension to a size bound
 #
 # Page 21 showed split-VC$(\mathrm{Ind}_n) = n$; page 23 shows that a one-layer transformer,
@@ -39,7 +36,7 @@
 # introductions of Kozachinskiy's note, so we could not confirm which of the two (or which
 # constant) the note cites. The project digest's constant $4k(t+2)$ agrees with ours.
 #
-# **Counting $t$** for $F$ (our count, `attnlab.vc.readout_operations`): per head $d$
+# **Counting $t$** for $F$ (our count, `attnlab.composition.vc.readout_operations`): per head $d$
 # additions $\alpha+\beta$, one addition $\lambda+\mu$ and $d$ divisions, $H(2d+1)$ in all;
 # $W_O$ on $dH$ numbers, $d(2dH-1)$; the residual, $d$; the ReLU MLP with $P$ parameters, at
 # most $3P$ (one multiplication, one addition per parameter, one comparison per unit); the
@@ -73,10 +70,10 @@ import seaborn as sns
 import torch
 
 import attnlab
-from attnlab import comp_tasks as ct
-from attnlab import constructions
-from attnlab.one_layer import SoftmaxTransformer
-from attnlab.vc import (
+from attnlab.composition import constructions
+from attnlab.composition import tasks as ct
+from attnlab.composition.transformer import SoftmaxTransformer
+from attnlab.composition.vc import (
     min_mlp_params_vc,
     min_size_peng,
     min_size_vc,
@@ -94,7 +91,7 @@ sns.set_theme(context="notebook", style="whitegrid")
 # ## 1. Counting $t$ by running $F$
 #
 # The bound is only as good as the count $t$. Instead of trusting the tally above, we run $F$:
-# `attnlab.vc.readout_program` takes the four sums $(\alpha_h, \lambda_h)$ and $(\beta_h, \mu_h)$
+# `attnlab.composition.vc.readout_program` takes the four sums $(\alpha_h, \lambda_h)$ and $(\beta_h, \mu_h)$
 # of the key identity (`SoftmaxTransformer.head_parts`, page 23) and finishes the forward pass as
 # a straight-line program on Python floats -- head outputs, $W_O$, the residual, the ReLU MLP, the
 # threshold -- counting every addition, multiplication, division and comparison under its stage.
@@ -213,7 +210,7 @@ print("Ind_n errors of the counted program on the construction:", ind_errors)
 # the size $\max(H, d, P)$ of the explicit one-layer construction of page 23 ($H = 2$,
 # $d = 3n + 7$, $n$ ReLU units, $P = n(d+2)+1$). The two-layer construction has size
 # {glue:text}`two_layer_size` for every $n$. Each smallest size comes from a closed form or a
-# short loop in `attnlab.vc`; a bisection search on the bounds themselves recomputes every one of
+# short loop in `attnlab.composition.vc`; a bisection search on the bounds themselves recomputes every one of
 # them at every $n$ (the last claim).
 
 # %%

@@ -14,9 +14,6 @@
 # ---
 
 # %% [markdown]
-#
-
-# %% [markdown]
 # # The key identity, and two constructions
 #
 # **The identity.** Fix a split of the input positions into $A$ and $B$ and read the answer at a
@@ -42,7 +39,7 @@
 # subtracts a constant (`shift=0`; float64 keeps the unshifted exponentials in range), and we
 # compare the raw sums, not a ratio in which a common factor would cancel.
 #
-# **The constructions** (`attnlab.constructions`, explicit weights, float64):
+# **The constructions** (`attnlab.composition.constructions`, explicit weights, float64):
 #
 # * *Two layers, width 11, one head each.* Slot $i$ of each table and symbol $\sigma$ sit at
 #   angle $2\pi i/n$ and $2\pi\sigma/n$ on a circle. Layer 1: the query (symbol $x$) attends to the
@@ -70,9 +67,9 @@ import seaborn as sns
 import torch
 
 import attnlab
-from attnlab import comp_tasks as ct
-from attnlab.constructions import comp_errors, one_layer_comp, two_layer_comp
-from attnlab.one_layer import SoftmaxTransformer
+from attnlab.composition import tasks as ct
+from attnlab.composition.constructions import comp_errors, one_layer_comp, two_layer_comp
+from attnlab.composition.transformer import SoftmaxTransformer
 
 page = attnlab.Page("23_identity_and_constructions", profile=profile, seed=seed)
 cfg = page.cfg

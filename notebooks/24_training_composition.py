@@ -14,9 +14,6 @@
 # ---
 
 # %% [markdown]
-#
-
-# %% [markdown]
 # # Training: one layer against two on Comp_n
 #
 # The lower bound is about what one layer can *express*; this page asks what gradient descent
@@ -40,7 +37,7 @@
 #    best seed reaches {glue:text}`threshold` accuracy, for $n$ in {glue:text}`frontier_ns`,
 #    against the VC bound's smallest $P$ (page 22) and the explicit construction's $P$.
 #
-# Results are cached by configuration (`attnlab.cache.cached`), so an interrupted sweep resumes.
+# Results are cached by configuration (`attnlab.book.cache.cached`), so an interrupted sweep resumes.
 # This page ran with profile {glue:text}`profile` and seed {glue:text}`seed` in
 # {glue:text}`runtime`; at the quick profile's sizes everything is small (see the profile table)
 # and the frontier in particular is only a sketch.
@@ -56,9 +53,9 @@ import seaborn as sns
 import torch
 
 import attnlab
-from attnlab import constructions
-from attnlab.comp_training import train_comp_sweep
-from attnlab.vc import min_mlp_params_vc
+from attnlab.composition import constructions
+from attnlab.composition.training import train_comp_sweep
+from attnlab.composition.vc import min_mlp_params_vc
 
 page = attnlab.Page("24_training_composition", profile=profile, seed=seed)
 cfg = page.cfg

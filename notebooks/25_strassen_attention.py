@@ -14,9 +14,6 @@
 # ---
 
 # %% [markdown]
-#
-
-# %% [markdown]
 # # One layer that composes: Strassen attention
 #
 # Pages 21-24 show that one softmax layer cannot compute Comp_n unless its size grows with $n$,
@@ -57,7 +54,7 @@
 # value coordinate $\ell$, the numerator is
 # $\sum_k \big((X\,\mathrm{diag}\,v_{\cdot\ell})\,Y\big)_{ik}\, \tilde v_{k\ell} Z_{ik}$. These
 # are $d$ matrix products of size $T\times T$, and with a fast matrix product they give the
-# paper's $O(T^{\omega} d)$ (its Theorem 4.1). `attnlab.strassen.strassen_attention` computes
+# paper's $O(T^{\omega} d)$ (its Theorem 4.1). `attnlab.composition.strassen.strassen_attention` computes
 # this form. Each factor is shifted by its maximum before exponentiating; the shifts cancel in
 # the ratio. `strassen_attention_naive` is the definition written out, and it is the reference
 # in the tests and below.
@@ -76,10 +73,10 @@ import seaborn as sns
 import torch
 
 import attnlab
-from attnlab import comp_tasks as ct
-from attnlab import constructions
-from attnlab import strassen as st
-from attnlab.comp_training import train_comp_cached
+from attnlab.composition import constructions
+from attnlab.composition import strassen as st
+from attnlab.composition import tasks as ct
+from attnlab.composition.training import train_comp_cached
 
 page = attnlab.Page("25_strassen_attention", profile=profile, seed=seed)
 cfg = page.cfg

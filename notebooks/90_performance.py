@@ -17,8 +17,8 @@
 # # Performance
 #
 # The paper's first figure alone trains each of its configurations for 100k steps
-# {cite}`amsel2024code`. This book reruns its experiments on a 2-core CPU, so its training engine (`attnlab.encoder` and
-# `attnlab.train`) has to be fast: K models trained together with stacked parameters, the
+# {cite}`amsel2024code`. This book reruns its experiments on a 2-core CPU, so its training engine (`attnlab.rank.encoder` and
+# `attnlab.rank.training`) has to be fast: K models trained together with stacked parameters, the
 # width multiplier $c$ as $c\cdot H$ heads of one fused attention call, a fused AdamW, and a
 # feed-forward layer that never writes its wide hidden layer to memory when that is what limits
 # it. This page shows what that buys, measured by the scripts in `benchmarks/`:
@@ -58,8 +58,8 @@ import torch
 from IPython.display import Markdown, display
 
 import attnlab
-from attnlab.page import project_root, results_path
-from attnlab.train import step_flops
+from attnlab.book.page import project_root, results_path
+from attnlab.rank.training import step_flops
 
 page = attnlab.Page("90_performance", profile=profile, seed=seed)
 cfg = page.cfg
@@ -89,7 +89,7 @@ page.record("fig1_sizes", ", ".join(f"{k} = {v}" for k, v in results["fig1"]["si
 # backward and AdamW. Both implementations were timed in the same process with the same
 # allocator setting (the headline ratio), and the straightforward one again in a fresh process
 # with glibc's allocator untouched ("stock"), which is what a user of that code gets. attnlab
-# asks glibc to keep freed memory (`attnlab.device.keep_freed_memory`): on this VM a page
+# asks glibc to keep freed memory (`attnlab.book.device.keep_freed_memory`): on this VM a page
 # fault on freshly mapped memory costs more than the arithmetic on it.
 
 # %%
@@ -212,7 +212,7 @@ page.record(
 # allows, the separate runs were paying for idle cores (a small model does not keep two threads
 # busy).
 #
-# **Whole runs.** One `attnlab.train.train` run of {glue:text}`runs_K` seeds against
+# **Whole runs.** One `attnlab.rank.training.train` run of {glue:text}`runs_K` seeds against
 # {glue:text}`runs_K` one-seed runs ({glue:text}`runs_steps` steps each, quick sizes, model
 # building included, the two alternated so that drift in the machine's speed hits both):
 # {glue:text}`runs_seconds`. Each side at its own best thread count, the batched run costs
@@ -248,7 +248,7 @@ page.figure("fig_perf_flops", fig)
 # %% [markdown]
 # At {glue:text}`flops_sizes` a training step reaches {glue:text}`flops_fractions` of the
 # {glue:text}`peak_gflops` GFLOP/s that one large float32 matrix product achieves on the same
-# threads (FLOPs of matrix products only, from the formula of `attnlab.train.step_flops`). The
+# threads (FLOPs of matrix products only, from the formula of `attnlab.rank.training.step_flops`). The
 # rest is attention on short sequences (tiny matrices, far from peak), the elementwise
 # passes (normalisations, softmax, ReLU, AdamW) that move memory without arithmetic, and
 # the narrow projections, whose products are limited by writing their outputs.
@@ -267,8 +267,8 @@ page.figure("fig_perf_flops", fig)
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
-from attnlab.encoder import BatchedEncoder
-from attnlab.train import data_generators, make_optimizer, training_step
+from attnlab.rank.encoder import BatchedEncoder
+from attnlab.rank.training import data_generators, make_optimizer, training_step
 
 count_batch = page.record("count_batch", 4)
 fs = fl["sizes"]
@@ -425,7 +425,7 @@ display(Markdown(table_md))
 
 # %% [markdown]
 # The table is computed on this page from the recorded timings and the targets in
-# `attnlab.profiles.SIZES["90_performance"]`; a "no" is a target the recorded run missed, not a
+# `attnlab.book.profiles.SIZES["90_performance"]`; a "no" is a target the recorded run missed, not a
 # failed page. Why the misses are misses on a 2-core CPU: the fig1 configurations with one head
 # and $c \le 8$ spend most of their time in the same large matrix products as the
 # straightforward code, so no reorganisation can make them twice as fast; and batching $K$

@@ -43,9 +43,9 @@ import numpy as np
 from IPython.display import Markdown, display
 
 import attnlab
-from attnlab import ledger
-from attnlab.execute import toc_notebooks
-from attnlab.page import format_margin, project_root
+from attnlab.book import ledger
+from attnlab.book.execute import toc_notebooks
+from attnlab.book.page import format_margin, project_root
 
 page = attnlab.Page("95_claims", profile=profile, seed=seed)
 results = ledger.load_results(profile)
@@ -102,7 +102,7 @@ display(
 display(Markdown(ledger.ledger_markdown(rows, seeds)))
 
 # %% [markdown]
-# This page makes no claims of its own: it reports the others'. `python -m attnlab.ledger
+# This page makes no claims of its own: it reports the others'. `python -m attnlab.book.ledger
 # --profile quick --seeds 0 1 2` prints the same ledger in a terminal and exits non-zero when a
 # claim fails, is missing for a seed, or is tight.
 

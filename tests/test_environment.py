@@ -7,8 +7,8 @@ import jupytext
 import nbformat
 import pytest
 
-from attnlab.execute import toc_notebooks
-from attnlab.profiles import SIZES
+from attnlab.book.execute import toc_notebooks
+from attnlab.book.profiles import SIZES
 from tests.conftest import ROOT
 
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.py"))
@@ -72,5 +72,5 @@ def test_notebook_pair_in_sync_and_clean(name):
     assert re.search(r'^profile = "quick"$', params[0].source, flags=re.M)
     assert re.search(r"^seed = 0$", params[0].source, flags=re.M)
     assert f'attnlab.Page("{name}"' in "".join(c.source for c in ipynb.cells)
-    assert name in SIZES, "the notebook's sizes belong in attnlab.profiles.SIZES"
+    assert name in SIZES, "the notebook's sizes belong in attnlab.book.profiles.SIZES"
     assert ipynb.cells[-1].source.strip().endswith("page.finish()")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from attnlab import attend, vc
-from attnlab import comp_tasks as ct
-from attnlab import neighbors as nb
+from attnlab import attend
+from attnlab.composition import tasks as ct
+from attnlab.composition import vc
+from attnlab.rank import tasks as nb
 
 q, k, v = torch.zeros(2, 3, 4), torch.zeros(2, 5, 4), torch.zeros(2, 5, 6)
 

@@ -9,9 +9,9 @@ import os
 
 import pytest
 
-from attnlab.execute import execute, toc_notebooks
-from attnlab.ledger import LEDGER
-from attnlab.page import results_path
+from attnlab.book.execute import execute, toc_notebooks
+from attnlab.book.ledger import LEDGER
+from attnlab.book.page import results_path
 from tests.conftest import ROOT
 
 PROFILE = os.environ.get("PROFILE", "quick")

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from attnlab.execute import toc_notebooks
+from attnlab.book.execute import toc_notebooks
 from tests.conftest import ROOT
 from tests.site.conftest import page_paths
 

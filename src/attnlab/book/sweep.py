@@ -1,0 +1,150 @@
+"""Sweeps of training runs: in this process, or spread over a Ray cluster, and resumable.
+
+A sweep is a list of configurations (JSON-serialisable dicts) and one function that computes
+the result of one configuration. :func:`sweep` first takes every result already in the
+results cache (:mod:`attnlab.book.cache`), then computes the rest:
+
+- with no cluster configured, one after another in this process, exactly as a loop would;
+- with ``ATTNLAB_RAY_ADDRESS`` set (``local`` starts a Ray instance for this process,
+  ``auto`` joins the cluster this machine belongs to, else a cluster address such as
+  ``ray://head:10001``), each as a Ray task: one GPU per task when the cluster has GPUs,
+  retried when its worker dies.
+
+Each result is written to the cache atomically as it arrives, so an interrupted sweep, killed
+at any point, recomputes only what is missing when it is run again. A task runs with the
+driver's torch thread count, so its numbers equal the in-process run's.
+
+Usage::
+
+    results = sweep(train_config_result, [dict(n=4, seed=0), dict(n=5, seed=0)], namespace="comp")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from attnlab.book import cache
+from attnlab.book.progress import progress
+
+ADDRESS_ENV = "ATTNLAB_RAY_ADDRESS"
+
+
+def ray_address() -> str | None:
+    """The cluster to use: ``$ATTNLAB_RAY_ADDRESS``, or ``None`` (run in this process)."""
+    return os.environ.get(ADDRESS_ENV) or None
+
+
+def _plain(result: Any) -> Any:
+    """The result as the cache returns it (a JSON round trip), so fresh and cached results agree."""
+    return json.loads(json.dumps(result, default=str))
+
+
+def _run_one(
+    compute: Callable[[dict[str, Any]], Any], config: dict[str, Any], threads: int
+) -> tuple[Any, float]:
+    """Body of one task: the driver's thread count, then ``compute(config)``; returns (result, seconds)."""
+    torch.set_num_threads(threads)
+    t0 = time.perf_counter()
+    result = _plain(compute(config))
+    return result, time.perf_counter() - t0
+
+
+def sweep(
+    compute: Callable[[dict[str, Any]], Any],
+    configs: Sequence[dict[str, Any]],
+    *,
+    namespace: str,
+    address: str | None = None,
+    desc: str = "sweep",
+    show_progress: bool = True,
+    max_retries: int = 3,
+) -> list[Any]:
+    """Results of ``compute(config)`` for every configuration, in order, cached under ``namespace``.
+
+    Args:
+        compute: a module-level function (Ray imports it by name on the workers) mapping one
+            configuration to a JSON-serialisable result.
+        configs: the configurations; each is the cache key of its result.
+        namespace: the cache folder of this kind of result.
+        address: a Ray cluster (see the module docstring); default ``$ATTNLAB_RAY_ADDRESS``;
+            ``None`` or ``""`` runs in this process.
+        desc: the progress bar's label.
+        max_retries: Ray retries of a task whose worker died.
+    """
+    if not callable(compute):
+        raise TypeError(f"compute must be a function of one configuration, got {type(compute).__name__}")
+    configs = list(configs)
+    for i, config in enumerate(configs):
+        if not isinstance(config, dict):
+            raise TypeError(f"configs[{i}] must be a dict, got {type(config).__name__}")
+    address = ray_address() if address is None else (address or None)
+    results: list[Any] = [cache.lookup(c, namespace=namespace) for c in configs]
+    todo = [i for i, r in enumerate(results) if r is cache.MISSING]
+    if not todo:
+        return results
+    bar = progress(total=len(configs), initial=len(configs) - len(todo), desc=desc, disable=not show_progress)
+    threads = torch.get_num_threads()
+    try:
+        if address is None:
+            for i in todo:
+                results[i], seconds = _run_one(compute, configs[i], threads)
+                cache.store(configs[i], results[i], namespace=namespace)
+                bar.set_postfix_str(f"{seconds:.1f} s/run")
+                bar.update()
+        else:
+            _ray_sweep(compute, configs, todo, results, namespace, address, threads, max_retries, bar)
+    finally:
+        bar.close()
+    return results
+
+
+def _ray_sweep(
+    compute: Callable[[dict[str, Any]], Any],
+    configs: list[dict[str, Any]],
+    todo: list[int],
+    results: list[Any],
+    namespace: str,
+    address: str,
+    threads: int,
+    max_retries: int,
+    bar: Any,
+) -> None:
+    try:
+        import ray
+    except ImportError as err:
+        raise ImportError(
+            f"{ADDRESS_ENV}={address!r} asks for a Ray cluster, but Ray is not installed: "
+            'pip install -e ".[cluster]"'
+        ) from err
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # nothing leaves the machine
+    started_here = not ray.is_initialized()
+    if started_here:
+        options = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
+        ray.init(**({} if address == "local" else {"address": address}), **options)
+    try:
+        resources = ray.cluster_resources()
+        gpus = 1 if resources.get("GPU", 0) >= 1 else 0
+        cpus = max(1, min(threads, int(resources.get("CPU", 1))))
+        task = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=max_retries)(_run_one)
+        pending = {task.remote(compute, configs[i], cpus): i for i in todo}
+        seconds: list[float] = []
+        while pending:
+            finished, _ = ray.wait(list(pending), num_returns=1)
+            i = pending.pop(finished[0])
+            results[i], spent = ray.get(finished[0])
+            cache.store(configs[i], results[i], namespace=namespace)
+            seconds.append(spent)
+            running = min(len(pending), max(1, int(resources.get("CPU", 1)) // cpus))
+            bar.set_postfix_str(
+                f"running {running}, left {len(pending)}, {sum(seconds) / len(seconds):.1f} s/task"
+            )
+            bar.update()
+    finally:
+        if started_here:
+            ray.shutdown()

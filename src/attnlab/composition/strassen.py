@@ -1,0 +1,583 @@
+"""Strassen attention (Kozachinskiy et al. 2025): one layer that attends to *pairs* of positions.
+
+**Provenance.** The stored copy of the paper lost its display equations (eqs. 12-15 of the
+NeurIPS version); the definition below is *reconstructed* from its text ("W^f, W^g, W^h,
+V_1, V_2 in R^{d x d}, and ⊙ denotes the Hadamard product", the score of its Appendix B
+constructions, and the proof that the layer costs ``O(n^omega d)``) and agrees with two
+independent re-implementations. The scale ``beta`` on the scores is our choice (the paper's
+is unconfirmed; its constructions use unnormalised scores).
+
+For queries ``x_i`` and tokens ``x_j``, per head::
+
+    f_i = W^f x_i,  g_j = W^g x_j,  h_k = W^h x_k,  v_j = V_1 x_j,  vt_k = V_2 x_k
+    s_ijk = beta (<f_i, g_j> + <g_j, h_k> + <h_k, f_i>)
+    a_ijk = exp(s_ijk) / sum_{j', k'} exp(s_ij'k')          (softmax over all T^2 pairs)
+    out_i = sum_{j, k} a_ijk (v_j ⊙ vt_k)
+
+:func:`strassen_attention_naive` materialises the ``(N, T, T)`` scores: the test reference.
+:func:`strassen_attention` uses the factorisation ``e^{s_ijk} = X_ij Y_jk Z_ik`` with
+``X = e^{beta f g^T}``, ``Y = e^{beta g h^T}``, ``Z = e^{beta f h^T}``: the denominator is
+``sum_k (X Y)_ik Z_ik`` and, per value coordinate ``l``, the numerator is
+``sum_k ((X diag v_l) Y)_ik vt_kl Z_ik`` -- matrix products, ``O(N T^2 d)`` time and
+``O(N T d)`` memory instead of ``O(N T^2)`` scores (with a fast matrix product it would be
+``O(T^omega d)``: the paper's Theorem 4.1). Each of ``X, Z`` is shifted by its row maximum
+and ``Y`` by its global maximum before exponentiating; the shifts cancel in the ratio.
+They prevent overflow; the product can still underflow when the three maxima are far from
+any one pair (a total score ~80 below the sum of the maxima in float32, ~700 in float64).
+
+Also here: :class:`StrassenTransformer`, the one-layer model (embedding table, one attention
+layer with ``H`` heads -- Strassen, or softmax as a control --, residual, ReLU output MLP),
+stacked over ``S`` models like :class:`attnlab.composition.transformer.SoftmaxTransformer`;
+binary-relation composition (:func:`brc_labels`); :func:`comp_construction`, one Strassen
+layer of constant size solving Comp_n; and :func:`train_tokens`, batched training on Comp_n,
+Match3 and binary-relation composition.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from attnlab._checks import check_choice, check_float, check_int, check_tensor
+from attnlab.attention import attend
+from attnlab.book.cache import cached
+from attnlab.book.device import default_device
+from attnlab.book.progress import progress as _progress
+from attnlab.composition.tasks import comp_task, match3
+
+ATTENTIONS = ("strassen", "softmax")
+TASKS = ("comp", "match3", "brc")
+
+
+# -- the layer --------------------------------------------------------------------------------
+
+
+def _check_fghv(f, g, h, v, vt, beta) -> float:
+    check_tensor("f", f, ("...", "N", "r"))
+    check_tensor("g", g, ("...", "T", f.shape[-1]))
+    check_tensor("h", h, ("...", g.shape[-2], f.shape[-1]))
+    check_tensor("v", v, ("...", g.shape[-2], "dv"))
+    check_tensor("vt", vt, ("...", g.shape[-2], v.shape[-1]))
+    try:
+        torch.broadcast_shapes(*(t.shape[:-2] for t in (f, g, h, v, vt)))
+    except RuntimeError:
+        raise ValueError(
+            "f, g, h, v and vt must have broadcastable leading (batch) dimensions, got "
+            + ", ".join(str(tuple(t.shape[:-2])) for t in (f, g, h, v, vt))
+        ) from None
+    return check_float("beta", beta, low=0.0)
+
+
+def strassen_scores(f: torch.Tensor, g: torch.Tensor, h: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
+    """All pair scores ``s_ijk = beta(<f_i,g_j> + <g_j,h_k> + <h_k,f_i>)``: ``(..., N, T, T)``.
+
+    ``f (..., N, r)``, ``g, h (..., T, r)``; each dot product is summed coordinate by coordinate.
+    """
+    fg = (f[..., :, None, :] * g[..., None, :, :]).sum(-1)  # (..., N, T)  <f_i, g_j>
+    gh = (g[..., :, None, :] * h[..., None, :, :]).sum(-1)  # (..., T, T)  <g_j, h_k>
+    hf = (f[..., :, None, :] * h[..., None, :, :]).sum(-1)  # (..., N, T)  <h_k, f_i>
+    return beta * (fg[..., :, :, None] + gh[..., None, :, :] + hf[..., :, None, :])  # (..., N, T, T)
+
+
+def strassen_attention_naive(
+    f: torch.Tensor, g: torch.Tensor, h: torch.Tensor, v: torch.Tensor, vt: torch.Tensor, *, beta: float = 1.0
+) -> torch.Tensor:
+    """Strassen attention by the definition: ``O(N T^2)`` scores, softmax over the ``T^2`` pairs.
+
+    Shapes: ``f (..., N, r)`` queries; ``g, h (..., T, r)``; ``v, vt (..., T, dv)``.
+    Returns ``(..., N, dv)``. Bad shapes or ``beta`` raise ``ValueError`` naming the argument.
+    """
+    beta = _check_fghv(f, g, h, v, vt, beta)
+    s = strassen_scores(f, g, h, beta)  # (..., N, T, T)
+    a = s.flatten(-2).softmax(-1).view(s.shape)  # (..., N, T, T): a_ijk, sums to 1 over (j, k)
+    pair = v[..., :, None, :] * vt[..., None, :, :]  # (..., T, T, dv): v_j ⊙ vt_k
+    return torch.einsum("...ijk,...jkl->...il", a, pair)
+
+
+def strassen_attention(
+    f: torch.Tensor, g: torch.Tensor, h: torch.Tensor, v: torch.Tensor, vt: torch.Tensor, *, beta: float = 1.0
+) -> torch.Tensor:
+    """Strassen attention by matrix products (the same numbers as the naive form).
+
+    Shapes as :func:`strassen_attention_naive`. ``O(N T^2 dv)`` time by ``dv`` batched
+    ``(N x T) @ (T x T)`` products, ``O(N T dv)`` memory.
+    """
+    beta = _check_fghv(f, g, h, v, vt, beta)
+    A = beta * f @ g.mT  # (..., N, T)  <f_i, g_j>
+    B = beta * g @ h.mT  # (..., T, T)  <g_j, h_k>
+    C = beta * f @ h.mT  # (..., N, T)  <h_k, f_i>
+    X = torch.exp(A - A.amax(-1, keepdim=True))  # shift per query i: cancels in the ratio
+    Y = torch.exp(B - B.amax((-2, -1), keepdim=True))  # one shift per sequence: cancels
+    Z = torch.exp(C - C.amax(-1, keepdim=True))
+    den = ((X @ Y) * Z).sum(-1)  # (..., N): sum_jk X_ij Y_jk Z_ik
+    dv, N = v.shape[-1], X.shape[-2]
+    XV = (X[..., None, :, :] * v.mT[..., :, None, :]).flatten(-3, -2)  # (..., dv N, T): X_ij v_jl
+    M = (XV @ Y).unflatten(-2, (dv, N))  # (..., dv, N, T): sum_j X_ij v_jl Y_jk, one product per sequence
+    num = (M * (Z[..., None, :, :] * vt.mT[..., :, None, :])).sum(-1)  # (..., dv, N)
+    return num.mT / den[..., None]  # (..., N, dv)
+
+
+# -- the one-layer model ------------------------------------------------------------------------
+
+
+class StrassenTransformer(nn.Module):
+    """``S`` stacked one-layer transformers with ``H`` Strassen heads (or softmax heads).
+
+    Token ``i`` with symbol ``sigma`` is embedded as ``p(i, sigma)`` (a learned table, as in
+    :class:`attnlab.composition.transformer.SoftmaxTransformer`); one attention layer adds
+    ``W_O [head_1; ...; head_H]`` to the residual stream at the readout token(s); a ReLU MLP
+    gives the answer.
+
+    Args:
+        length: number of input tokens ``T``.
+        vocab: alphabet size.
+        d: embedding dimension; every head's five maps ``W^f, W^g, W^h, V_1, V_2`` are ``d x d``.
+        heads: heads ``H``.
+        mlp_width: hidden ReLU units (``0``: a linear readout).
+        out: outputs per readout token.
+        readout: one position (answers ``(S, B, out)``) or ``"all"`` (``(S, B, T, out)``).
+        models: number ``S`` of independent stacked models.
+        beta: multiplies every attention score.
+        init_std: standard deviation of the initial weights (default ``d ** -0.5``).
+        attention: ``"strassen"``, or ``"softmax"`` for a standard layer of the same shape
+            (``W_q, W_k, W_v``) -- the control in the book's comparisons.
+    """
+
+    def __init__(
+        self,
+        length: int,
+        vocab: int,
+        d: int,
+        heads: int = 1,
+        mlp_width: int = 0,
+        out: int = 1,
+        *,
+        readout: int | str = -1,
+        models: int = 1,
+        beta: float = 1.0,
+        init_std: float | None = None,
+        attention: str = "strassen",
+    ) -> None:
+        super().__init__()
+        self.length = check_int("length", length, low=1)
+        self.vocab = check_int("vocab", vocab, low=1)
+        self.d = check_int("d", d, low=1)
+        self.heads = check_int("heads", heads, low=1)
+        self.mlp_width = check_int("mlp_width", mlp_width, low=0)
+        self.out = check_int("out", out, low=1)
+        self.models = check_int("models", models, low=1)
+        self.beta = check_float("beta", beta, low=0.0)
+        self.attention = check_choice("attention", attention, ATTENTIONS)
+        if isinstance(readout, str):
+            check_choice("readout", readout, ("all",))
+            self.readout: int | None = None
+        else:
+            self.readout = check_int("readout", readout, low=-self.length, high=self.length - 1) % self.length
+        std = d**-0.5 if init_std is None else check_float("init_std", init_std, low=0.0)
+        S, T, V, H = self.models, self.length, self.vocab, self.heads
+        self.embed = nn.Parameter(torch.randn(S, T, V, d) * std)  # (S, T, V, d): p(i, sigma)
+        names = ("W_f", "W_g", "W_h", "V_1", "V_2") if attention == "strassen" else ("W_q", "W_k", "W_v")
+        self.maps = names
+        for name in names:
+            self.register_parameter(name, nn.Parameter(torch.randn(S, H, d, d) * std))  # (S, H, d, d)
+        self.W_o = nn.Parameter(torch.randn(S, d, H * d) * std / math.sqrt(H))  # (S, d, Hd)
+        if self.mlp_width > 0:
+            m = self.mlp_width
+            self.W_1 = nn.Parameter(torch.randn(S, d, m) * std)  # (S, d, m)
+            self.b_1 = nn.Parameter(torch.zeros(S, m))
+            self.W_2 = nn.Parameter(torch.randn(S, m, out) * m**-0.5)  # (S, m, out)
+        else:
+            self.W_1 = self.b_1 = None
+            self.W_2 = nn.Parameter(torch.randn(S, d, out) * std)  # (S, d, out)
+        self.b_2 = nn.Parameter(torch.zeros(S, out))
+
+    @property
+    def mlp_params(self) -> int:
+        """``P``: parameters of the output MLP."""
+        m, d, o = self.mlp_width, self.d, self.out
+        return (d * m + m + m * o + o) if m > 0 else d * o + o
+
+    @property
+    def size(self) -> int:
+        """``max(H, d, P)``, the size in which the chapter's lower bounds are stated."""
+        return max(self.heads, self.d, self.mlp_params)
+
+    def extra_repr(self) -> str:
+        return (
+            f"attention={self.attention}, length={self.length}, vocab={self.vocab}, d={self.d}, "
+            f"heads={self.heads}, mlp_width={self.mlp_width}, out={self.out}, "
+            f"readout={'all' if self.readout is None else self.readout}, models={self.models}, "
+            f"beta={self.beta:g}"
+        )
+
+    def embed_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
+        """``p(i, sigma_i)``: ``(S, B, T, d)`` for tokens ``(B, T)`` (shared) or ``(S, B, T)``."""
+        S, T = self.models, self.length
+        check_tensor("tokens", tokens, ("...", T))
+        if tokens.dim() == 2:
+            tokens = tokens.expand(S, *tokens.shape)
+        if tokens.dim() != 3 or tokens.shape[0] != S:
+            raise ValueError(f"tokens must have shape (B, {T}) or ({S}, B, {T}), got {tuple(tokens.shape)}")
+        pos = torch.arange(T, device=tokens.device)
+        return self.embed[torch.arange(S, device=tokens.device)[:, None, None], pos, tokens]
+
+    def heads_out(self, x: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
+        """Concatenated heads ``(S, B, N, H d)``: queries ``(S, B, N, d)`` over tokens ``x (S, B, T, d)``."""
+
+        def proj(z, name):  # (S, B, L, d) -> (S, B, H, L, d)
+            return torch.einsum("sbld,shed->sbhle", z, getattr(self, name))
+
+        if self.attention == "strassen":
+            f, g, h = proj(queries, "W_f"), proj(x, "W_g"), proj(x, "W_h")
+            out = strassen_attention(f, g, h, proj(x, "V_1"), proj(x, "V_2"), beta=self.beta)
+        else:
+            out, _ = attend(proj(queries, "W_q"), proj(x, "W_k"), proj(x, "W_v"), beta=self.beta)
+        S, B, H, N, d = out.shape  # (S, B, H, N, d)
+        return out.permute(0, 1, 3, 2, 4).reshape(S, B, N, H * d)
+
+    def residual(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Residual stream after the layer at the readout token(s): ``(S, B, N, d)``."""
+        x = self.embed_tokens(tokens)  # (S, B, T, d)
+        q = x if self.readout is None else x[:, :, self.readout : self.readout + 1]  # (S, B, N, d)
+        return q + torch.einsum("sbnk,sdk->sbnd", self.heads_out(x, q), self.W_o)
+
+    def mlp(self, z: torch.Tensor) -> torch.Tensor:
+        """The output MLP on ``z (S, B, N, d)``: ``(S, B, N, out)``."""
+        if self.W_1 is not None:
+            z = torch.relu(torch.einsum("sbnd,sdm->sbnm", z, self.W_1) + self.b_1[:, None, None])
+        return torch.einsum("sbnm,smo->sbno", z, self.W_2) + self.b_2[:, None, None]
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """``(S, B, out)`` at one readout token, or ``(S, B, T, out)`` with ``readout="all"``."""
+        y = self.mlp(self.residual(tokens))
+        return y if self.readout is None else y[:, :, 0]
+
+
+# -- binary relation composition ----------------------------------------------------------------
+
+
+def brc_labels(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    """``(B o A)_ij = OR_k (A_ik AND B_kj)`` for relations ``A, B (..., m, m)`` (0/1 or bool): bool.
+
+    By brute force over the middle element ``k`` (``O(m^3)``; no matrix product).
+    """
+    check_tensor("A", A, ("...", "m", "m"))
+    check_tensor("B", B, ("...", A.shape[-1], A.shape[-1]))
+    if A.shape[-1] != A.shape[-2]:
+        raise ValueError(f"A must be square (..., m, m), got {tuple(A.shape)}")
+    return (A.bool()[..., :, :, None] & B.bool()[..., None, :, :]).any(-2)  # (..., i, k, j) -> (..., i, j)
+
+
+def brc_tokens(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    """Token ``(i, j)`` (position ``i m + j``) carries symbol ``A_ij + 2 B_ij``: ``(..., m^2)`` int64."""
+    check_tensor("A", A, ("...", "m", "m"))
+    check_tensor("B", B, ("...", A.shape[-2], A.shape[-1]))
+    return (A.long() + 2 * B.long()).flatten(-2)
+
+
+def brc_from_tokens(tokens: torch.Tensor, m: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inverse of :func:`brc_tokens`: ``(A, B)``, each ``(..., m, m)`` bool."""
+    m = check_int("m", m, low=1)
+    check_tensor("tokens", tokens, ("...", m * m))
+    grid = tokens.view(*tokens.shape[:-1], m, m)
+    return (grid % 2).bool(), (grid // 2).bool()
+
+
+def sample_brc(
+    m: int, batch: int | tuple[int, ...], density: float, gen: torch.Generator, device="cpu"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Tokens ``(*batch, m^2)`` and labels ``(*batch, m^2)`` bool.
+
+    ``A`` and ``B`` are independent, with independent Bernoulli(``density``) entries.
+    """
+    m = check_int("m", m, low=1)
+    density = check_float("density", density, low=0.0, high=1.0)
+    shape = (batch,) if isinstance(batch, int) else tuple(batch)
+    A = torch.rand(*shape, m, m, generator=gen, device=device) < density
+    B = torch.rand(*shape, m, m, generator=gen, device=device) < density
+    return brc_tokens(A, B), brc_labels(A, B).flatten(-2)
+
+
+# -- the construction ---------------------------------------------------------------------------
+
+# residual coordinates of the construction (d = 9 for every n)
+_COS, _SIN, _TYPE_G, _TYPE_H, _VCOS, _VSIN, _CONST, _RAW, _OUT = range(9)
+CONSTRUCTION_D = 9
+
+
+def construction_scale(n: int, margin: float = 40.0) -> float:
+    """Score scale of :func:`comp_construction`: ``margin / (1 - cos(2 pi / n)) ~ margin n^2 / 2 pi^2``."""
+    n = check_int("n", n, low=2)
+    margin = check_float("margin", margin, low=0.0, strict_low=True)
+    return margin / min(1.0 - math.cos(2 * math.pi / n), 1.0)
+
+
+@torch.no_grad()
+def comp_construction(n: int, margin: float = 40.0) -> StrassenTransformer:
+    """One Strassen layer (1 head, ``d = 9``, one ReLU unit) whose output at the query is ``h(g(x))``.
+
+    Slot ``i`` of each table and symbol ``sigma`` sit at angle ``2 pi i / n`` and
+    ``2 pi sigma / n`` (an additive embedding ``q(i) + r(sigma)``). For the query ``o``
+    (symbol ``x``):
+
+    * ``<f_o, g_j> = s (cos(angle x - slot j) + [j in g-table])``: largest (``2s``) at the
+      ``g``-position ``j = x``;
+    * ``<g_j, h_k> = s (cos(angle of j's symbol - slot k) + [k in h-table])``: for every ``j``
+      largest (``2s``) at the ``h``-position ``k = n + sigma_j``, i.e. ``n + g(x)`` for ``j = x``;
+    * ``<h_k, f_o> = 0``;
+
+    so the pair ``(x, n + g(x))`` beats every other pair by at least ``margin`` (``s =``
+    :func:`construction_scale`). Values: ``v_j = 1`` and ``vt_k = sigma_k`` on the answer
+    coordinate, so the head returns ``~ h(g(x))``; the MLP is ``ReLU`` of that coordinate.
+    Size ``max(H, d, P) = 12`` for every ``n``; the score scale ``s`` grows like ``n^2``
+    (``O(log n)`` bits of precision). float64, ``out = 1``, ``readout = 2n``.
+    """
+    n = check_int("n", n, low=2)
+    s = construction_scale(n, margin)
+    d = CONSTRUCTION_D
+    model = StrassenTransformer(2 * n + 1, n, d, heads=1, mlp_width=1, out=1, readout=2 * n).double()
+    for p in model.parameters():
+        p.zero_()
+    angle = torch.arange(n, dtype=torch.float64) * 2 * math.pi / n
+    E = torch.zeros(2 * n + 1, n, d, dtype=torch.float64)  # (T, V, d)
+    for table, flag in ((0, _TYPE_G), (1, _TYPE_H)):
+        rows = slice(table * n, (table + 1) * n)
+        E[rows, :, _COS] = torch.cos(angle)[:, None]  # slot angle of the position
+        E[rows, :, _SIN] = torch.sin(angle)[:, None]
+        E[rows, :, flag] = 1.0
+    E[:, :, _VCOS] = torch.cos(angle)[None, :]  # symbol angle
+    E[:, :, _VSIN] = torch.sin(angle)[None, :]
+    E[:, :, _CONST] = 1.0
+    E[:, :, _RAW] = torch.arange(n, dtype=torch.float64)[None, :]  # the symbol itself
+    model.embed[0] = E
+    Wf, Wg, Wh = model.W_f[0, 0], model.W_g[0, 0], model.W_h[0, 0]  # (d, d): row = output coordinate
+    # f-g pair (coordinates 0-2 of the projections): query's symbol angle vs slot angle, + g-table bonus
+    Wf[0, _VCOS] = Wf[1, _VSIN] = Wf[2, _CONST] = s
+    Wg[0, _COS], Wg[1, _SIN], Wg[2, _TYPE_G] = 1.0, 1.0, 1.0
+    # g-h pair (coordinates 3-5): j's symbol angle vs k's slot angle, + h-table bonus
+    Wg[3, _VCOS], Wg[4, _VSIN], Wg[5, _CONST] = 1.0, 1.0, 1.0
+    Wh[3, _COS] = Wh[4, _SIN] = Wh[5, _TYPE_H] = s
+    # h-f pair: disjoint coordinates, so <h_k, f_o> = 0
+    model.V_1[0, 0, _OUT, _CONST] = 1.0  # v_j = 1 on the answer coordinate
+    model.V_2[0, 0, _OUT, _RAW] = 1.0  # vt_k = symbol of k
+    model.W_o[0] = torch.eye(d, dtype=torch.float64)
+    model.W_1[0, _OUT, 0] = 1.0
+    model.W_2[0, 0, 0] = 1.0
+    return model
+
+
+@torch.no_grad()
+def construction_errors(
+    model: StrassenTransformer, tokens: torch.Tensor, n: int, chunk: int = 8192
+) -> torch.Tensor:
+    """``|y - h(g(x))|`` of a real-output model on Comp_n inputs ``(B, 2n + 1)``: ``(B,)``."""
+    n = check_int("n", n, low=2)
+    check_tensor("tokens", tokens, (None, 2 * n + 1))
+    errs = []
+    for start in range(0, tokens.shape[0], chunk):
+        t = tokens[start : start + chunk]
+        y = model(t)[0, :, 0]  # (B,)
+        errs.append((y - comp_task(t, n).to(y.dtype)).abs())
+    return torch.cat(errs)
+
+
+# -- training on the three tasks ----------------------------------------------------------------
+
+
+def task_shape(task: str, **params: Any) -> dict[str, Any]:
+    """Model shape for ``task``: ``length``, ``vocab``, ``out``, ``readout``."""
+    check_choice("task", task, TASKS)
+    if task == "comp":
+        n = check_int("n", params.get("n"), low=2)
+        return dict(length=2 * n + 1, vocab=n, out=n, readout=2 * n)
+    if task == "match3":
+        N, m = check_int("N", params.get("N"), low=1), check_int("m", params.get("m"), low=2)
+        return dict(length=N, vocab=m, out=1, readout="all")
+    m = check_int("m", params.get("m"), low=1)
+    check_float("density", params.get("density"), low=0.0, high=1.0)
+    return dict(length=m * m, vocab=4, out=1, readout="all")
+
+
+def task_batch(
+    task: str, shape: tuple[int, ...], gen: torch.Generator, device="cpu", **params: Any
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fresh inputs ``(*shape, T)`` and labels (Comp_n: ``(*shape,)`` int64; else ``(*shape, T)`` bool)."""
+    check_choice("task", task, TASKS)
+    if task == "comp":
+        n = params["n"]
+        tokens = torch.randint(0, n, (*shape, 2 * n + 1), generator=gen, device=device)
+        return tokens, comp_task(tokens, n)
+    if task == "match3":
+        tokens = torch.randint(0, params["m"], (*shape, params["N"]), generator=gen, device=device)
+        return tokens, match3(tokens, params["m"])
+    return sample_brc(params["m"], shape, params["density"], gen, device)
+
+
+def token_alone_accuracy(task: str, samples: int, gen: torch.Generator, **params: Any) -> float:
+    """Best accuracy of a rule that sees only a token's own position and symbol (per-token tasks).
+
+    Estimated from ``samples`` fresh inputs (label frequencies per (position, symbol)); a
+    model that mixes no information across tokens cannot beat it.
+    """
+    check_choice("task", task, ("match3", "brc"))
+    tokens, labels = task_batch(task, (check_int("samples", samples, low=1),), gen, **params)
+    T = tokens.shape[-1]
+    V = 4 if task == "brc" else params["m"]
+    cell = (torch.arange(T) * V + tokens).flatten()  # (samples T,) one cell per (position, symbol)
+    ones = torch.zeros(T * V).index_add_(0, cell, labels.flatten().float())
+    total = torch.zeros(T * V).index_add_(0, cell, torch.ones(cell.shape))
+    return (torch.maximum(ones, total - ones).sum() / total.sum()).item()
+
+
+@torch.no_grad()
+def task_accuracy(
+    model: StrassenTransformer, task: str, samples: int, gen: torch.Generator, **params
+) -> torch.Tensor:
+    """Per-model accuracy ``(S,)`` on fresh inputs (per token for Match3 and relation composition)."""
+    tokens, labels = task_batch(task, (model.models, samples), gen, model.embed.device, **params)
+    y = model(tokens)
+    pred = y.argmax(-1) if task == "comp" else y[..., 0] > 0
+    correct = (pred == labels).float()
+    return correct.flatten(1).mean(-1).cpu()
+
+
+def _loss(y: torch.Tensor, labels: torch.Tensor, task: str) -> torch.Tensor:
+    """Sum over models of each model's mean loss (independent updates)."""
+    S = y.shape[0]
+    if task == "comp":
+        loss = F.cross_entropy(y.flatten(0, 1), labels.flatten(), reduction="none")
+    else:
+        loss = F.binary_cross_entropy_with_logits(y[..., 0], labels.float(), reduction="none")
+    return loss.view(S, -1).mean(-1).sum()
+
+
+def train_tokens(
+    task: str,
+    *,
+    attention: str,
+    d: int,
+    heads: int,
+    mlp_width: int,
+    seeds: list[int],
+    steps: int,
+    batch: int,
+    lr: float,
+    eval_every: int = 100,
+    eval_samples: int = 2000,
+    device: str = "auto",
+    progress: bool = True,
+    **params: Any,
+) -> dict[str, Any]:
+    """Train one one-layer model per seed on ``task`` (all seeds as one batched computation).
+
+    Args:
+        task: ``"comp"`` (``n=``), ``"match3"`` (``N=``, ``m=``) or ``"brc"`` (``m=``, ``density=``).
+        attention: ``"strassen"`` or ``"softmax"``.
+        d, heads, mlp_width: model shape (:class:`StrassenTransformer`), ``beta = d ** -0.5``.
+        seeds: one model per seed (its initialisation follows the seed).
+        steps, batch, lr: AdamW steps of ``batch`` fresh inputs per model.
+        eval_every, eval_samples: accuracy measurements on fresh inputs.
+        **params: the task's sizes.
+
+    Returns a JSON-ready dict: measured ``steps``, ``acc`` (per model, per measurement),
+    ``final`` (per model, on ``4 * eval_samples`` inputs), ``seeds``, ``size``, ``seconds``.
+    """
+    shape = task_shape(task, **params)
+    check_choice("attention", attention, ATTENTIONS)
+    steps = check_int("steps", steps, low=1)
+    batch = check_int("batch", batch, low=1)
+    lr = check_float("lr", lr, low=0.0, strict_low=True)
+    eval_every = check_int("eval_every", eval_every, low=1)
+    if not seeds:
+        raise ValueError("seeds must list at least one seed")
+    dev = default_device(device)
+    S = len(seeds)
+    kw = dict(**shape, d=d, heads=heads, mlp_width=mlp_width, beta=d**-0.5, attention=attention)
+    model = StrassenTransformer(**kw, models=S)
+    with torch.no_grad():  # model s starts exactly as a lone model under its seed would
+        for s, seed in enumerate(seeds):
+            torch.manual_seed(seed)
+            for p, q in zip(model.parameters(), StrassenTransformer(**kw).parameters(), strict=True):
+                p[s] = q[0]
+    model.to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.0)
+    gen = torch.Generator(device=dev).manual_seed(10_000 + seeds[0])
+    eval_gen = torch.Generator(device=dev).manual_seed(20_000 + seeds[0])
+    measured, curves = [], []
+    t0 = time.perf_counter()
+    bar = _progress(range(1, steps + 1), disable=not progress, desc=f"{task} {attention}", leave=False)
+    for step in bar:
+        tokens, labels = task_batch(task, (S, batch), gen, dev, **params)
+        loss = _loss(model(tokens), labels, task)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if step % eval_every == 0 or step == steps:
+            measured.append(step)
+            curves.append(task_accuracy(model, task, eval_samples, eval_gen, **params).tolist())
+    final = task_accuracy(model, task, 4 * eval_samples, eval_gen, **params)
+    return {
+        "steps": measured,
+        "acc": [list(c) for c in zip(*curves, strict=True)],  # (S, measurements)
+        "final": final.tolist(),
+        "seeds": list(seeds),
+        "size": model.size,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def train_tokens_cached(config: dict[str, Any], progress: bool = True) -> dict[str, Any]:
+    """:func:`train_tokens` on ``config`` (its keyword arguments), cached under the configuration."""
+    return cached(
+        {"kind": "train_tokens", **config},
+        lambda: train_tokens(**config, progress=progress),
+        namespace="strassen",
+    )
+
+
+# -- cost -----------------------------------------------------------------------------------------
+
+
+def time_step(
+    form: str, T: int, *, d: int = 16, batch: int = 4, repeats: int = 3, device: str = "cpu", seed: int = 0
+) -> float:
+    """Median seconds of one forward + backward pass of one attention layer over ``T`` tokens.
+
+    ``form``: ``"strassen"`` (matrix-product form), ``"naive"`` (the ``T^3`` scores) or
+    ``"softmax"`` (:func:`attnlab.attention.attend`). All ``T`` positions are queries; one head
+    of width ``d``; ``batch`` sequences; one untimed warm-up pass.
+    """
+    check_choice("form", form, ("strassen", "naive", "softmax"))
+    T, d = check_int("T", T, low=1), check_int("d", d, low=1)
+    batch, repeats = check_int("batch", batch, low=1), check_int("repeats", repeats, low=1)
+    dev = default_device(device)
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    x = torch.randn(batch, T, d, generator=gen, device=dev)
+    k = 5 if form != "softmax" else 3
+    W = (torch.randn(k, d, d, generator=gen, device=dev) * d**-0.5).requires_grad_()
+    beta = d**-0.5
+
+    def step() -> None:
+        z = torch.einsum("btd,ked->kbte", x, W)  # (k, B, T, d)
+        if form == "softmax":
+            out, _ = attend(z[0], z[1], z[2], beta=beta)
+        elif form == "naive":
+            out = strassen_attention_naive(*z, beta=beta)
+        else:
+            out = strassen_attention(*z, beta=beta)
+        out.square().sum().backward()
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+
+    step()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2]

@@ -1,0 +1,417 @@
+"""The theory of rank versus heads as computations (Amsel, Yehudai and Bruna 2024).
+
+* :func:`full_rank_construction_error`: one head with ``W_QK = +-beta I``, ``W_V = W_O = I``
+  approximates the nearest (``+``) or farthest (``-``) neighbour; its error as a function of
+  ``beta`` and ``N`` (Monte Carlo), exact in the hardmax limit.
+* Random rank-1 features on the ``N = 2`` orthogonal distribution: head ``h = (q_h, k_h)`` picks
+  ``x_1`` when ``<q_h, y><k_h, x_1 - x_2> > 0``. With ``u = x_1 - x_2`` and the sign
+  ``s_h = sign(<q_h, y><k_h, u>)``, its output is ``(x_1 + x_2)/2 + s_h u / 2`` and the target
+  is the same with ``t = sign(<y, u>)``. Because ``x_1 ⊥ x_2`` are unit vectors,
+
+      C_hh' = E<out_h, out_h'> = 1/2 + (2/pi^2) arcsin<q_h, q_h'> arcsin<k_h, k_h'>,
+      b_h   = E<f, out_h>      = 1/2 + (1/pi) g_d(<q_h, k_h>),
+      g_d(rho) = E_u[ arcsin<q, u> sign<k, u> ]   (u uniform on S^{d-1}, <q, k> = rho),
+
+  (:func:`feature_gram`, :func:`feature_target`), and the best output weights ``a = C^-1 b``
+  leave the error ``1 - b^T C^-1 b`` (:func:`random_features_mse`). ``g_d`` follows from
+  ``E_y[sign<y,u> sign<q,y>] = (2/pi) arcsin<q,u>`` and is integrated numerically over the
+  two-dimensional marginal of ``u`` (density ``∝ (1 - a^2 - b^2)^{(d-4)/2}`` on the disc).
+* :func:`vote_probability`: a random rank-1 head with ``q = k`` uniform votes for the right
+  point with probability ``1 - arccos(|cos theta|)/pi``, ``theta`` the angle between ``y``
+  and ``x_1 - x_2``; :func:`majority_vote_error` is the error of a majority of ``H`` such votes.
+* :func:`heads_lower_bound`: the shapes of the two regimes of the lower bound on ``H``.
+* :func:`gegenbauer_energy`: the spherical-harmonic energy of the ``N = 2`` target along
+  ``y``, degree by degree (the quantity the lower bound's proof controls).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+import torch
+from scipy import integrate, special
+
+from attnlab._checks import check_float, check_int
+from attnlab.book.seeds import generator
+from attnlab.rank.tasks import farthest_labels, sphere
+
+__all__ = [
+    "energy_fraction_mc",
+    "feature_gram",
+    "feature_target",
+    "full_rank_construction_error",
+    "gegenbauer_energy",
+    "g_d",
+    "heads_lower_bound",
+    "majority_vote_error",
+    "random_features_mse",
+    "random_rank1_heads",
+    "harmonic_lower_bound",
+    "heads_needed",
+    "rank_fraction",
+    "vote_probability",
+]
+
+
+# -- the full-rank construction ---------------------------------------------------------------
+
+
+def full_rank_construction_error(
+    beta: float | Sequence[float],
+    N: int,
+    d: int,
+    *,
+    task: str = "nearest",
+    samples: int = 20_000,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+) -> float | np.ndarray:
+    """Mean ``||f - A||^2`` of one head with ``W_QK = beta I`` (nearest) or ``-beta I`` (farthest).
+
+    ``W_V = W_O = I``, softmax attention: ``A = sum_j softmax_j(+-beta <x_j, z>) x_j`` with
+    ``z = y`` (nearest, separate query) or ``z = x_i`` (farthest, self-attention).
+
+    Args:
+        beta: inverse temperature ``> 0``, or a sequence of them (evaluated on the same samples;
+            an array of errors is returned).
+        N: number of points ``>= 2``; d: dimension ``>= 2``.
+        task: ``"nearest"`` or ``"farthest"``.
+        samples: Monte-Carlo targets (queries; for ``"farthest"``, ``ceil(samples / N)``
+            sequences of ``N`` points each); seed, device: where the samples come from.
+    """
+    betas = [check_float("beta", b, low=0.0, strict_low=True) for b in np.atleast_1d(beta)]
+    N, d = check_int("N", N, low=2), check_int("d", d, low=2)
+    gen = generator(seed, device)
+    if task == "nearest":
+        x = sphere(samples, N, d=d, gen=gen, dtype=torch.float64)  # (B, N, d)
+        y = sphere(samples, d=d, gen=gen, dtype=torch.float64)  # (B, d)
+        s = torch.einsum("bnd,bd->bn", x, y)  # (B, N)
+        target = x[torch.arange(samples, device=x.device), s.argmax(-1)]  # (B, d)
+        outs = (torch.einsum("bn,bnd->bd", (b * s).softmax(-1), x) for b in betas)
+    elif task == "farthest":
+        x = sphere(-(-samples // N), N, d=d, gen=gen, dtype=torch.float64)  # (B, N, d)
+        s = x @ x.transpose(-1, -2)  # (B, N, N)
+        target, _ = farthest_labels(x)  # (B, N, d)
+        outs = ((-b * s).softmax(-1) @ x for b in betas)
+    else:
+        raise ValueError(f"task must be one of 'nearest', 'farthest'; got {task!r}")
+    errs = np.array([((out - target) ** 2).sum(-1).mean().item() for out in outs])
+    return errs if np.ndim(beta) else float(errs[0])
+
+
+# -- random rank-1 features --------------------------------------------------------------------
+
+
+def random_rank1_heads(H: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``H`` random rank-1 heads ``(q, k)`` as in the authors' experiment: ``q`` uniform on the
+    sphere and ``cos angle(q, k) ~ U(-1, 1)`` (direction of ``k``'s orthogonal part uniform).
+
+    Returns ``q, k`` of shape ``(H, d)``, unit rows.
+    """
+    H, d = check_int("heads", H, low=1), check_int("d", d, low=2)
+    rng = np.random.default_rng(seed)
+    q = rng.standard_normal((H, d))
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    w = rng.standard_normal((H, d))
+    w -= (w * q).sum(1, keepdims=True) * q
+    w /= np.linalg.norm(w, axis=1, keepdims=True)
+    rho = rng.uniform(-1, 1, size=(H, 1))
+    k = rho * q + np.sqrt(1 - rho**2) * w
+    return q, k
+
+
+def feature_gram(q: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """``C_hh' = 1/2 + (2/pi^2) arcsin<q_h, q_h'> arcsin<k_h, k_h'>`` for unit rows ``q, k (H, d)``."""
+    aq = np.arcsin(np.clip(q @ q.T, -1, 1))
+    ak = np.arcsin(np.clip(k @ k.T, -1, 1))
+    return 0.5 + (2 / math.pi**2) * aq * ak
+
+
+def _disc_rule(d: int, n_radius: int = 48, n_angle: int = 1024) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Quadrature for ``(a, b) = (<e_1, u>, <e_2, u>)``, ``u`` uniform on ``S^{d-1}`` (``d >= 3``).
+
+    In polar form ``a = R cos phi``, ``b = R sin phi``: ``phi`` is uniform and ``t = R^2`` has
+    density ``∝ (1 - t)^{(d-4)/2}``, i.e. Beta(1, (d-2)/2); Gauss-Jacobi nodes in ``t``.
+    Returns ``(R (n_r,), phi (n_a,), weights (n_r,))``; the angle rule is the midpoint rule
+    with equal weights, its cells aligned with the sign changes of ``cos phi``.
+    """
+    x, w = special.roots_jacobi(n_radius, (d - 4) / 2, 0.0)
+    t = (1 + x) / 2
+    w = w / w.sum()
+    phi = -math.pi / 2 + (np.arange(n_angle) + 0.5) * (2 * math.pi / n_angle)
+    return np.sqrt(t), phi, w
+
+
+def g_d(rho: np.ndarray | float, d: int) -> np.ndarray:
+    """``g_d(rho) = E_u[arcsin<q, u> sign<k, u>]`` for unit ``q, k`` with ``<q, k> = rho``, ``u``
+    uniform on ``S^{d-1}`` (numerical quadrature; ``d >= 3``)."""
+    d = check_int("d", d, low=3)
+    rho = np.atleast_1d(np.asarray(rho, dtype=float))
+    R, phi, w = _disc_rule(d)
+    # k = e_1, q = rho e_1 + sqrt(1 - rho^2) e_2  =>  <q,u> = R cos(phi - psi), psi = arccos(rho)
+    psi = np.arccos(np.clip(rho, -1, 1))
+    sign = np.sign(np.cos(phi))  # (n_a,)
+    inner = R[None, :, None] * np.cos(phi[None, None, :] - psi[:, None, None])  # (n_rho, n_r, n_a)
+    per_radius = (np.arcsin(np.clip(inner, -1, 1)) * sign).mean(-1)  # (n_rho, n_r)
+    return per_radius @ w
+
+
+@lru_cache(maxsize=32)
+def _g_d_table(d: int, points: int = 401) -> tuple[np.ndarray, np.ndarray]:
+    rho = np.linspace(-1, 1, points)
+    return rho, g_d(rho, d)
+
+
+def feature_target(q: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """``b_h = E<f, out_h> = 1/2 + (1/pi) g_d(<q_h, k_h>)`` for unit rows ``q, k (H, d)``.
+
+    ``g_d`` is smooth in ``rho``; it is tabulated once per ``d`` on 401 points and interpolated
+    (error ``< 1e-5``).
+    """
+    rho = np.clip((q * k).sum(1), -1, 1)
+    grid, values = _g_d_table(q.shape[1])
+    return 0.5 + np.interp(rho, grid, values) / math.pi
+
+
+def random_features_mse(q: np.ndarray, k: np.ndarray, ridge: float = 1e-10) -> float:
+    """Error ``1 - b^T C^-1 b`` of the best output weights on the rank-1 hardmax heads ``(q, k)``.
+
+    A tiny ``ridge`` (relative to the diagonal, which is 1) keeps the solve stable when heads
+    nearly coincide; the result is then an upper bound on the exact optimum, tight to ``~ridge``.
+    """
+    C = feature_gram(q, k)
+    b = feature_target(q, k)
+    a = np.linalg.solve(C + ridge * np.eye(len(b)), b)
+    return float(1.0 - b @ a)
+
+
+def random_features_mse_mc(
+    q: np.ndarray, k: np.ndarray, a: np.ndarray, samples: int = 200_000, seed: int = 0
+) -> float:
+    """Monte-Carlo error of ``sum_h a_h out_h`` on the orthogonal ``N = 2`` distribution (a check)."""
+    from attnlab.rank.tasks import orthogonal_pair
+
+    d = q.shape[1]
+    batch = orthogonal_pair(samples, d, seed, dtype=torch.float64)
+    Q, K, A = (torch.as_tensor(v, dtype=torch.float64) for v in (q, k, a))
+    u = batch.x[:, 0] - batch.x[:, 1]  # (B, d)
+    s = torch.sign((batch.y @ Q.T) * (u @ K.T))  # (B, H): +1 picks x_1
+    mid = (batch.x[:, 0] + batch.x[:, 1]) / 2
+    out = mid * A.sum() + (s @ A)[:, None] * u / 2  # sum_h a_h ((x1+x2)/2 + s_h u/2)
+    return ((out - batch.target) ** 2).sum(-1).mean().item()
+
+
+# -- majority vote (the depth construction's first layer) --------------------------------------
+
+
+def vote_probability(cos_theta: np.ndarray | float) -> np.ndarray:
+    """Probability that a random rank-1 head ``q = k`` (uniform) votes for the nearest point:
+    ``1 - arccos(|cos theta|)/pi``, ``theta`` the angle between ``y`` and ``x_1 - x_2``."""
+    return 1.0 - np.arccos(np.abs(np.asarray(cos_theta, dtype=float))) / math.pi
+
+
+def cos_theta_density(t: np.ndarray, d: int) -> np.ndarray:
+    """Density of ``<y, u>`` for independent uniform ``y, u`` on ``S^{d-1}``: ``∝ (1 - t^2)^{(d-3)/2}``."""
+    d = check_int("d", d, low=2)
+    norm = special.gamma(d / 2) / (math.sqrt(math.pi) * special.gamma((d - 1) / 2))
+    return norm * np.clip(1 - t**2, 0, None) ** ((d - 3) / 2)
+
+
+def majority_vote_error(H: int, d: int, n_grid: int = 4001) -> float:
+    """Error ``E||f - x_pick||^2`` when ``x_pick`` is the majority of ``H`` (odd) independent
+    random rank-1 votes, averaged over the angle between ``y`` and ``x_1 - x_2``.
+
+    A wrong pick on the orthogonal pair costs ``||x_1 - x_2||^2 = 2``.
+    """
+    H = check_int("heads", H, low=1)
+    if H % 2 == 0:
+        raise ValueError(f"heads must be odd for a majority without ties; got {H}")
+    t = np.cos(np.linspace(0, math.pi / 2, n_grid))  # cos theta in [0, 1] (symmetric)
+    p = vote_probability(t)
+    wrong = special.bdtr((H - 1) // 2, H, p)  # P(at most (H-1)/2 correct votes)
+    # integrate over t in [0, 1] against 2 * density (|cos theta| is symmetric)
+    ts, order = t[::-1], slice(None, None, -1)
+    return float(2 * np.trapezoid(2 * cos_theta_density(ts, d) * wrong[order], ts))
+
+
+def plurality_vote_error(
+    x: torch.Tensor, y: torch.Tensor, target: torch.Tensor, q: torch.Tensor, chunk: int = 256
+) -> float:
+    """Error of the plurality of random rank-1 votes for ``N`` points (the natural ``N > 2``
+    generalisation of the majority vote).
+
+    Head ``h`` (``q_h = k_h``) votes for ``argmax_i <q_h, y><q_h, x_i>``; the prediction is the
+    point with most votes. Shapes: ``x (B, N, d)``, ``y (B, d)``, ``target (B, d)``, ``q (H, d)``.
+    Returns ``E||target - x_pick||^2``. Works through the batch in chunks of ``chunk`` instances,
+    so memory is ``O(chunk * H * N)`` rather than ``O(B * H * N)``.
+    """
+    B, N, _ = x.shape
+    chunk = check_int("chunk", chunk, low=1)
+    total = 0.0
+    for s in range(0, B, chunk):
+        xs, ys = x[s : s + chunk], y[s : s + chunk]  # (b, N, d), (b, d)
+        vote = ((ys @ q.T)[..., None] * torch.einsum("bnd,hd->bhn", xs, q)).argmax(-1)  # (b, H)
+        counts = torch.zeros(len(xs), N, dtype=torch.long, device=x.device)
+        counts.scatter_add_(1, vote, torch.ones_like(vote))  # (b, N) votes per point
+        pick = xs[torch.arange(len(xs), device=x.device), counts.argmax(-1)]  # (b, d)
+        total += ((pick - target[s : s + chunk]) ** 2).sum().item()
+    return total / B
+
+
+# -- the lower bound -----------------------------------------------------------------------------
+
+
+def heads_lower_bound(d: int, r: int, eps: float) -> dict[str, float]:
+    """Shapes of the lower bound on ``H`` for error ``eps``, all constants set to 1 (``log10``).
+
+    Not the theorem itself: its constants and its conditions on ``eps`` (and ``d >= 5``) were
+    not available to us, so this is evaluated for every ``eps`` in ``(0, 1]``. The summaries of
+    the paper we could read agree on the high-dimensional regime, ``H >= (d / r)^{1/eps}``, but
+    give the high-accuracy regime as ``exp(d - r log(d / r))`` (``"high_accuracy"``) in one
+    reading and ``exp(d - r)`` (``"high_accuracy_alt"``) in another; both are returned.
+    ``log10`` values since they overflow quickly; ``nan`` when ``r >= d`` (no bound: one
+    full-rank head suffices).
+    """
+    d, r = check_int("d", d, low=1), check_int("rank", r, low=1, high=d)
+    eps = check_float("eps", eps, low=0.0, high=1.0, strict_low=True)
+    if r >= d:
+        return {"high_dimensional": math.nan, "high_accuracy": math.nan, "high_accuracy_alt": math.nan}
+    return {
+        "high_dimensional": math.log10(d / r) / eps,
+        "high_accuracy": (d - r * math.log(d / r)) / math.log(10),
+        "high_accuracy_alt": (d - r) / math.log(10),
+    }
+
+
+def gegenbauer_energy(d: int, degrees: int = 40) -> np.ndarray:
+    """Energy of the sign target ``t(y) = sign<y, u>`` along the Gegenbauer degrees ``ell``.
+
+    On ``S^{d-1}`` the zonal function ``sign(s)`` (``s = <y, u>``) expands in Gegenbauer
+    polynomials ``C_ell^{lambda}``, ``lambda = (d-2)/2``; the energy at degree ``ell`` is
+    ``c_ell^2 ||C_ell||^2 / ||sign||^2`` with ``c_ell = <sign, C_ell> / ||C_ell||^2`` under the
+    weight ``(1 - s^2)^{lambda - 1/2}``. Only odd degrees carry energy; the fractions sum to 1.
+    Returns the fractions for ``ell = 0..degrees``.
+    """
+    return np.array(_gegenbauer_energy(check_int("d", d, low=3), check_int("degrees", degrees, low=0)))
+
+
+@lru_cache(maxsize=64)
+def _gegenbauer_energy(d: int, degrees: int) -> tuple[float, ...]:
+    lam = (d - 2) / 2
+    weight = lambda s: (1 - s * s) ** (lam - 0.5)
+    total = 2 * integrate.quad(weight, 0, 1)[0]  # ||sign||^2 under the weight
+    energy = np.zeros(degrees + 1)
+    for ell in range(1, degrees + 1, 2):  # sign is odd: even degrees vanish
+        # <sign, C_ell> = 2 int_0^1 C_ell w ds; ||C_ell||^2 in closed form
+        inner = (
+            2
+            * integrate.quad(
+                lambda s, n=ell: special.eval_gegenbauer(n, lam, s) * weight(s), 0, 1, limit=400
+            )[0]
+        )
+        log_norm2 = (
+            math.log(math.pi)
+            + (1 - 2 * lam) * math.log(2)
+            + special.gammaln(ell + 2 * lam)
+            - special.gammaln(ell + 1)
+            - math.log(ell + lam)
+            - 2 * special.gammaln(lam)
+        )
+        energy[ell] = inner**2 / math.exp(log_norm2) / total
+    return tuple(energy.tolist())
+
+
+def energy_fraction_mc(d: int, degrees: Sequence[int], samples: int = 200_000, seed: int = 0) -> np.ndarray:
+    """Monte-Carlo check of :func:`gegenbauer_energy`: the fraction of ``E[sign(s)^2] = 1`` that the
+    best polynomial of degree ``<= L`` in ``s = <y, u>`` explains, for each ``L`` in ``degrees``.
+
+    A zonal function's projection onto the harmonics of degree ``<= L`` is a polynomial of degree
+    ``<= L`` in ``s``, so this fraction equals ``sum_{ell <= L} e_ell``. It is estimated without
+    Gegenbauer polynomials or their norms: ``s`` is sampled as the first coordinate of a uniform
+    point on ``S^{d-1}`` (``g_1 / sqrt(g_1^2 + chi^2_{d-1})``), ``sign(s)`` is fitted by least
+    squares on probabilists' Hermite polynomials of ``s sqrt(d)`` (a well-conditioned basis), and
+    the fraction is ``1 - mean residual^2``. Statistical error ``~ 1/sqrt(samples)``. Keep ``L``
+    small (``<= 7`` for ``d <= 64``): at high degree a sample fit exploits the polynomial's rarely
+    sampled tails and overestimates the population fraction (by about 0.01 at ``L = 15``, ``d = 64``).
+    """
+    d = check_int("d", d, low=3)
+    samples = check_int("samples", samples, low=1)
+    rng = np.random.default_rng(seed)
+    g1 = rng.standard_normal(samples)
+    s = g1 / np.sqrt(g1**2 + rng.chisquare(d - 1, samples))
+    degrees = [check_int("degree", L, low=0) for L in degrees]
+    target = np.sign(s)
+    basis = np.polynomial.hermite_e.hermevander(s * math.sqrt(d), max(degrees))  # (n, L_max + 1)
+    gram, rhs = basis.T @ basis, basis.T @ target  # normal equations (the basis is well conditioned)
+    out = []
+    for L in degrees:
+        coef = np.linalg.solve(gram[: L + 1, : L + 1], rhs[: L + 1])
+        residual = target @ target - rhs[: L + 1] @ coef  # ||target - basis c||^2 at the optimum
+        out.append(1.0 - float(residual) / samples)
+    return np.array(out)
+
+
+def rank_fraction(d: int, r: int, degrees: int = 40) -> np.ndarray:
+    """Fraction of the degree-``ell`` harmonics that one rank-``r`` head can reach, ``ell = 0..degrees``.
+
+    Functions of ``Wy`` (``W`` of rank ``r < d``) are invariant under the rotations of ``ker W``;
+    projecting onto degree ``ell`` keeps that invariance, and by the branching rule the invariant
+    degree-``ell`` harmonics on ``S^{d-1}`` form a space of dimension ``sum_{j <= ell, j = ell mod 2}
+    dim H_j^{(r)} = binom(ell + r - 1, ell)`` (homogeneous polynomials of degree ``ell`` in ``r``
+    variables). Divided by ``dim H_ell^{(d)}``: at most ``~(r/d)^ell`` for fixed ``ell``.
+    (Our derivation; the paper's proof controls the same quantity.)
+    """
+    d = check_int("d", d, low=3)
+    r = check_int("rank", r, low=1, high=d - 1)
+    ells = range(degrees + 1)
+    return np.array([special.comb(ell + r - 1, ell, exact=True) / _harmonic_dim(d, ell) for ell in ells])
+
+
+def harmonic_lower_bound(H: int | np.ndarray | float, d: int, r: int, degrees: int = 120) -> np.ndarray:
+    """A lower bound on the error of ANY ``H``-head rank-``r`` model in ``A_{H,r}`` on the ``N = 2``
+    orthogonal distribution with uniform ``y`` (our derivation from the energy argument).
+
+    For fixed ``x_1, x_2`` every head is a function of ``W_h y``, so the model's component along
+    ``u = x_1 - x_2`` lies in ``S = sum_h {functions of W_h y}``, a space graded by degree with
+    ``dim S_ell <= H binom(ell + r - 1, ell)``. The target's component is ``(|u|/2) sign<y, u/|u|>``
+    and ``|u|^2/4 = 1/2``; averaging over the uniform direction of ``u`` the squared projection
+    of a degree-``ell`` zonal function onto ``S_ell`` is ``dim S_ell / dim H_ell``. Hence
+
+        E||f - A||^2 >= (1/2) sum_ell e_ell (1 - min(1, H binom(ell+r-1, ell) / dim H_ell^{(d)})),
+
+    with ``e_ell`` the Gegenbauer energy of ``sign`` (:func:`gegenbauer_energy`).
+    """
+    e = gegenbauer_energy(d, degrees)
+    frac = rank_fraction(d, r, degrees)
+    H = np.atleast_1d(np.asarray(H, dtype=float))
+    missing = 1.0 - np.minimum(1.0, H[:, None] * frac[None, :])  # (n_H, degrees+1)
+    # energy beyond `degrees` is left out: that keeps the result a lower bound
+    return 0.5 * (missing @ e)
+
+
+def heads_needed(d: int, r: int, eps: float, degrees: int = 120) -> float:
+    """Smallest ``H`` (log-bisection, as a float) at which :func:`harmonic_lower_bound` drops to
+    ``eps``: fewer heads than this cannot reach error ``eps``. ``inf`` past ``1e300``."""
+    eps = check_float("eps", eps, low=0.0, high=1.0, strict_low=True)
+    lo, hi = 0.0, 300.0  # log10 H
+    if harmonic_lower_bound(10.0**hi, d, r, degrees)[0] > eps:
+        return math.inf
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if harmonic_lower_bound(10.0**mid, d, r, degrees)[0] > eps:
+            lo = mid
+        else:
+            hi = mid
+    return 10.0**hi
+
+
+def _harmonic_dim(n: int, ell: int) -> float:
+    """Dimension of the degree-``ell`` spherical harmonics in ``n`` variables (``n=1``: 1 for 0,1)."""
+    if n == 1:
+        return 1.0 if ell <= 1 else 0.0
+    if ell == 0:
+        return 1.0
+    return float(special.comb(ell + n - 1, ell, exact=True) - special.comb(ell + n - 3, ell - 2, exact=True))

@@ -1,0 +1,87 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from attnlab import ClaimError, Page, sizes
+from attnlab.book.ledger import LEDGER
+from attnlab.book.page import claim_margin, format_margin, make_claim
+from attnlab.book.profiles import PROFILES, SIZES
+
+
+@pytest.fixture(autouse=True)
+def results_in_tmp(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATTNLAB_RESULTS", str(tmp_path))
+
+
+def test_bad_profile_and_seed_name_the_parameter():
+    with pytest.raises(ValueError, match="^profile must be one of 'quick', 'laptop', 'paper'"):
+        Page("00_attention", profile="fast", seed=0)
+    with pytest.raises(ValueError, match="^seed must be an integer >= 0"):
+        Page("00_attention", profile="quick", seed=-1)
+    with pytest.raises(ValueError, match="^seed must be an integer"):
+        Page("00_attention", profile="quick", seed="0")
+    with pytest.raises(ValueError, match="^notebook must be one of"):
+        Page("no_such_page", profile="quick", seed=0)
+
+
+def test_claims_record_value_bound_margin_and_fail(tmp_path):
+    page = Page("00_attention", profile="quick", seed=3)
+    assert page.cfg.d == SIZES["00_attention"]["quick"]["d"]
+    page.record("answer", 42)
+    entry = page.claim("ratio is large", 4.5, ">=", 3, ratios=[4.5, 5])
+    assert entry["margin"] == pytest.approx(0.5) and entry["holds"]
+    assert page.claim("error is small", torch.tensor(0.25), "<", 1.0)["margin"] == pytest.approx(0.75)
+    assert page.claim("no mismatch", np.int64(0), "==", 0)["margin"] is None
+    with pytest.raises(
+        ClaimError, match=r"claim failed: false things fail \(value 3 < 2 does not hold; lhs=3\)"
+    ):
+        page.claim("false things fail", 3, "<", 2, lhs=3)
+    path = page.finish()
+    data = json.loads(path.read_text())
+    assert path == tmp_path / "quick" / "seed-3" / "00_attention.json"
+    assert oct(path.stat().st_mode & 0o777) == "0o644"
+    assert data["seed"] == 3 and data["profile"] == "quick"
+    assert data["numbers"]["answer"] == 42
+    assert [c["holds"] for c in data["claims"]] == [True, True, True, False]
+    assert data["claims"][3]["margin"] == pytest.approx(-0.5)
+    assert data["claims"][0]["context"] == {"ratios": [4.5, 5]}
+    assert data["wall_time_s"] >= 0 and "torch" in data["versions"]
+    assert {"numpy", "matplotlib", "attnlab"} <= set(data["versions"])
+    prov = data["provenance"]
+    assert len(prov["git_commit"]) == 40 and isinstance(prov["git_dirty"], bool)
+    assert prov["device"] == "cpu" and prov["threads"] >= 1 and len(prov["package_source_hash"]) == 16
+
+
+@pytest.mark.parametrize(
+    "value, op, bound, error",
+    [
+        (True, ">=", 1, TypeError),  # a bare boolean is not a measurement
+        (np.bool_(True), "==", 1, TypeError),
+        (torch.tensor([1.0, 2.0]), "<", 3, TypeError),
+        ("1", "<", 3, TypeError),
+        (1.0, "=>", 3, ValueError),
+        (1.0, "<", None, TypeError),
+    ],
+)
+def test_claim_refuses_what_is_not_a_value_against_a_bound(value, op, bound, error):
+    page = Page("00_attention", profile="quick", seed=0)
+    with pytest.raises(error, match="claim"):
+        page.claim("s", value, op, bound)
+
+
+def test_margin_is_relative_to_the_bound_and_signed():
+    assert claim_margin(0.9, "<", 1.0) == pytest.approx(0.1)
+    assert claim_margin(1.1, "<", 1.0) == pytest.approx(-0.1)
+    assert claim_margin(-3.0, ">=", -4.0) == pytest.approx(0.25)
+    assert claim_margin(2.0, "<=", 0) is None and claim_margin(1, "==", 1) is None
+    assert format_margin(None) == "exact" and format_margin(0.123) == "12%"
+    assert not make_claim("nan never holds", float("nan"), "<", 1.0, {})["holds"]
+
+
+def test_every_notebook_has_every_profile():
+    for notebook, table in SIZES.items():
+        assert set(table) == set(PROFILES), notebook
+        for profile in PROFILES:
+            assert vars(sizes(notebook, profile)) or notebook == LEDGER, (notebook, profile)

@@ -1,0 +1,32 @@
+"""The explicit constructions solve Comp_n exactly; training runs and stacks models."""
+
+import pytest
+
+from attnlab.composition import tasks as ct
+from attnlab.composition.constructions import comp_errors, one_layer_comp, two_layer_comp
+from attnlab.composition.training import train_comp
+
+
+@pytest.mark.parametrize("build", [two_layer_comp, one_layer_comp])
+def test_constructions_exact_exhaustively_and_at_random(build):
+    for n in (2, 3):
+        assert comp_errors(build(n), ct.enumerate_comp(n), n).max() < 1e-6
+    for n in (8, 64):
+        assert comp_errors(build(n), ct.sample_comp(n, 500, seed=n), n).max() < 1e-6
+
+
+def test_sizes_of_constructions():
+    assert two_layer_comp(4).d == two_layer_comp(32).d == 11
+    m = one_layer_comp(5)
+    assert m.d == 22 and m.mlp_width == 5 and m.layers == 1
+
+
+def test_training_smoke_and_bad_n():
+    r = train_comp(
+        3, layers=1, d=8, heads=1, mlp_width=[2, 4], seeds=[0, 1], steps=5, batch=16, lr=1e-2, progress=False
+    )
+    assert r["widths"] == [2, 2, 4, 4] and len(r["final"]) == 4
+    with pytest.raises(ValueError, match="n must"):
+        two_layer_comp(1)
+    with pytest.raises(ValueError, match="n must"):
+        train_comp(1, layers=1, d=8, heads=1, mlp_width=2, seeds=[0], steps=1, batch=4, lr=1e-2)

@@ -1,0 +1,137 @@
+"""Closed forms of the rank-versus-heads theory against Monte Carlo."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from attnlab.rank import theory as rt
+from attnlab.rank.tasks import orthogonal_pair
+
+
+def test_full_rank_construction_converges():
+    errs = [rt.full_rank_construction_error(b, 16, 8, samples=4000) for b in (1, 10, 100, 10_000)]
+    assert all(a > b for a, b in zip(errs, errs[1:], strict=False))
+    assert errs[-1] < 1e-3
+    assert rt.full_rank_construction_error(10_000, 16, 8, task="farthest", samples=500) < 1e-3
+
+
+def test_gram_matrix_matches_monte_carlo():
+    q, k = rt.random_rank1_heads(5, 6, seed=1)
+    batch = orthogonal_pair(200_000, 6, seed=4, dtype=torch.float64)
+    u = batch.x[:, 0] - batch.x[:, 1]
+    s = torch.sign((batch.y @ torch.as_tensor(q).T) * (u @ torch.as_tensor(k).T))  # (B, H)
+    mid = (batch.x[:, 0] + batch.x[:, 1]) / 2
+    outs = mid[:, None] + s[:, :, None] * u[:, None] / 2  # (B, H, d)
+    C_mc = torch.einsum("bhd,bgd->hg", outs, outs) / len(outs)
+    b_mc = torch.einsum("bhd,bd->h", outs, batch.target) / len(outs)
+    np.testing.assert_allclose(C_mc.numpy(), rt.feature_gram(q, k), atol=0.01)
+    np.testing.assert_allclose(b_mc.numpy(), rt.feature_target(q, k), atol=0.01)
+
+
+def test_random_features_closed_form_matches_monte_carlo():
+    q, k = rt.random_rank1_heads(32, 8, seed=0)
+    C, b = rt.feature_gram(q, k), rt.feature_target(q, k)
+    a = np.linalg.solve(C, b)
+    mc = rt.random_features_mse_mc(q, k, a, samples=200_000, seed=3)
+    assert abs(mc - rt.random_features_mse(q, k)) < 0.01
+
+
+def test_g_d_limits():
+    # rho = 1: E[arcsin<k,u> sign<k,u>] = E|arcsin u_1|, odd in rho
+    d = 10
+    u1 = torch.nn.functional.normalize(torch.randn(400_000, d, dtype=torch.float64), dim=-1)[:, 0]
+    assert abs(rt.g_d(1.0, d)[0] - torch.arcsin(u1.abs()).mean().item()) < 2e-3
+    np.testing.assert_allclose(rt.g_d(np.array([-0.3, 0.3]), d), [-rt.g_d(0.3, d)[0], rt.g_d(0.3, d)[0]])
+
+
+def test_vote_probability_matches_simulation():
+    d, n = 8, 200_000
+    gen = torch.Generator().manual_seed(0)
+    y, u, q = (
+        torch.nn.functional.normalize(torch.randn(n, d, generator=gen, dtype=torch.float64), dim=-1)
+        for _ in range(3)
+    )
+    correct = torch.sign((q * y).sum(-1) * (q * u).sum(-1)) == torch.sign((u * y).sum(-1))
+    cos = (u * y).sum(-1).numpy()
+    bins = np.linspace(-1, 1, 9)
+    which = np.digitize(cos, bins)
+    for j in range(2, 8):
+        sel = which == j
+        assert abs(correct.numpy()[sel].mean() - rt.vote_probability(cos[sel]).mean()) < 0.01
+
+
+def test_majority_vote_error_matches_simulation():
+    d, H, n = 8, 15, 40_000
+    gen = torch.Generator().manual_seed(1)
+    y, u = (
+        torch.nn.functional.normalize(torch.randn(n, d, generator=gen, dtype=torch.float64), dim=-1)
+        for _ in range(2)
+    )
+    q = torch.nn.functional.normalize(torch.randn(n, H, d, generator=gen, dtype=torch.float64), dim=-1)
+    votes = torch.sign(torch.einsum("nhd,nd->nh", q, y) * torch.einsum("nhd,nd->nh", q, u)).sum(-1)
+    wrong = (torch.sign(votes) != torch.sign((u * y).sum(-1))).double().mean().item()
+    assert abs(2 * wrong - rt.majority_vote_error(H, d)) < 0.02
+
+
+def test_energy_and_lower_bound():
+    e = rt.gegenbauer_energy(16, 61)
+    assert np.all(e[::2] == 0) and 0.97 < e.sum() <= 1 + 1e-9
+    assert abs(e[1] - 16 * (math.gamma(8) / (math.sqrt(math.pi) * math.gamma(8.5))) ** 2) < 1e-6
+    frac = rt.rank_fraction(16, 1, 5)
+    np.testing.assert_allclose(frac[:2], [1.0, 1 / 16])
+    bound = rt.harmonic_lower_bound(np.array([1, 100, 10_000]), 16, 1)
+    assert np.all(np.diff(bound) < 0) and bound[0] <= 0.5
+    q, k = rt.random_rank1_heads(256, 16, seed=0)
+    assert rt.random_features_mse(q, k) >= rt.harmonic_lower_bound(256, 16, 1)[0]
+    assert rt.heads_needed(16, 1, 0.1) > rt.heads_needed(16, 4, 0.1)
+    hb = rt.heads_lower_bound(64, 4, 0.5)
+    assert hb["high_dimensional"] == pytest.approx(2 * math.log10(16))
+    assert hb["high_accuracy"] == pytest.approx((64 - 4 * math.log(16)) / math.log(10))
+    assert hb["high_accuracy_alt"] == pytest.approx(60 / math.log(10))
+    assert all(math.isnan(v) for v in rt.heads_lower_bound(8, 8, 0.1).values())
+
+
+def test_energy_fraction_mc_matches_gegenbauer_energy():
+    # least-squares polynomial fits on samples of <y, u> against the quadrature's cumulative energy
+    for d in (5, 16):
+        mc = rt.energy_fraction_mc(d, (1, 3, 5), samples=100_000, seed=2)
+        exact = np.cumsum(rt.gegenbauer_energy(d, 5))[[1, 3, 5]]
+        np.testing.assert_allclose(mc, exact, atol=0.01)
+        assert np.all(np.diff(mc) >= 0)  # nested fits explain more
+    # degree 0 (a constant) explains nothing of the odd target, up to sampling noise
+    assert abs(rt.energy_fraction_mc(8, (0,), samples=50_000)[0]) < 0.01
+    with pytest.raises(ValueError, match="degree"):
+        rt.energy_fraction_mc(8, (-1,))
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: rt.heads_lower_bound(8, 9, 0.1), "rank"),
+        (lambda: rt.rank_fraction(8, 9), "rank"),
+        (lambda: rt.full_rank_construction_error(1.0, 1, 4), "N"),
+        (lambda: rt.random_rank1_heads(0, 4), "heads"),
+        (lambda: rt.majority_vote_error(4, 8), "heads"),
+    ],
+)
+def test_bad_input(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
+
+
+def test_plurality_vote_error_matches_direct_count_and_ignores_chunking():
+    from attnlab.rank.tasks import nearest_neighbor
+    from attnlab.rank.theory import plurality_vote_error
+
+    nb = nearest_neighbor(300, 5, 6, seed=3, dtype=torch.float64)
+    q = torch.nn.functional.normalize(
+        torch.randn(41, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64), dim=-1
+    )
+    vote = ((nb.y @ q.T)[..., None] * torch.einsum("bnd,hd->bhn", nb.x, q)).argmax(-1)
+    counts = torch.nn.functional.one_hot(vote, 5).sum(1)
+    pick = nb.x[torch.arange(300), counts.argmax(-1)]
+    direct = ((pick - nb.target) ** 2).sum(-1).mean().item()
+    assert plurality_vote_error(nb.x, nb.y, nb.target, q) == pytest.approx(direct, abs=1e-12)
+    assert plurality_vote_error(nb.x, nb.y, nb.target, q, chunk=7) == pytest.approx(direct, abs=1e-12)

@@ -1,0 +1,208 @@
+"""Training: batched equals separate, the schedule, the metric, the results cache."""
+
+import math
+
+import pytest
+import torch
+
+from attnlab.rank import training as train_mod
+from attnlab.rank.training import (
+    TrainConfig,
+    angle_to_identity,
+    epoch_lr_factor,
+    lr_factor,
+    run_cached,
+    train,
+)
+
+SMALL = dict(d=8, N=6, ff=32, batch=16, steps=24, steps_per_epoch=6, lr=0.01)
+
+
+def test_batched_training_equals_separate_training():
+    ranks, seeds = (8, 2, 4, 8), (0, 1, 2, 3)
+    together, _ = train(TrainConfig(ranks=ranks, seeds=seeds, **SMALL), progress=False)
+    for k, (r, s) in enumerate(zip(ranks, seeds, strict=True)):
+        alone, _ = train(TrainConfig(ranks=(r,), seeds=(s,), **SMALL), progress=False)
+        torch.testing.assert_close(
+            torch.tensor(alone["epoch_loss"][0]),
+            torch.tensor(together["epoch_loss"][k]),
+            rtol=1e-4,
+            atol=1e-5,
+        )
+
+
+def test_bfloat16_is_opt_in_and_trains():
+    base = TrainConfig(ranks=(8,), seeds=(0,), **SMALL)
+    assert base.precision == "float32" and not base.compile
+    f32, _ = train(base, progress=False)
+    bf16, _ = train(TrainConfig(ranks=(8,), seeds=(0,), precision="bfloat16", **SMALL), progress=False)
+    assert bf16["epoch_loss"] != f32["epoch_loss"]  # autocast really ran in bfloat16
+    assert abs(bf16["metric"][0] - f32["metric"][0]) < 0.1  # and learned about as well
+
+
+def test_chunked_feed_forward_equals_plain_autograd(monkeypatch):
+    from attnlab.rank.encoder import BatchedEncoder, ChunkedFeedForward
+
+    monkeypatch.setattr(ChunkedFeedForward, "WORKSPACE", 2 * 40 * 64)  # 64-token chunks
+    model = BatchedEncoder(8, 6, (8, 4), (0, 1), layers=2, c=2, ff=40).double()
+    x = torch.randn(2, 50, 6, 8, dtype=torch.float64)
+    grads = []
+    for chunked in (True, False):
+        model.chunked_ff = chunked
+        model.zero_grad()
+        (model(x) ** 3).sum().backward()
+        grads.append([p.grad.clone() for p in model.parameters()])
+    assert ChunkedFeedForward.chunk(2, 300, 40) == 64  # several chunks, the last one partial
+    for a, b in zip(*grads, strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_metric_is_min_over_epochs_and_loss_starts_near_or_above_one():
+    out, _ = train(TrainConfig(ranks=(8,), seeds=(0,), **SMALL), progress=False)
+    table = out["epoch_loss"][0]
+    assert len(table) == SMALL["steps"] // SMALL["steps_per_epoch"]
+    assert out["metric"][0] == min(table) and out["final"][0] == table[-1]
+    assert table[0] > 0.5  # squared error per point: the zero predictor scores 1
+
+
+def test_schedule():
+    steps = 200
+    f = [lr_factor(t, steps, 1 / 20) for t in range(steps)]
+    assert f[0] == pytest.approx(1 / 10) and f[9] == pytest.approx(1.0)
+    assert all(a <= b for a, b in zip(f[:10], f[1:10], strict=False))
+    assert all(a >= b for a, b in zip(f[10:], f[11:], strict=False)) and f[-1] < 1e-3
+
+
+def test_authors_epoch_schedule():
+    # 1000 epochs (their fig1): warm-up over 50 epochs from 0, then a cosine to 0
+    f = [epoch_lr_factor(e, 1000) for e in range(1000)]
+    assert f[0] == 0.0 and f[1] == pytest.approx(1 / 49) and f[49] == pytest.approx(1.0)
+    assert f[50] == pytest.approx(1.0) and f[525] == pytest.approx(0.5) and 0 < f[-1] < 1e-4
+    assert all(a <= b for a, b in zip(f[:50], f[1:50], strict=False))
+    assert all(a >= b for a, b in zip(f[50:], f[51:], strict=False))
+    # 15 epochs (quick): their epochs // 20 = 0 would never leave rate 0; one epoch at 0, then cosine
+    g = [epoch_lr_factor(e, 15) for e in range(15)]
+    assert g[0] == 0.0 and g[1] == 1.0 and g[8] == pytest.approx(0.5 * (1 + math.cos(math.pi * 7 / 14)))
+    cfg = TrainConfig(ranks=(8, 8), seeds=(0, 1), protocol=("fresh", "replay"), **SMALL)
+    assert cfg.epochs() == 4
+    for step in (0, 5, 6, 13, 23):  # per step: fresh follows lr_factor, replay its epoch's value
+        assert cfg.lr_factors(step) == [lr_factor(step, 24, 1 / 20), epoch_lr_factor(step // 6, 4)]
+
+
+def record_batches(monkeypatch):
+    """Capture every training/evaluation batch ``x (K, B, N, d)`` that train() draws."""
+    seen = []
+    real = train_mod.sample
+
+    def recording(gens, batch, N, d):
+        x, target = real(gens, batch, N, d)
+        seen.append(x.clone())
+        return x, target
+
+    monkeypatch.setattr(train_mod, "sample", recording)
+    return seen
+
+
+def test_replay_protocol_replays_each_epoch_and_holds_out_fresh_data(monkeypatch):
+    seen = record_batches(monkeypatch)
+    cfg = TrainConfig(ranks=(8, 8), seeds=(3, 4), protocol=("replay", "fresh"), eval_batches=2, **SMALL)
+    out, _ = train(cfg, progress=False)
+    spe, steps = SMALL["steps_per_epoch"], SMALL["steps"]
+    train_x, held, replayed = seen[:steps], seen[steps : steps + 2], seen[steps + 2 :]
+    assert len(replayed) == spe  # the final pass over the whole replayed set
+    for t in range(spe, steps):  # the replay model sees epoch 0's batches again, in order
+        torch.testing.assert_close(train_x[t][0], train_x[t % spe][0], rtol=0, atol=0)
+        assert not torch.equal(train_x[t][1], train_x[t % spe][1])  # the fresh model never does
+    for t in range(spe):
+        torch.testing.assert_close(replayed[t][0], train_x[t][0], rtol=0, atol=0)
+    train_points = torch.cat([x.reshape(2, -1, SMALL["d"]) for x in train_x], dim=1)
+    for x in held:  # held-out data: no training point of either model
+        assert not any(torch.isin(x[k].reshape(-1), train_points[k].reshape(-1)).any() for k in range(2))
+    assert out["protocol"] == ["replay", "fresh"] and out["replayed_final"][1] is None
+    assert all(0 < v < 4 for v in out["heldout"]) and 0 < out["replayed_final"][0] < 4
+
+
+def test_replay_models_start_alike_and_do_not_move_in_the_first_epoch():
+    cfg = TrainConfig(ranks=(8, 8, 4), seeds=(0, 1, 2), protocol="replay", init_seed=7, **SMALL)
+    assert cfg.init_seeds() == (7, 7, 7)
+    start = cfg.build()
+    torch.testing.assert_close(start.Wqkv[:, 0], start.Wqkv[:, 1])  # same rank, same weights
+    one_epoch = TrainConfig(**{**cfg.__dict__, "steps": SMALL["steps_per_epoch"]})
+    _, model = train(one_epoch, progress=False)  # epoch 0 runs at rate 0
+    for (name, p), q in zip(model.named_parameters(), start.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0, msg=name)
+
+
+def test_mixed_protocols_batched_equal_separate():
+    ranks, seeds, protocols = (8, 8, 4, 4), (0, 1, 2, 3), ("fresh", "replay", "replay", "fresh")
+    cfg = TrainConfig(ranks=ranks, seeds=seeds, protocol=protocols, eval_batches=2, **SMALL)
+    together, _ = train(cfg, progress=False)
+    for k in range(4):
+        one = dict(ranks=(ranks[k],), seeds=(seeds[k],), protocol=protocols[k], eval_batches=2)
+        alone, _ = train(TrainConfig(**one, **SMALL), progress=False)
+        for key in ("epoch_loss", "heldout"):
+            torch.testing.assert_close(
+                torch.tensor(alone[key][0]), torch.tensor(together[key][k]), rtol=1e-4, atol=1e-5
+            )
+
+
+def test_angle_to_identity():
+    assert angle_to_identity(-3 * torch.eye(5)) == (pytest.approx(180.0), pytest.approx(-3.0))
+    assert angle_to_identity(torch.eye(5))[0] == pytest.approx(0.0, abs=1e-3)
+    a = torch.zeros(4, 4)
+    a[0, 1] = 1.0
+    assert angle_to_identity(a)[0] == pytest.approx(90.0)
+
+
+def test_cache_resumes_an_interrupted_sweep(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATTNLAB_CACHE", str(tmp_path))
+    calls = []
+    real = train_mod.train
+
+    def counting(cfg, *args, **kwargs):
+        calls.append(cfg.seeds)
+        if cfg.seeds == (99,) and len(calls) == 2:
+            raise KeyboardInterrupt  # the sweep is interrupted on its second configuration
+        return real(cfg, *args, **kwargs)
+
+    monkeypatch.setattr(train_mod, "train", counting)
+    sweep = [TrainConfig(ranks=(8,), seeds=(s,), **SMALL) for s in (5, 99)]
+    with pytest.raises(KeyboardInterrupt):
+        for cfg in sweep:
+            run_cached(cfg, progress=False)
+    results = [run_cached(cfg, progress=False) for cfg in sweep]  # resume
+    assert calls == [(5,), (99,), (99,)]  # the finished configuration was not retrained
+    again = [run_cached(cfg, progress=False) for cfg in sweep]
+    assert again == results and len(calls) == 3
+    assert math.isclose(results[0]["qk_angle"][0], again[0]["qk_angle"][0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(steps=0), "steps"),
+        (dict(batch=0), "batch"),
+        (dict(lr=0.0), "lr"),
+        (dict(positional="rope"), "positional"),
+        (dict(precision="float16"), "precision"),
+        (dict(protocol="epochs"), "protocol"),
+        (dict(protocol=("fresh", "replay")), "protocol"),
+        (dict(eval_batches=0), "eval_batches"),
+    ],
+)
+def test_bad_input(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        train(TrainConfig(ranks=(8,), seeds=(0,), **{**SMALL, **kwargs}), progress=False)
+
+
+def test_device_is_automatic_and_overridable(monkeypatch):
+    from attnlab.book.device import default_device
+
+    auto = "cuda" if torch.cuda.is_available() else "cpu"
+    monkeypatch.delenv("ATTNLAB_DEVICE", raising=False)
+    assert default_device().type == auto
+    monkeypatch.setenv("ATTNLAB_DEVICE", "cpu")
+    assert default_device().type == "cpu" and default_device("auto").type == "cpu"
+    monkeypatch.setenv("ATTNLAB_DEVICE", "gpu")
+    with pytest.raises(ValueError, match="ATTNLAB_DEVICE"):
+        default_device()
