@@ -167,6 +167,30 @@ class Page:
             glue(name, fig, display=True)
         plt.close(fig)
 
+    def work(self, work: Any, seconds_per_flop: float | None = None, device: Any = None) -> None:
+        """Show, before training, the profile's total work and its estimated time.
+
+        ``work`` is the page's :class:`attnlab.book.work.Work` (from its module's
+        ``planned_work``); ``seconds_per_flop`` is measured from the page's first steps
+        (:func:`attnlab.book.work.seconds_per_flop`). Recorded as ``work_runs``,
+        ``work_steps``, ``work_flops`` and ``work_estimate_s``.
+        """
+        from attnlab.book.work import format_flops, format_seconds
+
+        self.record("work_runs", work.runs)
+        self.record("work_steps", work.steps)
+        self.record("work_flops", float(work.flops))
+        text = (
+            f"**Work at profile `{self.profile}`**: {work.runs} training runs, {work.steps:,} optimiser "
+            f"steps (batched runs step together), {format_flops(work.flops)}"
+        )
+        if seconds_per_flop is not None:
+            estimate = work.seconds(seconds_per_flop)
+            self.record("work_estimate_s", estimate)
+            where = f" on {device}" if device is not None else ""
+            text += f"; estimated {format_seconds(estimate)}{where}, timed from the first steps"
+        _display(_markdown(text + "."))
+
     def claim(self, statement: str, value: Any, op: str, bound: Any, **context: Any) -> dict[str, Any]:
         """Assert ``value op bound``, where ``value`` is measured or computed by the page.
 

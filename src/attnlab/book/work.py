@@ -1,0 +1,89 @@
+"""What a page's training costs: runs, optimiser steps, FLOPs, and an estimated time.
+
+Every training module plans its page's work from the page's sizes before anything trains
+(``planned_work(cfg) -> Work``, one per training page), so a reader sees what a profile will
+cost, and the paper-scale page tabulates every page at every profile without training.
+The FLOPs come from each model's one FLOP formula (``step_flops``); the time is estimated by
+timing the page's first steps on the current device (:func:`seconds_per_flop`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from attnlab._checks import check_int
+
+__all__ = ["Work", "seconds_per_flop", "total", "format_seconds", "format_flops"]
+
+
+@dataclass(frozen=True)
+class Work:
+    """Training work of one page (or part of one).
+
+    Attributes:
+        runs: trained models (a batched pass of K models counts K).
+        steps: optimiser steps, summed over the page's training passes (a batched pass of
+            K models for S steps counts S: its models step together).
+        flops: training FLOPs, summed over every model and step, from the models' FLOP formula.
+    """
+
+    runs: int
+    steps: int
+    flops: float
+
+    def __add__(self, other: Work) -> Work:
+        return Work(self.runs + other.runs, self.steps + other.steps, self.flops + other.flops)
+
+    def seconds(self, seconds_per_flop: float) -> float:
+        """Estimated wall time at ``seconds_per_flop`` (measured by :func:`seconds_per_flop`)."""
+        return self.flops * seconds_per_flop
+
+
+def total(parts: Iterable[Work]) -> Work:
+    """The sum of several parts' work."""
+    out = Work(0, 0, 0.0)
+    for part in parts:
+        out = out + part
+    return out
+
+
+def seconds_per_flop(
+    step: Callable[[], object], flops_per_step: float, steps: int = 3, warmup: int = 1
+) -> float:
+    """Time ``steps`` calls of ``step`` (after ``warmup`` calls) and return seconds per FLOP.
+
+    ``step`` runs one training step of a representative model of the page and
+    ``flops_per_step`` is that step's FLOPs by the same formula the plan uses, so the estimate
+    carries the formula's bias in both numerator and denominator and cancels it.
+    """
+    check_int("steps", steps, low=1)
+    check_int("warmup", warmup, low=0)
+    if not flops_per_step > 0:
+        raise ValueError(f"flops_per_step must be > 0, got {flops_per_step}")
+    for _ in range(warmup):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - t0) / steps / flops_per_step
+
+
+def format_seconds(s: float) -> str:
+    """``42 s``, ``3.5 min``, ``2.1 h``, ``4.0 days``."""
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 5400:
+        return f"{s / 60:.1f} min"
+    if s < 3 * 86400:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.1f} days"
+
+
+def format_flops(f: float) -> str:
+    """``3.2 GFLOP``, ``1.1 PFLOP``."""
+    for unit, scale in (("EFLOP", 1e18), ("PFLOP", 1e15), ("TFLOP", 1e12), ("GFLOP", 1e9), ("MFLOP", 1e6)):
+        if f >= scale:
+            return f"{f / scale:.1f} {unit}"
+    return f"{f:.0f} FLOP"
