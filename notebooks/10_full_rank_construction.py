@@ -53,8 +53,8 @@ import seaborn as sns
 import torch
 
 import attnlab
-from attnlab.rank import tasks, theory
-from attnlab.rank.generalized import GeneralizedAttention
+from attnlab.book.seeds import derive_seed
+from attnlab.rank import constructions, tasks, theory
 
 page = attnlab.Page("10_full_rank_construction", profile=profile, seed=seed)
 cfg = page.cfg
@@ -75,8 +75,9 @@ page.record("samples", cfg.samples)
 errors = {}  # (task, N) -> error per beta
 for task in ("nearest", "farthest"):
     for N in cfg.Ns:
+        samples_seed = derive_seed(seed, "construction samples", task, N)
         errors[task, N] = theory.full_rank_construction_error(
-            cfg.betas, N, cfg.d, task=task, samples=cfg.samples, seed=seed, device=device
+            cfg.betas, N, cfg.d, task=task, samples=cfg.samples, seed=samples_seed, device=device
         )
 betas = np.array(cfg.betas, dtype=float)
 at_max = {f"{task}, N={N}": err[-1] for (task, N), err in errors.items()}
@@ -98,7 +99,7 @@ for ax, task in zip(axes, ("nearest", "farthest"), strict=True):
     ax.legend(fontsize=9)
 axes[0].set_ylabel("$\\mathbb{E}\\,\\|f - A\\|^2$")
 fig.tight_layout()
-plt.show()
+page.figure("fig_error_against_beta", fig)
 
 # %% [markdown]
 # At small $\beta$ the head averages: with $\beta = 1$ and $N$ = {glue:text}`N_max` its error is
@@ -114,16 +115,22 @@ plt.show()
 # The lower bound of the next pages is proved for *any* map from scores to probabilities,
 # hardmax included. With hardmax the construction is not an approximation: it is the target.
 # We run it through `GeneralizedAttention`, the package's implementation of the class
-# $\mathcal{A}_{H,r}$, with one head, $W = I$ (rank $d$) and $M = I$.
+# $\mathcal{A}_{H,r}$, with one head, $W = I$ (rank $d$) and $M = I$
+# (`attnlab.rank.constructions.full_rank_head`), on fresh instances.
 
 # %%
+head = constructions.full_rank_head(cfg.d, normalization="hardmax", device=device)
 hard_err = {}
 for N in cfg.Ns:
-    batch = tasks.nearest_neighbor(cfg.samples, N, cfg.d, seed=seed, device=device, dtype=torch.float64)
-    head = GeneralizedAttention(cfg.d, rank=cfg.d, heads=1, normalization="hardmax").to(device).double()
+    batch = tasks.nearest_neighbor(
+        cfg.samples,
+        N,
+        cfg.d,
+        seed=derive_seed(seed, "hardmax instances", N),
+        device=device,
+        dtype=torch.float64,
+    )
     with torch.no_grad():
-        head.W.copy_(torch.eye(cfg.d)[None])
-        head.M.copy_(torch.eye(cfg.d)[None])
         hard_err[N] = ((head(batch.x, batch.y) - batch.target) ** 2).sum(-1).max().item()
 page.record("hardmax_max_error", max(hard_err.values()))
 
@@ -145,20 +152,12 @@ ax.set(xlabel="$N$", ylabel="$\\mathbb{E}\\,\\|f - A\\|^2$", title="Nearest neig
 ax.set_xticks(cfg.Ns, [str(n) for n in cfg.Ns])
 ax.legend()
 fig.tight_layout()
-plt.show()
+page.figure("fig_error_against_N", fig)
 
 # %% [markdown]
 # ## Claims
 
-
 # %%
-def step_ratio(err):
-    """err[j+1] / err[j] for consecutive betas (0 when both are 0, inf when the error rises from 0)."""
-    prev, nxt = err[:-1], err[1:]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(prev > 0, nxt / prev, np.where(nxt > 0, np.inf, 0.0))
-
-
 labelled = {f"{t}, N={N}": e for (t, N), e in errors.items()}
 page.claim(
     "the construction's error is below 1e-3 for every N tested at the largest beta (both targets)",
@@ -169,7 +168,7 @@ page.claim(
 )
 page.claim(
     "the error never rises with beta (same samples): largest ratio of consecutive errors < 1, every N, both targets",
-    max(step_ratio(err).max() for err in errors.values()),
+    max(theory.step_ratios(err).max() for err in errors.values()),
     "<",
     1.0,
     errors=labelled,

@@ -55,7 +55,8 @@ import numpy as np
 import seaborn as sns
 
 import attnlab
-from attnlab.rank import theory
+from attnlab.book.seeds import derive_seed
+from attnlab.rank import reported, theory
 
 page = attnlab.Page("11_random_features", profile=profile, seed=seed)
 cfg = page.cfg
@@ -70,10 +71,10 @@ sns.set_theme(context="notebook", style="whitegrid")
 # %%
 page.record("mc_heads", cfg.mc_heads)
 page.record("mc_samples", cfg.mc_samples)
-q, k = theory.random_rank1_heads(cfg.mc_heads, 16, seed=seed)
+q, k = theory.random_rank1_heads(cfg.mc_heads, 16, seed=derive_seed(seed, "check heads"))
 a = np.linalg.solve(theory.feature_gram(q, k), theory.feature_target(q, k))
 closed = theory.random_features_mse(q, k)
-mc = theory.random_features_mse_mc(q, k, a, samples=cfg.mc_samples, seed=seed + 1)
+mc = theory.random_features_mse_mc(q, k, a, samples=cfg.mc_samples, seed=derive_seed(seed, "check instances"))
 page.record("mse_closed", closed)
 page.record("mse_mc", mc)
 
@@ -84,17 +85,18 @@ page.record("mse_mc", mc)
 #
 # For each $d$ and each number of heads $H$ we draw $H$ random rank-1 heads and compute the
 # error of the best output weights. The shaded band is the plateau the authors report
-# (0.13–0.18 at up to 16384 heads, read off their figure {cite}`amsel2024rank`); the dashed
+# ({glue:text}`paper_plateau` at up to 16384 heads, read off their figure {cite}`amsel2024rank`); the dashed
 # curves are the lower bound of section 3, which holds for **every** $H$-head rank-1 model,
 # trained or not.
 
 # %%
+page.record("paper_plateau", "–".join(map(str, reported.RANDOM_FEATURES_PLATEAU)))
 heads = np.array(cfg.heads)
 mse = {}
 for d in cfg.dims:
     row = []
     for H in heads:
-        qh, kh = theory.random_rank1_heads(int(H), d, seed=seed * 1000 + int(H))
+        qh, kh = theory.random_rank1_heads(int(H), d, seed=derive_seed(seed, "heads", d, int(H)))
         row.append(theory.random_features_mse(qh, kh))
     mse[d] = np.array(row)
 bound = {d: theory.harmonic_lower_bound(heads, d, 1) for d in cfg.dims}
@@ -111,7 +113,9 @@ for j, d in enumerate(cfg.dims):
     ax.semilogx(heads, mse[d], "o-", color=f"C{j}", label=f"$d={d}$ random features (closed form)")
     ax.semilogx(heads, bound[d], "--", color=f"C{j}", lw=1)
 ax.plot([], [], "k--", lw=1, label="lower bound, any rank-1 model (ours)")
-ax.axhspan(0.13, 0.18, color="grey", alpha=0.25, label="paper: plateau at $H \\leq 16384$")
+ax.axhspan(
+    *reported.RANDOM_FEATURES_PLATEAU, color="grey", alpha=0.25, label="paper: plateau at $H \\leq 16384$"
+)
 ax.axhline(1.0, color="k", ls=":", label="zero predictor (error 1)")
 ax.set(
     xlabel="number of rank-1 heads $H$",
@@ -170,7 +174,12 @@ page.record("heads_needed_d16_r4_eps01", f"{need[4, 0.1][need_dims.index(16)]:.0
 
 # the cumulative energies against an independent Monte-Carlo estimate (least-squares polynomial fits)
 energy_degrees = (1, 3, 5, 7)
-energy_mc = {d: theory.energy_fraction_mc(d, energy_degrees, cfg.energy_samples, seed=seed) for d in cfg.dims}
+energy_mc = {
+    d: theory.energy_fraction_mc(
+        d, energy_degrees, cfg.energy_samples, seed=derive_seed(seed, "energy samples", d)
+    )
+    for d in cfg.dims
+}
 energy_gaps = {d: np.abs(energy_mc[d] - np.cumsum(energy[d])[list(energy_degrees)]) for d in cfg.dims}
 page.record("energy_samples", cfg.energy_samples)
 page.record("energy_degrees", ", ".join(map(str, energy_degrees)))
@@ -188,10 +197,10 @@ ax.legend(fontsize=8)
 ax = axes[1]
 for (r, eps), v in need.items():
     ax.semilogy(need_dims, v, "o-", label=f"$r={r}$, $\\varepsilon={eps}$ (our bound)")
-d_grid = np.array(need_dims, dtype=float)
+shape = [10 ** theory.heads_lower_bound(d, 1, 0.1)["high_dimensional"] for d in need_dims]  # (d/r)^(1/eps)
 ax.semilogy(
-    d_grid,
-    (d_grid / 1) ** (1 / 0.1) / 1e10,
+    need_dims,
+    np.array(shape) / 1e10,
     "k--",
     lw=1,
     label="$(d/r)^{1/\\varepsilon}$ shape, $r=1$, $\\varepsilon=0.1$ (scaled)",
@@ -201,7 +210,7 @@ ax.set_xscale("log", base=2)
 ax.set_xticks(need_dims, [str(d) for d in need_dims])
 ax.legend(fontsize=8)
 fig.tight_layout()
-plt.show()
+page.figure("fig_energy_and_heads_needed", fig)
 
 # %% [markdown]
 # The bound says that a rank-1 model needs at least {glue:text}`heads_needed_d16_r1_eps01` heads
@@ -225,11 +234,11 @@ plt.show()
 # through machine-written summaries of the ICLR version, which agree on the high-dimensional
 # regime, $H \gtrsim (d/r)^{1/\varepsilon}$, and on a condition $d \ge 5$ plus conditions on
 # $\varepsilon$ that they do not spell out, but **disagree on the high-accuracy regime**: one
-# gives $H \ge \exp(\Omega(d - r\log(d/r)))$, another $H \ge \exp(\Omega(d - r))$ (the project's
-# digest, PAPERS.md, has the latter). We therefore plot only the high-dimensional shape, with
-# no constants, and rely on our own explicit bound above.
-# `attnlab.rank.theory.heads_lower_bound` returns the shapes of both readings (all constants
-# set to 1, every $\varepsilon$ allowed), labelled as shapes, not as the theorem.
+# gives $H \ge \exp(\Omega(d - r\log(d/r)))$, another $H \ge \exp(\Omega(d - r))$. We
+# therefore plot only the high-dimensional shape, with no constants, and rely on our own
+# explicit bound above. `attnlab.rank.theory.heads_lower_bound` returns the shapes of both
+# readings (all constants set to 1, every $\varepsilon$ allowed), labelled as shapes, not as the
+# theorem; the dashed line of the right plot is its high-dimensional one.
 
 # %% [markdown]
 # ## Claims

@@ -55,9 +55,10 @@ import seaborn as sns
 import torch
 
 import attnlab
+from attnlab.book.seeds import derive_seed, generator
 from attnlab.rank import tasks
 from attnlab.rank import theory as rank_theory
-from attnlab.rank.generalized import GeneralizedAttention
+from attnlab.rank.constructions import TwoLayerVote
 
 page = attnlab.Page("13_depth", profile=profile, seed=seed)
 cfg = page.cfg
@@ -71,7 +72,7 @@ sns.set_theme(context="notebook", style="whitegrid")
 # vote with the truth by $\cos\theta$ (16 bins holding equally many samples).
 
 # %%
-gen = tasks.generator(seed, device)
+gen = generator(derive_seed(seed, "vote probability"), device)
 n = 200_000
 y, u, q = (tasks.sphere(n, d=cfg.d, gen=gen, dtype=torch.float64) for _ in range(3))
 right = (torch.sign((q * y).sum(-1) * (q * u).sum(-1)) == torch.sign((u * y).sum(-1))).cpu().numpy()
@@ -93,7 +94,7 @@ ax.plot(centres, measured, "o", label="simulated (binned)")
 ax.set(xlabel="$\\cos\\theta$", ylabel="P(vote is right)", title=f"One random rank-1 head, $d={cfg.d}$")
 ax.legend()
 fig.tight_layout()
-plt.show()
+page.figure("fig_vote_probability", fig)
 
 # %% [markdown]
 # The largest gap between simulation and formula over the bins is {glue:text}`vote_gap:.3f`. The
@@ -110,50 +111,22 @@ plt.show()
 # coordinate becomes the mean vote $m$. **Layer 2**: one rank-1 hardmax head with
 # $W = (e_{\text{pos}} + e_{\text{scratch}})^\top$, so the score of $x_i$ is $p_i\, m$, and
 # $M$ copies the first $d$ coordinates: it returns the point the majority chose. (Odd $H$, so no
-# ties.)
+# ties.) The circuit is `attnlab.rank.constructions.TwoLayerVote`.
 
 # %%
-D = cfg.d + 2
-POS, SCR = cfg.d, cfg.d + 1
-
-
-def two_layer(qs, batch):
-    """Build the construction with first-layer directions qs (H, d) and run it on one batch."""
-    H = qs.shape[0]
-    layer1 = GeneralizedAttention(D, rank=1, heads=H, normalization="hardmax").double().to(device)
-    layer2 = GeneralizedAttention(D, rank=1, heads=1, normalization="hardmax").double().to(device)
-    with torch.no_grad():
-        layer1.W.zero_()
-        layer1.W[:, 0, : cfg.d] = qs
-        layer1.M.zero_()
-        layer1.M[:, SCR, POS] = 1.0 / H
-        layer2.W.zero_()
-        layer2.W[0, 0, POS] = layer2.W[0, 0, SCR] = 1.0
-        layer2.M.zero_()
-        layer2.M[0, : cfg.d, : cfg.d] = torch.eye(cfg.d)
-        B = batch.x.shape[0]
-        pos = torch.tensor([1.0, -1.0], dtype=torch.float64, device=device)
-        xt = torch.cat(
-            [batch.x, pos.expand(B, 2)[..., None], torch.zeros(B, 2, 1, dtype=torch.float64, device=device)],
-            -1,
-        )
-        yt = torch.cat([batch.y, torch.zeros(B, 2, dtype=torch.float64, device=device)], -1)
-        yt = yt + layer1(xt, yt)  # residual: scratch coordinate = mean vote
-        return layer2(xt, yt)[:, : cfg.d]
-
-
 heads = np.array(cfg.heads)
 per_repeat = cfg.samples // cfg.repeats
 page.record("repeats", cfg.repeats)
 page.record("per_repeat", per_repeat)
-gen = tasks.generator(seed * 7919 + 1, device)
 repeat_errors = {}  # H -> errors of the independent repeats (fresh heads, fresh instances)
 for H in heads:
     errs = []
-    for _ in range(cfg.repeats):
+    for j in range(cfg.repeats):
+        gen = generator(derive_seed(seed, "two-layer repeat", int(H), j), device)
         qs = tasks.sphere(int(H), d=cfg.d, gen=gen, dtype=torch.float64)
         batch = tasks.orthogonal_pair(per_repeat, cfg.d, seed=gen, dtype=torch.float64)
-        errs.append(((two_layer(qs, batch) - batch.target) ** 2).sum(-1).mean().item())
+        with torch.no_grad():
+            errs.append(((TwoLayerVote(qs)(batch.x, batch.y) - batch.target) ** 2).sum(-1).mean().item())
     repeat_errors[int(H)] = np.array(errs)
 executed = np.array([repeat_errors[int(H)].mean() for H in heads])
 theory = np.array([rank_theory.majority_vote_error(int(H), cfg.d) for H in heads])
@@ -194,7 +167,7 @@ ax.set(
 )
 ax.legend(fontsize=8)
 fig.tight_layout()
-plt.show()
+page.figure("fig_two_layers", fig)
 
 # %% [markdown]
 # The executed construction follows the formula ({glue:text}`executed`, by $H$). The formula
@@ -223,14 +196,14 @@ plt.show()
 
 # %%
 page.record("plural_heads", cfg.plural_heads)
-g = torch.Generator().manual_seed(seed + 17)
 Hp = cfg.plural_heads
-qs = torch.nn.functional.normalize(torch.randn(Hp, cfg.d, generator=g, dtype=torch.float64), dim=-1).to(
-    device
+qs = tasks.sphere(
+    Hp, d=cfg.d, gen=generator(derive_seed(seed, "plurality heads"), device), dtype=torch.float64
 )
 plural = {}
 for N in cfg.Ns:
-    nb = tasks.nearest_neighbor(cfg.samples, N, cfg.d, seed=seed + N, device=device, dtype=torch.float64)
+    nb_seed = derive_seed(seed, "plurality instances", N)
+    nb = tasks.nearest_neighbor(cfg.samples, N, cfg.d, seed=nb_seed, device=device, dtype=torch.float64)
     plural[N] = rank_theory.plurality_vote_error(nb.x, nb.y, nb.target, qs)
 page.record("plurality", {N: round(v, 3) for N, v in plural.items()})
 fig, ax = plt.subplots(figsize=(6.2, 4))
@@ -243,7 +216,7 @@ ax.set(
 )
 ax.set_xscale("log", base=2)
 fig.tight_layout()
-plt.show()
+page.figure("fig_plurality", fig)
 
 # %% [markdown]
 # With {glue:text}`plural_heads` heads the plurality's error is smallest for $N = 2$ and grows

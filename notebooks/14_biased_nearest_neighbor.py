@@ -21,11 +21,11 @@
 # strengthens it to an **exponential** separation at *constant* error, with a harder target built
 # from *biased* nearest neighbours.
 #
-# **What we could pin down.** PAPERS.md (the project's digest) asked for the exact definition to be
-# read from the paper. The primary text was only partly available to us (its opening pages and
-# table of contents: section 5 is "Exponential Separation for Biased Nearest Neighbors"). The
-# statement below comes from two machine-written reviews of the ICLR version, which share one
-# template and so are *not* independent evidence, and we give it as *reported*, not as read:
+# **What we could pin down.** The exact definition should be read from the paper, whose primary
+# text was only partly available to us (its opening pages and table of contents: section 5 is
+# "Exponential Separation for Biased Nearest Neighbors"). The statement below comes from two
+# machine-written reviews of the ICLR version, which share one template and so are *not*
+# independent evidence, and we give it as *reported*, not as read:
 #
 # - the target $f^*$ is a *sum* of $2d^2 + 1$ biased nearest-neighbour functions, with the
 #   bias *inside* the softmax and a Gaussian query $y$;
@@ -50,7 +50,7 @@
 # the score: $\langle x_i, y - v\rangle$ is a full-rank head's score with a query bias. Each
 # $f_{v_j}$ is one full-rank hardmax head, so $f^*$ is exactly a full-rank layer of $m = O(d^2)$
 # heads; for rank 1 we fit the best output weights on $H$ random rank-1 heads with random
-# biases, as on page 11, by least squares on {glue:text}`n_train` samples, and measure on
+# biases, drawn as on page 11, by least squares on {glue:text}`n_train` samples, and measure on
 # {glue:text}`n_test` fresh ones.
 #
 # This page ran with profile {glue:text}`profile` in {glue:text}`runtime`.
@@ -66,8 +66,8 @@ import seaborn as sns
 import torch
 
 import attnlab
-from attnlab.rank import tasks
-from attnlab.rank.generalized import GeneralizedAttention
+from attnlab.book.seeds import derive_seed, generator
+from attnlab.rank import constructions, tasks, theory
 
 page = attnlab.Page("14_biased_nearest_neighbor", profile=profile, seed=seed)
 cfg = page.cfg
@@ -77,43 +77,30 @@ page.record("bias_scale", cfg.bias_scale)
 page.record("n_train", cfg.train)
 page.record("n_test", cfg.test)
 
-
-def instances(n, d, gen):
-    """Orthogonal pairs (B, 2, d) and Gaussian queries (B, d)."""
-    pair = tasks.orthogonal_pair(n, d, seed=gen, device=device, dtype=torch.float64)
-    y = torch.randn(n, d, generator=gen, device=device, dtype=torch.float64)
-    return pair.x, y
-
-
-biased_target = tasks.biased_neighbor_target  # f* = mean over j of x_{argmax_i <x_i, y - v_j>}
-
+# the target's m = 2d^2 + 1 fixed biases, one set per d, and its test instances (both sections)
+biases = {
+    d: tasks.biased_neighbor_biases(d, cfg.bias_scale, derive_seed(seed, "target biases", d), device=device)
+    for d in cfg.dims
+}
+test = {
+    d: tasks.biased_neighbor_instances(cfg.test, d, derive_seed(seed, "test instances", d), device=device)
+    for d in cfg.dims
+}
 
 # %% [markdown]
 # ## 1. Full rank: $m$ biased heads are exact
 #
 # A `GeneralizedAttention` layer (the class $\mathcal{A}_{H,r}$) with $H = m$ full-rank hardmax
 # heads, $W_h = I$, output maps $M_h = I/m$ and score map $\langle W x_i, W y - v_h\rangle$ (a
-# query bias inside the score) reproduces $f^*$.
-
+# query bias inside the score) reproduces $f^*$ (`attnlab.rank.constructions.biased_full_rank_layer`).
 
 # %%
-def target_biases(d):
-    """The dimension's data stream and its m = 2d^2 + 1 fixed biases (the same in both sections)."""
-    gen = tasks.generator(seed * 100 + d, device)
-    return gen, tasks.biased_neighbor_biases(d, cfg.bias_scale, gen)
-
-
 full_err = {}
 for d in cfg.dims:
-    gen, biases = target_biases(d)
-    m = biases.shape[0]
-    x, y = instances(cfg.test, d, gen)
-    score = lambda px, py, v=biases: torch.einsum("bhnr,bhr->bhn", px, py - v[None])
-    layer = GeneralizedAttention(d, rank=d, heads=m, score=score, normalization="hardmax").double().to(device)
+    x, y = test[d]
     with torch.no_grad():
-        layer.W.copy_(torch.eye(d).expand(m, d, d))
-        layer.M.copy_(torch.eye(d).expand(m, d, d) / m)
-        full_err[d] = ((layer(x, y) - biased_target(x, y, biases)) ** 2).sum(-1).max().item()
+        out = constructions.biased_full_rank_layer(biases[d])(x, y)
+    full_err[d] = ((out - tasks.biased_neighbor_target(x, y, biases[d])) ** 2).sum(-1).max().item()
 page.record("full_rank_max_error", max(full_err.values()))
 
 # %% [markdown]
@@ -126,37 +113,25 @@ page.record("full_rank_max_error", max(full_err.values()))
 # \langle k_h, x_1 - x_2\rangle > 0$. This is a rank-1 score with a bias inside it.
 
 # %%
-
-
-def rank1_features(x, y, q, k, c):
-    """Outputs of H biased rank-1 hardmax heads: (B, H, d)."""
-    sy = y @ q.T - c  # (B, H)
-    sx = torch.einsum("bnd,hd->bhn", x, k)  # (B, H, 2)
-    pick = (sy[..., None] * sx).argmax(-1)  # (B, H)
-    return torch.where(pick[..., None] == 0, x[:, None, 0], x[:, None, 1])
-
-
 heads = np.array(cfg.heads)
 rank1 = {}
 variance = {}
 for d in cfg.dims:
-    gen, biases = target_biases(d)
-    xtr, ytr = instances(cfg.train, d, gen)
-    xte, yte = instances(cfg.test, d, gen)
-    ftr, fte = biased_target(xtr, ytr, biases), biased_target(xte, yte, biases)
+    xtr, ytr = tasks.biased_neighbor_instances(
+        cfg.train, d, derive_seed(seed, "train instances", d), device=device
+    )
+    xte, yte = test[d]
+    ftr, fte = (
+        tasks.biased_neighbor_target(xtr, ytr, biases[d]),
+        tasks.biased_neighbor_target(xte, yte, biases[d]),
+    )
     row = []
     for H in heads:
-        q = tasks.sphere(int(H), d=d, gen=gen, dtype=torch.float64)
-        w = tasks.sphere(int(H), d=d, gen=gen, dtype=torch.float64)
-        rho = torch.rand(int(H), 1, generator=gen, device=device, dtype=torch.float64) * 2 - 1
-        w = torch.nn.functional.normalize(w - (w * q).sum(-1, keepdim=True) * q, dim=-1)
-        k = rho * q + (1 - rho**2).sqrt() * w
+        gen = generator(derive_seed(seed, "rank-1 heads", d, int(H)), device)
+        q, k = theory.random_rank1_heads(int(H), d, gen)
         c = cfg.bias_scale * torch.randn(int(H), generator=gen, device=device, dtype=torch.float64)
-        Ftr = rank1_features(xtr, ytr, q, k, c)  # (B, H, d)
-        A = Ftr.permute(0, 2, 1).reshape(-1, int(H))  # rows (instance, coordinate), columns heads
-        a = torch.linalg.lstsq(A, ftr.reshape(-1, 1)).solution  # (H, 1)
-        pred = torch.einsum("bhd,h->bd", rank1_features(xte, yte, q, k, c), a[:, 0])
-        row.append(((pred - fte) ** 2).sum(-1).mean().item())
+        features = [theory.rank1_features(x, y, q, k, c) for x, y in ((xtr, ytr), (xte, yte))]  # (B, H, d)
+        row.append(theory.fitted_output_error(features[0], ftr, features[1], fte))
     rank1[d] = np.array(row)
     # for scale: the error of the constant-weight predictor (x1 + x2) / 2, on the same test
     # instances and the same target (the same biases) as the rank-1 test error
@@ -191,7 +166,7 @@ ax.set(
 )
 ax.legend(fontsize=7)
 fig.tight_layout()
-plt.show()
+page.figure("fig_biased_rank1", fig)
 
 # %% [markdown]
 # Full rank is exact with $m = 2d^2 + 1$ heads. Rank-1 heads reduce the error as $H$ grows but

@@ -1,10 +1,9 @@
-"""Generalised attention A_{H,r} and the width multiplier."""
+"""Generalised attention A_{H,r} and its score maps."""
 
 import pytest
 import torch
 
-from attnlab.attention import LowRankAttention
-from attnlab.rank.generalized import GeneralizedAttention, bilinear_scores, width_multiplied
+from attnlab.rank.generalized import GeneralizedAttention, biased_scores, bilinear_scores
 
 
 def test_generalized_hardmax_full_rank_is_nearest_neighbor():
@@ -32,25 +31,10 @@ def test_generalized_accepts_any_score_map():
     assert bilinear_scores(2.0)(torch.ones(1, 1, 3, 2), torch.ones(1, 1, 2)).shape == (1, 1, 3)
 
 
-def test_width_multiplier_is_average_of_copies():
-    torch.manual_seed(1)
-    d, r, H, c = 8, 2, 4, 3
-    layer = width_multiplied(d, r, H, c, bias=True)
-    assert layer.heads == c * H
-    x = torch.randn(2, 5, d)
-    # split the c*H heads into c modules of H heads and average their outputs
-    copies = []
-    for j in range(c):
-        m = LowRankAttention(d, r, H, bias=True)
-        sl = slice(j * H * r, (j + 1) * H * r)
-        with torch.no_grad():
-            for name in ("W_q", "W_k", "W_v"):
-                getattr(m, name).weight.copy_(getattr(layer, name).weight[sl])
-                getattr(m, name).bias.copy_(getattr(layer, name).bias[sl])
-            m.W_o.weight.copy_(layer.W_o.weight[:, sl] * c)
-            m.W_o.bias.copy_(layer.W_o.bias)
-        copies.append(m(x))
-    torch.testing.assert_close(layer(x), torch.stack(copies).mean(0))
+def test_biased_scores_put_the_bias_inside_the_query():
+    px, py, v = torch.randn(2, 3, 5, 4), torch.randn(2, 3, 4), torch.randn(3, 4)
+    torch.testing.assert_close(biased_scores(v)(px, py), bilinear_scores(1.0)(px, py - v[None]))
+    torch.testing.assert_close(biased_scores(torch.zeros(3, 4))(px, py), bilinear_scores(1.0)(px, py))
 
 
 @pytest.mark.parametrize(
@@ -58,9 +42,7 @@ def test_width_multiplier_is_average_of_copies():
     [
         (lambda: GeneralizedAttention(4, rank=5), "rank"),
         (lambda: GeneralizedAttention(4, rank=2, heads=0), "heads"),
-        (lambda: width_multiplied(4, 2, 2, c=0), "c"),
-        (lambda: width_multiplied(4, 8, 1, c=1), "rank"),
-        (lambda: width_multiplied(4, 2, 0, c=1), "heads"),
+        (lambda: biased_scores(torch.zeros(3)), "biases"),
     ],
 )
 def test_bad_input(call, name):

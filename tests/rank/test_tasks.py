@@ -5,15 +5,15 @@ import itertools
 import pytest
 import torch
 
+from attnlab.book.seeds import generator
 from attnlab.rank.tasks import (
     biased_neighbor_biases,
+    biased_neighbor_instances,
     biased_neighbor_target,
     farthest_neighbor,
-    generator,
     nearest_neighbor,
     orthogonal_pair,
     x_alone_baseline,
-    zero_predictor_mse,
 )
 
 
@@ -52,8 +52,7 @@ def test_seeding_is_reproducible_and_generators_are_accepted():
     assert not torch.equal(a.x, nearest_neighbor(8, 4, 3, seed=6).x)
 
 
-def test_baselines():
-    assert zero_predictor_mse() == 1.0
+def test_x_alone_baseline():
     base = x_alone_baseline(16, 16, samples=20_000)
     assert 0.5 < base["mse"] < 1.0
     # more points: the farthest one is more anti-aligned, so x_i alone predicts it better
@@ -83,7 +82,7 @@ def test_biased_neighbor_target_matches_brute_force():
     gen = generator(5)
     biases = biased_neighbor_biases(3, 0.5, gen)
     assert biases.shape == (19, 3) and biases.dtype == torch.float64
-    torch.testing.assert_close(biases, biased_neighbor_biases(3, 0.5, generator(5)))  # reproducible
+    torch.testing.assert_close(biases, biased_neighbor_biases(3, 0.5, 5))  # a seed or a generator
     batch = orthogonal_pair(40, 3, seed=gen, dtype=torch.float64)
     f = biased_neighbor_target(batch.x, batch.y, biases)
     for b in range(40):
@@ -96,5 +95,19 @@ def test_biased_neighbor_target_matches_brute_force():
     )
     with pytest.raises(ValueError, match="scale"):
         biased_neighbor_biases(3, -1.0, gen)
+    with pytest.raises(ValueError, match="d"):
+        biased_neighbor_biases(0, 0.5, gen)
     with pytest.raises(ValueError, match="shapes"):
         biased_neighbor_target(batch.x, batch.y, biases[:, :2])
+
+
+def test_biased_neighbor_instances():
+    x, y = biased_neighbor_instances(500, 4, seed=3)
+    assert x.shape == (500, 2, 4) and y.shape == (500, 4) and x.dtype == y.dtype == torch.float64
+    assert (x[:, 0] * x[:, 1]).sum(-1).abs().max() < 1e-12  # orthogonal unit pairs
+    torch.testing.assert_close(x.norm(dim=-1), torch.ones(500, 2, dtype=torch.float64))
+    assert 3.0 < (y**2).sum(-1).mean() < 5.0  # Gaussian queries: E||y||^2 = d, not unit
+    x2, y2 = biased_neighbor_instances(500, 4, seed=generator(3))
+    assert torch.equal(x, x2) and torch.equal(y, y2)
+    with pytest.raises(ValueError, match="batch"):
+        biased_neighbor_instances(0, 4)

@@ -135,3 +135,57 @@ def test_plurality_vote_error_matches_direct_count_and_ignores_chunking():
     direct = ((pick - nb.target) ** 2).sum(-1).mean().item()
     assert plurality_vote_error(nb.x, nb.y, nb.target, q) == pytest.approx(direct, abs=1e-12)
     assert plurality_vote_error(nb.x, nb.y, nb.target, q, chunk=7) == pytest.approx(direct, abs=1e-12)
+
+
+def test_random_rank1_heads_distribution_and_seeding():
+    q, k = rt.random_rank1_heads(20_000, 8, seed=1)
+    assert q.shape == k.shape == (20_000, 8) and q.dtype == torch.float64
+    torch.testing.assert_close(q.norm(dim=-1), torch.ones(20_000, dtype=torch.float64))
+    torch.testing.assert_close(k.norm(dim=-1), torch.ones(20_000, dtype=torch.float64))
+    rho = (q * k).sum(-1)
+    assert abs(rho.mean()) < 0.02 and abs((rho**2).mean() - 1 / 3) < 0.01  # cos angle ~ U(-1, 1)
+    gen = torch.Generator().manual_seed(1)
+    q2, k2 = rt.random_rank1_heads(20_000, 8, seed=gen)
+    assert torch.equal(q, q2) and torch.equal(k, k2)
+    # numpy arrays and tensors give the same closed forms
+    q, k = rt.random_rank1_heads(6, 5, seed=2)
+    assert rt.random_features_mse(q, k) == rt.random_features_mse(q.numpy(), k.numpy())
+
+
+def test_rank1_features_match_the_heads_choice():
+    batch = orthogonal_pair(300, 5, seed=0, dtype=torch.float64)
+    q, k = rt.random_rank1_heads(7, 5, seed=0)
+    c = torch.linspace(-0.5, 0.5, 7, dtype=torch.float64)
+    out = rt.rank1_features(batch.x, batch.y, q, k, c)
+    assert out.shape == (300, 7, 5)
+    for b in range(0, 300, 37):
+        for h in range(7):
+            s = [float((batch.y[b] @ q[h] - c[h]) * (batch.x[b, i] @ k[h])) for i in range(2)]
+            torch.testing.assert_close(out[b, h], batch.x[b, max(range(2), key=s.__getitem__)])
+    # without biases the outputs are the closed form's (x1 + x2)/2 + s_h u/2
+    u = batch.x[:, 0] - batch.x[:, 1]
+    s = torch.sign((batch.y @ q.T) * (u @ k.T))
+    mid = (batch.x[:, 0] + batch.x[:, 1]) / 2
+    torch.testing.assert_close(
+        rt.rank1_features(batch.x, batch.y, q, k), mid[:, None] + s[..., None] * u[:, None] / 2
+    )
+
+
+def test_fitted_output_error_recovers_exact_weights():
+    gen = torch.Generator().manual_seed(0)
+    F = torch.randn(200, 4, 3, generator=gen, dtype=torch.float64)
+    a = torch.tensor([0.5, -1.0, 2.0, 0.0], dtype=torch.float64)
+    f = torch.einsum("bhd,h->bd", F, a)
+    assert rt.fitted_output_error(F[:100], f[:100], F[100:], f[100:]) < 1e-20
+    noise = torch.randn(100, 3, generator=gen, dtype=torch.float64)
+    assert rt.fitted_output_error(F[:100], f[:100], F[100:], f[100:] + noise) == pytest.approx(
+        (noise**2).sum(-1).mean().item(), rel=1e-9
+    )
+    with pytest.raises(ValueError, match="test_features"):
+        rt.fitted_output_error(F, f, F[:, :2], f)
+
+
+def test_step_ratios():
+    np.testing.assert_array_equal(
+        rt.step_ratios([1.0, 0.5, 0.5, 0.0, 0.0, 1e-3]), [0.5, 1.0, 0.0, 0.0, np.inf]
+    )

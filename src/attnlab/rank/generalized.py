@@ -1,4 +1,4 @@
-"""Generalised multi-head attention ``A_{H,r}`` and the width multiplier ``c``.
+"""Generalised multi-head attention ``A_{H,r}``: heads that see the query through a rank-``r`` map.
 
 The lower bound of Amsel, Yehudai and Bruna (2024) holds for a class much larger than
 dot-product attention (their summaries mention biases, RoPE, ALiBi and non-linear score maps).
@@ -12,14 +12,11 @@ in it (their scores ``<W_K x_i, W_Q y>`` see ``y`` through ``W_Q``).
 
 :class:`GeneralizedAttention` implements the sub-family in which the points are seen through
 the *same* projection as the query, ``phi_h(W_h X, W_h y)`` (a score map on the projections,
-then softmax or hardmax; :func:`bilinear_scores` gives ``beta <W_h x_i, W_h y>``). That is
-all the constructions of this book need (one full-rank head with ``W = I``; rank-1 heads
-with ``q = k``), and any lower bound for the larger class holds for it. Ordinary heads with
+then softmax or hardmax; :func:`bilinear_scores` gives ``beta <W_h x_i, W_h y>``,
+:func:`biased_scores` ``<W_h x_i, W_h y - v_h>``). That is all the constructions of this book
+need (:mod:`attnlab.rank.constructions`: full-rank heads with ``W = I``, rank-1 heads with
+``q = k``), and any lower bound for the larger class holds for it. Ordinary heads with
 ``W_Q != W_K`` are :class:`attnlab.attention.LowRankAttention`.
-
-The width multiplier ``c`` of the authors' experiments puts ``c`` independent attention
-modules side by side and averages their outputs: the same as one layer with ``c * H`` heads
-whose output map is scaled by ``1 / c`` (:func:`width_multiplied`).
 """
 
 from __future__ import annotations
@@ -30,7 +27,7 @@ import torch
 from torch import nn
 
 from attnlab._checks import check_choice, check_int, check_tensor
-from attnlab.attention import NORMALIZATIONS, LowRankAttention, normalize
+from attnlab.attention import NORMALIZATIONS, normalize
 
 # (projected points (B, H, N, r), projected query (B, H, r)) -> scores (B, H, N)
 ScoreMap = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -41,6 +38,19 @@ def bilinear_scores(beta: float = 1.0) -> ScoreMap:
 
     def score(px: torch.Tensor, py: torch.Tensor) -> torch.Tensor:
         return beta * torch.einsum("bhnr,bhr->bhn", px, py)
+
+    return score
+
+
+def biased_scores(biases: torch.Tensor) -> ScoreMap:
+    """Score map ``<z_h, w_h - v_h>``: a bias ``v_h`` inside head ``h``'s projected query.
+
+    ``biases (H, r)``, one per head (a full-rank head has ``r = d``, so ``v_h`` is a query bias).
+    """
+    check_tensor("biases", biases, ("H", "r"))
+
+    def score(px: torch.Tensor, py: torch.Tensor) -> torch.Tensor:
+        return torch.einsum("bhnr,bhr->bhn", px, py - biases[None])
 
     return score
 
@@ -94,23 +104,3 @@ class GeneralizedAttention(nn.Module):
         picked = torch.einsum("bhn,bnd->bhd", p, x)  # X phi_h: (B, H, d)
         out = torch.einsum("hed,bhd->be", self.M, picked)  # sum_h M_h X phi_h: (B, d)
         return (out, p) if need_weights else out
-
-
-def width_multiplied(d: int, rank: int, heads: int, c: int = 1, **kwargs) -> LowRankAttention:
-    """``c`` averaged copies of an ``H``-head rank-``r`` layer, as one layer with ``c * H`` heads.
-
-    Averaging ``c`` independent modules equals one :class:`LowRankAttention` with ``c * heads``
-    heads whose output weight is divided by ``c`` (the copies' output biases average into one
-    bias); parameters grow like ``c d^2``.
-
-    Args:
-        d, rank, heads: as in :class:`LowRankAttention`.
-        c: the width multiplier, ``c >= 1``.
-        **kwargs: passed on to :class:`LowRankAttention`.
-    """
-    c = check_int("c", c, low=1)
-    check_int("heads", heads, low=1)
-    layer = LowRankAttention(d, rank, heads * c, **kwargs)
-    with torch.no_grad():
-        layer.W_o.weight.div_(c)  # the averaged copies' biases are one bias: their mean
-    return layer

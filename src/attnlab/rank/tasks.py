@@ -11,10 +11,12 @@ Three samplers, all seeded through a ``torch.Generator`` (or a seed) and placed 
 
 The biased-nearest-neighbour page uses a stand-in target of our own (the paper's exact one was
 not available to us): :func:`biased_neighbor_biases` draws its ``m = 2 d^2 + 1`` fixed biases
-``v_j`` and :func:`biased_neighbor_target` computes ``f*(X, y) = mean_j x_{argmax_i <x_i, y - v_j>}``.
+``v_j``, :func:`biased_neighbor_instances` its instances (an orthogonal pair and a Gaussian
+query) and :func:`biased_neighbor_target` computes ``f*(X, y) = mean_j x_{argmax_i <x_i, y - v_j>}``.
 
-and the two trivial baselines every plot compares with: the zero predictor (error exactly 1,
-because targets are unit vectors) and the best predictor that sees ``x_i`` alone.
+:func:`x_alone_baseline` is the trivial baseline the training pages compare with: the best
+farthest-neighbour predictor that sees ``x_i`` alone. (The other one, the zero predictor, has
+error exactly 1, because every target is a unit vector.)
 """
 
 from __future__ import annotations
@@ -29,13 +31,13 @@ from attnlab.book.seeds import generator
 __all__ = [
     "NeighborBatch",
     "biased_neighbor_biases",
+    "biased_neighbor_instances",
     "biased_neighbor_target",
     "farthest_neighbor",
     "nearest_neighbor",
     "orthogonal_pair",
     "sphere",
     "x_alone_baseline",
-    "zero_predictor_mse",
 ]
 
 
@@ -140,11 +142,6 @@ def orthogonal_pair(
     return NeighborBatch(x, y, target, index)
 
 
-def zero_predictor_mse() -> float:
-    """Error ``E||f - 0||^2`` of the zero predictor: exactly 1, since every target is a unit vector."""
-    return 1.0
-
-
 def x_alone_baseline(N: int, d: int, samples: int = 200_000, seed: int = 0) -> dict[str, float]:
     """The best farthest-neighbour predictor that sees only ``x_i`` (Monte Carlo).
 
@@ -160,22 +157,42 @@ def x_alone_baseline(N: int, d: int, samples: int = 200_000, seed: int = 0) -> d
         total.append(-(x @ x.transpose(-1, -2)).amin(dim=-1).flatten())  # -<x_far, x_i>, (B*N,)
     inner = torch.cat(total)
     m = inner.mean().item()
-    # error of -m x_i is 1 - 2 m E[-<x_far,x_i>] + m^2 = 1 - m^2; the points of one sample are
-    # correlated, so the standard error uses per-sample means would be tighter; this is a bound
+    # error of -m x_i is 1 - 2 m E[-<x_far,x_i>] + m^2 = 1 - m^2. The N values of one instance are
+    # correlated, so the standard error counts instances (len / N), not values.
     stderr = 2 * abs(m) * inner.std().item() / (len(inner) / N) ** 0.5
     return {"m": m, "mse": 1.0 - m * m, "stderr": stderr}
 
 
-def biased_neighbor_biases(d: int, scale: float, gen: torch.Generator) -> torch.Tensor:
+def biased_neighbor_biases(
+    d: int, scale: float, seed: int | torch.Generator = 0, *, device: torch.device | str = "cpu"
+) -> torch.Tensor:
     """The ``m = 2 d^2 + 1`` fixed biases ``v_j ~ N(0, scale^2 I_d)`` of the biased target: ``(m, d)``.
 
-    Drawn in float64 from ``gen`` (on its device), which then continues as the caller's stream.
+    Drawn in float64 from ``seed`` (a seed, or a ``torch.Generator`` whose device wins over
+    ``device``).
     """
     d = check_int("d", d, low=1)
     if not scale >= 0:
         raise ValueError(f"scale must be >= 0; got {scale!r}")
+    gen = generator(seed, device)
     m = 2 * d * d + 1
     return scale * torch.randn(m, d, generator=gen, device=gen.device, dtype=torch.float64)
+
+
+def biased_neighbor_instances(
+    batch: int,
+    d: int,
+    seed: int | torch.Generator = 0,
+    *,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float64,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Instances of the biased target: orthogonal pairs ``x (B, 2, d)`` (as in
+    :func:`orthogonal_pair`) and Gaussian queries ``y ~ N(0, I_d)``, ``(B, d)``."""
+    gen = generator(seed, device)
+    x = orthogonal_pair(batch, d, seed=gen, dtype=dtype).x  # (B, 2, d)
+    y = torch.randn(batch, d, generator=gen, device=gen.device, dtype=dtype)  # (B, d)
+    return x, y
 
 
 def biased_neighbor_target(x: torch.Tensor, y: torch.Tensor, biases: torch.Tensor) -> torch.Tensor:

@@ -2,7 +2,8 @@
 
 * :func:`full_rank_construction_error`: one head with ``W_QK = +-beta I``, ``W_V = W_O = I``
   approximates the nearest (``+``) or farthest (``-``) neighbour; its error as a function of
-  ``beta`` and ``N`` (Monte Carlo), exact in the hardmax limit.
+  ``beta`` and ``N`` (Monte Carlo), exact in the hardmax limit (the head itself, as a module, is
+  :func:`attnlab.rank.constructions.full_rank_head`); :func:`step_ratios` of its errors.
 * Random rank-1 features on the ``N = 2`` orthogonal distribution: head ``h = (q_h, k_h)`` picks
   ``x_1`` when ``<q_h, y><k_h, x_1 - x_2> > 0``. With ``u = x_1 - x_2`` and the sign
   ``s_h = sign(<q_h, y><k_h, u>)``, its output is ``(x_1 + x_2)/2 + s_h u / 2`` and the target
@@ -13,9 +14,12 @@
       g_d(rho) = E_u[ arcsin<q, u> sign<k, u> ]   (u uniform on S^{d-1}, <q, k> = rho),
 
   (:func:`feature_gram`, :func:`feature_target`), and the best output weights ``a = C^-1 b``
-  leave the error ``1 - b^T C^-1 b`` (:func:`random_features_mse`). ``g_d`` follows from
+  leave the error ``1 - b^T C^-1 b`` (:func:`random_features_mse`; heads from
+  :func:`random_rank1_heads`). ``g_d`` follows from
   ``E_y[sign<y,u> sign<q,y>] = (2/pi) arcsin<q,u>`` and is integrated numerically over the
   two-dimensional marginal of ``u`` (density ``∝ (1 - a^2 - b^2)^{(d-4)/2}`` on the disc).
+* :func:`rank1_features`, :func:`fitted_output_error`: the same heads with a bias inside the
+  score, and the test error of least-squares output weights (the biased-nearest-neighbour page).
 * :func:`vote_probability`: a random rank-1 head with ``q = k`` uniform votes for the right
   point with probability ``1 - arccos(|cos theta|)/pi``, ``theta`` the angle between ``y``
   and ``x_1 - x_2``; :func:`majority_vote_error` is the error of a majority of ``H`` such votes.
@@ -34,24 +38,29 @@ import numpy as np
 import torch
 from scipy import integrate, special
 
-from attnlab._checks import check_float, check_int
+from attnlab._checks import check_float, check_int, check_tensor
 from attnlab.book.seeds import generator
-from attnlab.rank.tasks import farthest_labels, sphere
+from attnlab.rank.tasks import farthest_labels, orthogonal_pair, sphere
 
 __all__ = [
     "energy_fraction_mc",
     "feature_gram",
     "feature_target",
+    "fitted_output_error",
     "full_rank_construction_error",
-    "gegenbauer_energy",
     "g_d",
-    "heads_lower_bound",
-    "majority_vote_error",
-    "random_features_mse",
-    "random_rank1_heads",
+    "gegenbauer_energy",
     "harmonic_lower_bound",
+    "heads_lower_bound",
     "heads_needed",
+    "majority_vote_error",
+    "plurality_vote_error",
+    "random_features_mse",
+    "random_features_mse_mc",
+    "random_rank1_heads",
+    "rank1_features",
     "rank_fraction",
+    "step_ratios",
     "vote_probability",
 ]
 
@@ -102,29 +111,55 @@ def full_rank_construction_error(
     return errs if np.ndim(beta) else float(errs[0])
 
 
+def step_ratios(errors: Sequence[float] | np.ndarray) -> np.ndarray:
+    """``errors[j+1] / errors[j]`` for errors at increasing ``beta``: ``< 1`` where the error falls.
+
+    ``0`` where both are 0 and ``inf`` where the error rises from 0, so a ratio ``< 1`` everywhere
+    means the error never rises.
+    """
+    err = np.asarray(errors, dtype=float)
+    prev, nxt = err[:-1], err[1:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(prev > 0, nxt / prev, np.where(nxt > 0, np.inf, 0.0))
+
+
 # -- random rank-1 features --------------------------------------------------------------------
 
 
-def random_rank1_heads(H: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def random_rank1_heads(
+    H: int,
+    d: int,
+    seed: int | torch.Generator = 0,
+    *,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float64,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``H`` random rank-1 heads ``(q, k)`` as in the authors' experiment: ``q`` uniform on the
     sphere and ``cos angle(q, k) ~ U(-1, 1)`` (direction of ``k``'s orthogonal part uniform).
 
-    Returns ``q, k`` of shape ``(H, d)``, unit rows.
+    ``seed`` is a seed or a ``torch.Generator`` (its device wins over ``device``; a generator
+    continues as the caller's stream). Returns ``q, k`` of shape ``(H, d)``, unit rows.
     """
     H, d = check_int("heads", H, low=1), check_int("d", d, low=2)
-    rng = np.random.default_rng(seed)
-    q = rng.standard_normal((H, d))
-    q /= np.linalg.norm(q, axis=1, keepdims=True)
-    w = rng.standard_normal((H, d))
-    w -= (w * q).sum(1, keepdims=True) * q
-    w /= np.linalg.norm(w, axis=1, keepdims=True)
-    rho = rng.uniform(-1, 1, size=(H, 1))
-    k = rho * q + np.sqrt(1 - rho**2) * w
+    gen = generator(seed, device)
+    q = sphere(H, d=d, gen=gen, dtype=dtype)  # (H, d)
+    w = sphere(H, d=d, gen=gen, dtype=dtype)  # (H, d), then its part orthogonal to q
+    rho = torch.rand(H, 1, generator=gen, device=gen.device, dtype=dtype) * 2 - 1  # cos angle(q, k)
+    w = torch.nn.functional.normalize(w - (w * q).sum(-1, keepdim=True) * q, dim=-1)
+    k = rho * q + (1 - rho**2).sqrt() * w
     return q, k
 
 
-def feature_gram(q: np.ndarray, k: np.ndarray) -> np.ndarray:
+def _numpy(a: np.ndarray | torch.Tensor) -> np.ndarray:
+    """``a`` as a float64 numpy array (tensors from any device)."""
+    if isinstance(a, torch.Tensor):
+        a = a.detach().cpu().numpy()
+    return np.asarray(a, dtype=float)
+
+
+def feature_gram(q: np.ndarray | torch.Tensor, k: np.ndarray | torch.Tensor) -> np.ndarray:
     """``C_hh' = 1/2 + (2/pi^2) arcsin<q_h, q_h'> arcsin<k_h, k_h'>`` for unit rows ``q, k (H, d)``."""
+    q, k = _numpy(q), _numpy(k)
     aq = np.arcsin(np.clip(q @ q.T, -1, 1))
     ak = np.arcsin(np.clip(k @ k.T, -1, 1))
     return 0.5 + (2 / math.pi**2) * aq * ak
@@ -165,18 +200,21 @@ def _g_d_table(d: int, points: int = 401) -> tuple[np.ndarray, np.ndarray]:
     return rho, g_d(rho, d)
 
 
-def feature_target(q: np.ndarray, k: np.ndarray) -> np.ndarray:
+def feature_target(q: np.ndarray | torch.Tensor, k: np.ndarray | torch.Tensor) -> np.ndarray:
     """``b_h = E<f, out_h> = 1/2 + (1/pi) g_d(<q_h, k_h>)`` for unit rows ``q, k (H, d)``.
 
     ``g_d`` is smooth in ``rho``; it is tabulated once per ``d`` on 401 points and interpolated
     (error ``< 1e-5``).
     """
+    q, k = _numpy(q), _numpy(k)
     rho = np.clip((q * k).sum(1), -1, 1)
     grid, values = _g_d_table(q.shape[1])
     return 0.5 + np.interp(rho, grid, values) / math.pi
 
 
-def random_features_mse(q: np.ndarray, k: np.ndarray, ridge: float = 1e-10) -> float:
+def random_features_mse(
+    q: np.ndarray | torch.Tensor, k: np.ndarray | torch.Tensor, ridge: float = 1e-10
+) -> float:
     """Error ``1 - b^T C^-1 b`` of the best output weights on the rank-1 hardmax heads ``(q, k)``.
 
     A tiny ``ridge`` (relative to the diagonal, which is 1) keeps the solve stable when heads
@@ -189,19 +227,62 @@ def random_features_mse(q: np.ndarray, k: np.ndarray, ridge: float = 1e-10) -> f
 
 
 def random_features_mse_mc(
-    q: np.ndarray, k: np.ndarray, a: np.ndarray, samples: int = 200_000, seed: int = 0
+    q: np.ndarray | torch.Tensor,
+    k: np.ndarray | torch.Tensor,
+    a: np.ndarray | torch.Tensor,
+    samples: int = 200_000,
+    seed: int = 0,
 ) -> float:
     """Monte-Carlo error of ``sum_h a_h out_h`` on the orthogonal ``N = 2`` distribution (a check)."""
-    from attnlab.rank.tasks import orthogonal_pair
-
     d = q.shape[1]
     batch = orthogonal_pair(samples, d, seed, dtype=torch.float64)
-    Q, K, A = (torch.as_tensor(v, dtype=torch.float64) for v in (q, k, a))
+    Q, K, A = (torch.as_tensor(_numpy(v)) for v in (q, k, a))
     u = batch.x[:, 0] - batch.x[:, 1]  # (B, d)
     s = torch.sign((batch.y @ Q.T) * (u @ K.T))  # (B, H): +1 picks x_1
     mid = (batch.x[:, 0] + batch.x[:, 1]) / 2
     out = mid * A.sum() + (s @ A)[:, None] * u / 2  # sum_h a_h ((x1+x2)/2 + s_h u/2)
     return ((out - batch.target) ** 2).sum(-1).mean().item()
+
+
+def rank1_features(
+    x: torch.Tensor, y: torch.Tensor, q: torch.Tensor, k: torch.Tensor, c: torch.Tensor | float = 0.0
+) -> torch.Tensor:
+    """Outputs of ``H`` biased rank-1 hardmax heads on two points: ``(B, H, d)``.
+
+    Head ``h`` scores ``x_i`` by ``(<q_h, y> - c_h) <k_h, x_i>`` (a rank-1 score with a bias
+    ``c_h`` inside it; ``c = 0``: the heads of :func:`random_rank1_heads`) and returns the
+    winner. Shapes: ``x (B, 2, d)``, ``y (B, d)``, ``q, k (H, d)``, ``c (H,)`` or a number.
+    """
+    check_tensor("x", x, ("B", 2, "d"))
+    check_tensor("y", y, (x.shape[0], x.shape[2]))
+    check_tensor("q", q, ("H", x.shape[2]))
+    check_tensor("k", k, tuple(q.shape))
+    sy = y @ q.T - c  # (B, H)
+    sx = torch.einsum("bnd,hd->bhn", x, k)  # (B, H, 2)
+    pick = (sy[..., None] * sx).argmax(-1)  # (B, H)
+    return torch.where(pick[..., None] == 0, x[:, None, 0], x[:, None, 1])
+
+
+def fitted_output_error(
+    train_features: torch.Tensor,
+    train_target: torch.Tensor,
+    test_features: torch.Tensor,
+    test_target: torch.Tensor,
+) -> float:
+    """Test error ``E||f - sum_h a_h out_h||^2`` of output weights ``a`` fitted by least squares.
+
+    ``a (H,)`` minimises the training error over the features ``(B, H, d)`` (heads' outputs) and
+    targets ``(B, d)``; the error is measured on the test features and targets.
+    """
+    check_tensor("train_features", train_features, ("B", "H", "d"))
+    H, d = train_features.shape[1:]
+    check_tensor("train_target", train_target, (train_features.shape[0], d))
+    check_tensor("test_features", test_features, ("B", H, d))
+    check_tensor("test_target", test_target, (test_features.shape[0], d))
+    A = train_features.permute(0, 2, 1).reshape(-1, H)  # rows (instance, coordinate), columns heads
+    a = torch.linalg.lstsq(A, train_target.reshape(-1, 1)).solution[:, 0]  # (H,)
+    pred = torch.einsum("bhd,h->bd", test_features, a)  # (B, d)
+    return ((pred - test_target) ** 2).sum(-1).mean().item()
 
 
 # -- majority vote (the depth construction's first layer) --------------------------------------
