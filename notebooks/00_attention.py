@@ -36,7 +36,12 @@
 # 2. **Softmax tends to hardmax** as the inverse temperature $\beta$ grows: large weights turn
 #    attention into an exact lookup, which is how the book's constructions work.
 #
-# This page measures both on the layer that later chapters use, `attnlab.LowRankAttention`.
+# This page measures both on `attnlab.LowRankAttention`, which implements exactly this layer.
+# Later chapters run the same computation in their own batched modules: the composition
+# chapters' transformers (pages 22–25) call the same `attnlab.attend`; the rank chapters'
+# constructions (pages 10, 13, 14) are `GeneralizedAttention` layers (heads that see points and
+# query through one rank-$r$ map, with softmax or hardmax), and their trained encoders (pages 12
+# and 15) call PyTorch's fused attention directly.
 # It was executed with profile {glue:text}`profile` and took {glue:text}`runtime` (the run card at
 # the bottom lists every claim it checked).
 

@@ -68,13 +68,14 @@ sns.set_theme(context="notebook", style="whitegrid")
 # %% [markdown]
 # ## 1. The vote probability
 #
-# We draw $y$, the direction of $u = x_1 - x_2$, and $q$ uniformly, and bin the agreement of the
-# vote with the truth by $\cos\theta$ (16 bins holding equally many samples).
+# We draw $y$, the direction of $u = x_1 - x_2$, and $q$ uniformly ({glue:text}`vote_samples`
+# times), and bin the agreement of the vote with the truth by $\cos\theta$ (16 bins holding
+# equally many samples).
 
 # %%
+page.record("vote_samples", cfg.vote_samples)
 gen = generator(derive_seed(seed, "vote probability"), device)
-n = 200_000
-y, u, q = (tasks.sphere(n, d=cfg.d, gen=gen, dtype=torch.float64) for _ in range(3))
+y, u, q = (tasks.sphere(cfg.vote_samples, d=cfg.d, gen=gen, dtype=torch.float64) for _ in range(3))
 right = (torch.sign((q * y).sum(-1) * (q * u).sum(-1)) == torch.sign((u * y).sum(-1))).cpu().numpy()
 cos = (u * y).sum(-1).cpu().numpy()
 edges = np.quantile(cos, np.linspace(0, 1, 17))[1:-1]  # 16 bins of equal count

@@ -196,6 +196,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
             repeats=10,  # the samples per H split into repeats, each with fresh heads
             Ns=(2, 3, 4, 8, 16),
             plural_heads=2001,
+            vote_samples=200_000,  # section 1: simulated votes, binned by cos theta
         ),
         "laptop": dict(
             d=16,
@@ -204,6 +205,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
             repeats=20,
             Ns=(2, 3, 4, 8, 16, 32),
             plural_heads=10001,
+            vote_samples=200_000,
         ),
         "paper": dict(
             d=64,
@@ -212,6 +214,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
             repeats=20,
             Ns=(2, 3, 4, 8, 16, 32),
             plural_heads=100001,
+            vote_samples=200_000,
         ),
     },
     "14_biased_nearest_neighbor": {

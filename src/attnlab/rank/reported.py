@@ -1,7 +1,7 @@
 """Values reported by Amsel, Yehudai and Bruna (2024), read off their published figures.
 
-Approximate log-scale readings (from the project's digest, ``PAPERS.md``), for drawing the
-paper's curves next to ours; never used in a claim. Keys: rank ``r`` (with ``d = 64``).
+Approximate readings of log-scale plots, for drawing the paper's curves next to ours; never
+used in a claim. Keys: rank ``r`` (with ``d = 64``).
 
 What the numbers measure (from the authors' code): the minimum over epochs of the epoch-mean
 *training* loss, best of five data seeds. With a data seed set, their data module re-seeds its
@@ -37,8 +37,5 @@ FIGN: dict[int, dict[int, float]] = {
     4: {1: 0.02, 8: 0.01, 16: 0.005, 32: 0.005, 64: 0.005},
 }
 
-# random features: plateau of the best-output-weight error at up to 16384 rank-1 heads
+# random features (page 11): plateau of the best-output-weight error at up to 16384 rank-1 heads
 RANDOM_FEATURES_PLATEAU = (0.13, 0.18)
-
-# trained full-rank single heads: angle between K Q^T and I, degrees
-FULL_RANK_ANGLE = (168.0, 180.0)
