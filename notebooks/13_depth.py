@@ -76,17 +76,8 @@ sns.set_theme(context="notebook", style="whitegrid")
 page.record("vote_samples", cfg.vote_samples)
 gen = generator(derive_seed(seed, "vote probability"), device)
 y, u, q = (tasks.sphere(cfg.vote_samples, d=cfg.d, gen=gen, dtype=torch.float64) for _ in range(3))
-right = (torch.sign((q * y).sum(-1) * (q * u).sum(-1)) == torch.sign((u * y).sum(-1))).cpu().numpy()
-cos = (u * y).sum(-1).cpu().numpy()
-edges = np.quantile(cos, np.linspace(0, 1, 17))[1:-1]  # 16 bins of equal count
-which = np.digitize(cos, edges)
-centres, measured, formula = [], [], []
-for j in range(len(edges) + 1):
-    sel = which == j
-    centres.append(cos[sel].mean())
-    measured.append(right[sel].mean())
-    formula.append(rank_theory.vote_probability(cos[sel]).mean())
-vote_gap = float(np.max(np.abs(np.array(measured) - np.array(formula))))
+centres, measured, formula = rank_theory.binned_vote_agreement(y, u, q, bins=16)
+vote_gap = float(np.max(np.abs(measured - formula)))
 page.record("vote_gap", vote_gap)
 grid = np.linspace(-1, 1, 401)
 fig, ax = plt.subplots(figsize=(6.4, 4))

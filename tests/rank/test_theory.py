@@ -189,3 +189,18 @@ def test_step_ratios():
     np.testing.assert_array_equal(
         rt.step_ratios([1.0, 0.5, 0.5, 0.0, 0.0, 1e-3]), [0.5, 1.0, 0.0, 0.0, np.inf]
     )
+
+
+def test_binned_vote_agreement():
+    gen = torch.Generator().manual_seed(2)
+    y, u, q = (
+        torch.nn.functional.normalize(torch.randn(80_000, 8, generator=gen, dtype=torch.float64), dim=-1)
+        for _ in range(3)
+    )
+    centres, measured, formula = rt.binned_vote_agreement(y, u, q, bins=8)
+    assert centres.shape == measured.shape == formula.shape == (8,)
+    assert np.all(np.diff(centres) > 0)  # bins in order of cos theta
+    np.testing.assert_allclose(measured, formula, atol=0.02)
+    np.testing.assert_allclose(formula, rt.vote_probability(centres), atol=0.03)  # p is smooth within a bin
+    with pytest.raises(ValueError, match="u"):
+        rt.binned_vote_agreement(y, u[:, :3], q)

@@ -22,7 +22,8 @@
   score, and the test error of least-squares output weights (the biased-nearest-neighbour page).
 * :func:`vote_probability`: a random rank-1 head with ``q = k`` uniform votes for the right
   point with probability ``1 - arccos(|cos theta|)/pi``, ``theta`` the angle between ``y``
-  and ``x_1 - x_2``; :func:`majority_vote_error` is the error of a majority of ``H`` such votes.
+  and ``x_1 - x_2`` (:func:`binned_vote_agreement` checks it on samples);
+  :func:`majority_vote_error` is the error of a majority of ``H`` such votes.
 * :func:`heads_lower_bound`: the shapes of the two regimes of the lower bound on ``H``.
 * :func:`gegenbauer_energy`: the spherical-harmonic energy of the ``N = 2`` target along
   ``y``, degree by degree (the quantity the lower bound's proof controls).
@@ -43,6 +44,7 @@ from attnlab.book.seeds import generator
 from attnlab.rank.tasks import farthest_labels, orthogonal_pair, sphere
 
 __all__ = [
+    "binned_vote_agreement",
     "energy_fraction_mc",
     "feature_gram",
     "feature_target",
@@ -292,6 +294,33 @@ def vote_probability(cos_theta: np.ndarray | float) -> np.ndarray:
     """Probability that a random rank-1 head ``q = k`` (uniform) votes for the nearest point:
     ``1 - arccos(|cos theta|)/pi``, ``theta`` the angle between ``y`` and ``x_1 - x_2``."""
     return 1.0 - np.arccos(np.abs(np.asarray(cos_theta, dtype=float))) / math.pi
+
+
+def binned_vote_agreement(
+    y: torch.Tensor, u: torch.Tensor, q: torch.Tensor, bins: int = 16
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Simulated against predicted vote probability, in ``bins`` bins of ``cos theta`` of equal count.
+
+    Sample ``s`` has a query ``y_s``, a direction ``u_s`` (of ``x_1 - x_2``) and a head
+    ``q_s = k_s``, all unit rows ``(n, d)``; its vote is right when ``sign(<q, y><q, u>) =
+    sign(<u, y>)``. Returns, per bin, the mean ``cos theta = <u, y>``, the fraction of right
+    votes and the mean of :func:`vote_probability` over the bin's samples.
+    """
+    check_tensor("y", y, ("n", "d"))
+    check_tensor("u", u, tuple(y.shape))
+    check_tensor("q", q, tuple(y.shape))
+    bins = check_int("bins", bins, low=1)
+    right = (torch.sign((q * y).sum(-1) * (q * u).sum(-1)) == torch.sign((u * y).sum(-1))).cpu().numpy()
+    cos = (u * y).sum(-1).cpu().numpy()
+    edges = np.quantile(cos, np.linspace(0, 1, bins + 1))[1:-1]  # inner edges: bins of equal count
+    which = np.digitize(cos, edges)
+    centres, measured, formula = [], [], []
+    for j in range(bins):
+        sel = which == j
+        centres.append(cos[sel].mean())
+        measured.append(right[sel].mean())
+        formula.append(vote_probability(cos[sel]).mean())
+    return np.array(centres), np.array(measured), np.array(formula)
 
 
 def cos_theta_density(t: np.ndarray, d: int) -> np.ndarray:
