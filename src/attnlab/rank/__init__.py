@@ -2,7 +2,7 @@
 
 Modules:
     tasks          nearest/farthest-neighbour tasks on the sphere, the biased target, baselines
-    generalized    the class A_{H,r} of H rank-r heads, and the width multiplier c
+    generalized    the class A_{H,r} of H rank-r heads with any score map
     theory         the full-rank construction's error, random features, majority vote, bounds
     constructions  heads with explicit weights: full rank, biased full rank, two rank-1 layers
     encoder        the authors' encoder, K models trained in one batched pass
