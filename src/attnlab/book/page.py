@@ -10,10 +10,10 @@ quotes the profile's sizes as ``{glue:text}`cfg_d``` (every size ``cfg.NAME`` is
 card: one place records them), records the numbers its prose quotes with
 ``page.record("name", value)`` (they are glued for myst-nb, so text and figures agree),
 states each result with ``page.claim("statement", value, ">=", bound)`` (a measured value
-against a bound, so the claim's margin is known; a false claim raises :class:`ClaimError`, which fails the notebook
-and therefore the test suite), and ends with ``page.finish()``, which writes
-``<results>/<profile>/seed-<seed>/<notebook>.json`` and shows the run card (profile, seed,
-run time, claims with their margins).
+against a bound, so the claim's margin is known; a false claim raises :class:`ClaimError`,
+which fails the notebook and therefore the test suite), and ends with ``page.finish()``,
+which writes ``<results>/<profile>/seed-<seed>/<notebook>.json`` and shows the run card
+(profile, seed, run time, claims with their margins).
 """
 
 from __future__ import annotations
