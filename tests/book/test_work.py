@@ -48,6 +48,7 @@ def test_formats():
     assert format_seconds(600) == "10.0 min"
     assert format_seconds(7200) == "2.0 h"
     assert format_seconds(5 * 86400) == "5.0 days"
+    assert format_seconds(2 * 365.25 * 86400) == "2.0 years"
     assert format_flops(3.2e9) == "3.2 GFLOP"
     assert format_flops(12) == "12 FLOP"
 

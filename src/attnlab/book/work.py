@@ -113,14 +113,16 @@ def seconds_per_flop(
 
 
 def format_seconds(s: float) -> str:
-    """``42 s``, ``3.5 min``, ``2.1 h``, ``4.0 days``."""
+    """``42 s``, ``3.5 min``, ``2.1 h``, ``4.0 days``, ``41.5 years``."""
     if s < 90:
         return f"{s:.0f} s"
     if s < 5400:
         return f"{s / 60:.1f} min"
     if s < 3 * 86400:
         return f"{s / 3600:.1f} h"
-    return f"{s / 86400:.1f} days"
+    if s < 365 * 86400:
+        return f"{s / 86400:.1f} days"
+    return f"{s / (365.25 * 86400):,.1f} years"
 
 
 def format_flops(f: float) -> str:
