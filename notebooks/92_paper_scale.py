@@ -32,7 +32,7 @@
 # computed here from those plans, for every profile, without training anything.
 #
 # The time column is an **estimate for this CPU only** (no GPU is timed): FLOPs times the seconds
-# per FLOP of {glue:text}`timing_steps` training steps of one rank-chapter model
+# per FLOP of {glue:text}`cfg_timing_steps` training steps of one rank-chapter model
 # ({glue:text}`timing_sizes`), timed on this page with `attnlab.book.work.seconds_per_flop`
 # against that model's `step_flops`, on one thread and on all of torch's threads, the faster
 # counting. This machine reached {glue:text}`gflops_here` GFLOP/s on it ({glue:text}`best_threads`
@@ -83,7 +83,6 @@ page.record("seconds_per_flop", rate)
 page.record("gflops_here", f"{1e-9 / rate:.1f}")
 page.record("gflops_by_threads", {t: round(1e-9 / r, 2) for t, r in rates.items()})
 page.record("best_threads", best_threads)
-page.record("timing_steps", cfg.timing_steps)
 page.record("timing_sizes", ", ".join(f"{k} = {v}" for k, v in cfg.timing.items()))
 
 # %%
