@@ -1,11 +1,13 @@
 """Benchmark 5: a sweep through a local Ray cluster against the same sweep in-process.
 
-    .venv/bin/python benchmarks/bench_sweep.py [--reps R]
+    .venv/bin/python benchmarks/bench_sweep.py [--reps R] [--threads T]
 
 Eight quick-size Comp_n training runs (``attnlab.composition.training.train_comp``: one layer, n = 4,
 d = 16, 200 steps, one seed each) through :func:`attnlab.book.sweep.sweep`, once in this process and
 once as Ray tasks. The cluster is started the way ``tests/book/test_sweep.py`` starts one: ``ray
-start --head`` on 127.0.0.1 with as many CPUs as the machine has, usage statistics off, and this
+start --head`` on 127.0.0.1 with as many CPUs as the driver has torch threads (so both sides use
+the same cores and a task runs with the driver's thread count, one task at a time: the
+difference is Ray's overhead, not parallelism), usage statistics off, and this
 process's ``attnlab`` on the workers' ``PYTHONPATH`` (so a source checkout or a git worktree runs
 its own code on the workers); the benchmark stops exactly the processes it started. The results
 cache is off both times. Reports both wall times (median of ``--reps``), the ratio Ray /
@@ -89,6 +91,7 @@ def main() -> int:
     os.environ["ATTNLAB_CACHE"] = "off"
     os.environ["ATTNLAB_PROGRESS"] = "off"
     import ray
+    import torch
 
     from attnlab.book.sweep import sweep
     from attnlab.composition.training import train_comp_run
@@ -97,7 +100,8 @@ def main() -> int:
     local_s, ray_s = [], []
     local = sweep(train_comp_run, configs, namespace="bench", address="", show_progress=False)
     t0 = time.perf_counter()
-    address, _, head = start_cluster(os.cpu_count() or 1)
+    threads = torch.get_num_threads()
+    address, _, head = start_cluster(threads)
     try:
         deadline = time.monotonic() + 300
         while True:  # ray start --block: connect as soon as the head answers
@@ -128,7 +132,7 @@ def main() -> int:
     result = {
         "config": CONFIG,
         "runs": RUNS,
-        "cpus": os.cpu_count(),
+        "cpus": threads,  # the cluster's CPUs = the driver's torch threads = each task's threads
         "in_process_s": statistics.median(local_s),
         "ray_s": statistics.median(ray_s),
         "ratio_ray_to_in_process": statistics.median(ray_s) / statistics.median(local_s),
