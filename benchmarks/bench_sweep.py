@@ -13,6 +13,11 @@ its own code on the workers); the benchmark stops exactly the processes it start
 cache is off both times. Reports both wall times (median of ``--reps``), the ratio Ray /
 in-process, Ray's start-up time (``ray start`` and connecting) separately, and whether the numbers
 agree. Writes ``sweep.json``.
+
+On a machine shared with other work, pass ``--threads 1``: there two torch threads ran these small
+models more than ten times slower than one (14 s against 0.8 s for one run, measured on the 2-core
+VM at load average ~3), which drowns Ray's overhead. The committed ``results/sweep.json`` was
+recorded that way.
 """
 
 from __future__ import annotations
