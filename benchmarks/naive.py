@@ -5,6 +5,12 @@ A post-norm ``nn.TransformerEncoderLayer``-style block built from stock PyTorch 
 LayerNorm replaced by ``s * x / ||x||`` with a learnable scalar ``s``, dropout 0, ReLU
 feed-forward. One model at a time. This is what one would write first; attnlab's
 ``BatchedEncoder`` must match its numbers and beat its speed.
+
+It is the one reference model of the encoder: ``tests/rank/test_encoder.py``
+(``test_width_multiplier_trains_as_the_authors_encoder``) copies its weights into a
+``BatchedEncoder`` and trains both, step by step, to the same numbers, and
+``bench_fig1.py`` times it. No other hand-written encoder exists in the tests or benchmarks;
+change the reference here and both follow.
 """
 
 from __future__ import annotations

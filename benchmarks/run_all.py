@@ -2,10 +2,10 @@
 
     .venv/bin/python benchmarks/run_all.py
 
-About 5-10 minutes on the 2-core CPU. Run it on an otherwise idle machine: the numbers are
-wall times. Results: ``$ATTNLAB_BENCH_RESULTS/*.json`` when set (``make bench`` gives each run
-a new folder), else the committed ``benchmarks/results/*.json`` that the book's Performance page
-reads (``make bench REPLACE=1``).
+About 10-15 minutes on the 2-core CPU (the Ray sweep alone several). Run it on an otherwise
+idle machine: the numbers are wall times. Results: ``$ATTNLAB_BENCH_RESULTS/*.json`` when set
+(``make bench`` gives each run a new folder), else the committed ``benchmarks/results/*.json``
+that the book's Performance page reads (``make bench REPLACE=1``).
 """
 
 from __future__ import annotations

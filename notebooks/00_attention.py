@@ -65,14 +65,12 @@ sns.set_theme(context="notebook", style="whitegrid")
 # %% [markdown]
 # ## 1. A head's score matrix has rank at most $r$
 #
-# We draw random weights for a layer of width $d$ = {glue:text}`d` with
-# {glue:text}`heads` heads, for every rank in the profile, feed it random queries and keys
+# We draw random weights for a layer of width $d$ = {glue:text}`cfg_d` with
+# {glue:text}`cfg_heads` heads, for every rank in the profile, feed it random queries and keys
 # (more of each than $d$, so nothing but the rank can limit the matrix) and measure the
 # numerical rank of every head's $N \times M$ score matrix on every input of the batch.
 
 # %%
-page.record("d", cfg.d)
-page.record("heads", cfg.heads)
 # float64 throughout, so that "numerical rank" is limited by the weights, not by rounding
 x = torch.randn(cfg.batch, cfg.n_queries, cfg.d, dtype=torch.float64)  # queries  (B, N, d)
 z = torch.randn(cfg.batch, cfg.n_keys, cfg.d, dtype=torch.float64)  # context  (B, M, d)
@@ -145,11 +143,10 @@ page.figure("fig_score_rank", fig)
 # $$ \lVert \mathrm{softmax}(\beta s) - \mathrm{hardmax}(s) \rVert_1 \;\le\; 2 \sum_{j \ne j^*} e^{-\beta \Delta_j}. $$
 #
 # We compute both sides for a full-rank layer on a batch of self-attention inputs with
-# $N$ = {glue:text}`N` tokens, together with the distance between the layer's outputs under the two
+# $N$ = {glue:text}`cfg_N` tokens, together with the distance between the layer's outputs under the two
 # normalisations.
 
 # %%
-page.record("N", cfg.N)
 layer = LowRankAttention(cfg.d, rank=cfg.d, heads=cfg.heads, beta=1.0)
 hard = LowRankAttention(cfg.d, rank=cfg.d, heads=cfg.heads, beta=1.0, normalization="hardmax")
 hard.load_state_dict(layer.state_dict())

@@ -85,3 +85,18 @@ def test_every_notebook_has_every_profile():
         assert set(table) == set(PROFILES), notebook
         for profile in PROFILES:
             assert vars(sizes(notebook, profile)) or notebook == LEDGER, (notebook, profile)
+
+
+def test_the_page_glues_and_shows_its_sizes(monkeypatch, capsys):
+    import attnlab.book.page as page_module
+
+    glued = {}
+    monkeypatch.setattr(page_module, "_glue", lambda name, value: glued.__setitem__(name, value))
+    monkeypatch.setattr(page_module, "_display", print)
+    monkeypatch.setattr(page_module, "_markdown", str)
+    page = Page("00_attention", profile="quick", seed=0)
+    quick = SIZES["00_attention"]["quick"]
+    assert {f"cfg_{k}" for k in quick} <= set(glued) and glued["cfg_d"] == quick["d"]
+    data = json.loads(page.finish().read_text())
+    assert data["sizes"]["d"] == quick["d"]
+    assert f"`d` = {quick['d']}" in capsys.readouterr().out  # on the run card

@@ -22,7 +22,6 @@ def page_paths() -> list[str]:
         "index.html",
         "book/intro.html",
         "book/running.html",
-        "book/paper_scale.html",
         "book/api.html",
         "book/bibliography.html",
     ]

@@ -5,13 +5,15 @@ Every notebook opens with::
     page = attnlab.Page("00_attention", profile=profile, seed=seed)
     cfg = page.cfg                      # the sizes for this profile
 
-records the numbers its prose quotes with ``page.record("name", value)`` (they are
-glued for myst-nb, so text and figures agree), states each result with
-``page.claim("statement", value, ">=", bound)`` (a measured value against a bound, so the
-claim's margin is known; a false claim raises :class:`ClaimError`, which fails the notebook
-and therefore the test suite), and ends with ``page.finish()``, which writes
-``<results>/<profile>/seed-<seed>/<notebook>.json`` and shows the run card (profile, seed,
-run time, claims with their margins).
+quotes the profile's sizes as ``{glue:text}`cfg_d``` (every size ``cfg.NAME`` is glued as
+``cfg_NAME`` when the page starts, kept in the results under ``sizes`` and listed on the run
+card: one place records them), records the numbers its prose quotes with
+``page.record("name", value)`` (they are glued for myst-nb, so text and figures agree),
+states each result with ``page.claim("statement", value, ">=", bound)`` (a measured value
+against a bound, so the claim's margin is known; a false claim raises :class:`ClaimError`,
+which fails the notebook and therefore the test suite), and ends with ``page.finish()``,
+which writes ``<results>/<profile>/seed-<seed>/<notebook>.json`` and shows the run card
+(profile, seed, run time, claims with their margins).
 """
 
 from __future__ import annotations
@@ -108,6 +110,11 @@ def _markdown(text: str) -> Any:
     return Markdown(text)
 
 
+def size_name(name: str) -> str:
+    """The glue name of the profile's size ``name``: ``cfg_<name>`` (``{glue:text}`cfg_d```)."""
+    return f"cfg_{name}"
+
+
 class Page:
     """One executed notebook: its profile, seed, sizes, recorded numbers and claims.
 
@@ -132,6 +139,8 @@ class Page:
         torch.manual_seed(self.seed)
         _glue("profile", self.profile)
         _glue("seed", self.seed)
+        for name, value in vars(self.cfg).items():  # the profile's sizes, for the prose
+            _glue(size_name(name), _plain(value))
         _display(
             _markdown(
                 f"**Profile `{self.profile}`** ({profiles.DESCRIPTIONS[self.profile]}) · seed {self.seed} · "
@@ -249,6 +258,11 @@ class Page:
                 f"is from failing, relative to the bound).\n\n"
                 f"| # | claim | value vs bound | margin | status |\n"
                 f"|---|---|---|---|---|\n{rows}"
+                + (
+                    f"\n\n**Sizes** (`{self.profile}` profile): {_sizes_line(result['sizes'])}."
+                    if result["sizes"]
+                    else ""
+                )
             )
         )
         return path
@@ -378,6 +392,13 @@ def _fmt(x: Any) -> str:
     if isinstance(x, float):
         return f"{x:.4g}"
     return str(x)
+
+
+def _sizes_line(sizes: dict[str, Any]) -> str:
+    """``d = 8, heads = 4, ...``: a profile's sizes on one line (long values shortened)."""
+    return ", ".join(
+        f"`{k}` = {_short(v) if not isinstance(v, float) else _fmt(v)}" for k, v in sizes.items()
+    )
 
 
 def _short(v: Any) -> str:

@@ -591,7 +591,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     "90_performance": {
         profile: dict(
             results_dir="benchmarks/results",
-            benchmarks=("fig1", "batched_seeds", "flops", "scaling"),
+            benchmarks=("fig1", "batched_seeds", "flops", "scaling", "sweep"),
             targets=dict(
                 fig1_geomean_ratio=2.0,
                 fig1_every_ratio=1.0,
@@ -600,6 +600,19 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
                 flops_fraction=0.4,
                 book_minutes_quick=10.0,
             ),
+        )
+        for profile in ("quick", "laptop", "paper")
+    },
+    # -- what each training page costs at each profile (92) -----------------------------------
+    # The page trains nothing: it plans every training page at every profile (attnlab.book.work)
+    # and times `timing_steps` steps of one rank-chapter model (page 12's quick sizes) for the
+    # seconds per FLOP of this CPU; `min_paper_over_quick` is the claim's bound.
+    "92_paper_scale": {
+        profile: dict(
+            timing=dict(d=16, N=16, batch=128, layers=1, c=1, ff=256),
+            timing_steps=10,
+            timing_warmup=3,
+            min_paper_over_quick=10.0,
         )
         for profile in ("quick", "laptop", "paper")
     },

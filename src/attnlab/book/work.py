@@ -5,17 +5,42 @@ Every training module plans its page's work from the page's sizes before anythin
 cost, and the paper-scale page tabulates every page at every profile without training.
 The FLOPs come from each model's one FLOP formula (``step_flops``); the time is estimated by
 timing the page's first steps on the current device (:func:`seconds_per_flop`).
+
+:data:`PLANNERS` names every training page's planner by import string, resolved only when
+asked for (:func:`planner`), so this module imports no chapter; :func:`page_work` is the work
+of one page at one profile, from the page's own sizes.
 """
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from attnlab._checks import check_int
+from attnlab._checks import check_choice, check_int
+from attnlab.book import profiles
 
-__all__ = ["Work", "seconds_per_flop", "total", "format_seconds", "format_flops"]
+__all__ = [
+    "PLANNERS",
+    "Work",
+    "format_flops",
+    "format_seconds",
+    "page_work",
+    "planner",
+    "seconds_per_flop",
+    "total",
+]
+
+PLANNERS: dict[str, str] = {
+    "12_training_rank_heads": "attnlab.rank.training:planned_work",
+    "15_depth_long_context": "attnlab.rank.depth:planned_work",
+    "24_training_composition": "attnlab.composition.training:planned_work",
+    "25_strassen_attention": "attnlab.composition.strassen:planned_work",
+}
+"""Every training page and its planner, ``"module:function"``: ``function(cfg) -> Work`` plans
+the page's training from its sizes (``cfg = attnlab.book.profiles.sizes(page, profile)``)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +74,23 @@ def total(parts: Iterable[Work]) -> Work:
     return out
 
 
+def planner(notebook: str) -> Callable[[Any], Work]:
+    """The planner of training page ``notebook``, imported from its :data:`PLANNERS` entry."""
+    check_choice("notebook", notebook, PLANNERS)
+    module, _, name = PLANNERS[notebook].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def page_work(notebook: str, profile: str) -> Work:
+    """The training work of page ``notebook`` at ``profile``, planned from the page's sizes."""
+    check_choice("profile", profile, profiles.PROFILES)
+    plan = planner(notebook)
+    work = plan(profiles.sizes(notebook, profile))
+    if not isinstance(work, Work):
+        raise TypeError(f"{PLANNERS[notebook]} must return a Work, got {type(work).__name__}")
+    return work
+
+
 def seconds_per_flop(
     step: Callable[[], object], flops_per_step: float, steps: int = 3, warmup: int = 1
 ) -> float:
@@ -71,14 +113,16 @@ def seconds_per_flop(
 
 
 def format_seconds(s: float) -> str:
-    """``42 s``, ``3.5 min``, ``2.1 h``, ``4.0 days``."""
+    """``42 s``, ``3.5 min``, ``2.1 h``, ``4.0 days``, ``41.5 years``."""
     if s < 90:
         return f"{s:.0f} s"
     if s < 5400:
         return f"{s / 60:.1f} min"
     if s < 3 * 86400:
         return f"{s / 3600:.1f} h"
-    return f"{s / 86400:.1f} days"
+    if s < 365 * 86400:
+        return f"{s / 86400:.1f} days"
+    return f"{s / (365.25 * 86400):,.1f} years"
 
 
 def format_flops(f: float) -> str:

@@ -1,0 +1,200 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Running at paper scale
+#
+# The `quick` profile runs the whole book on a 2-core CPU in minutes. The `paper` profile runs the
+# papers' own experiments, which the authors ran one GPU per training run {cite}`amsel2024code`:
+# at the `paper` profile the rank chapter's training page alone is {glue:text}`paper_12_runs`
+# training runs and {glue:text}`paper_12_steps` optimiser steps. This page says what every
+# training page costs at every profile, how to run it on one GPU or on a Ray cluster, and how to
+# bring results computed elsewhere into the book.
+#
+# ## What each page costs
+#
+# Every training page plans its work from its sizes before anything trains
+# (`planned_work(cfg)` in its module, listed in `attnlab.book.work.PLANNERS`): the models it
+# trains (a batched pass of $K$ models counts $K$), its optimiser steps (a batched pass steps
+# once for all its models) and its FLOPs, from each model's FLOP formula. The table below is
+# computed here from those plans, for every profile, without training anything.
+#
+# The time column is an **estimate for this CPU only** (no GPU is timed): FLOPs times the seconds
+# per FLOP of {glue:text}`cfg_timing_steps` training steps of one rank-chapter model
+# ({glue:text}`timing_sizes`), timed on this page with `attnlab.book.work.seconds_per_flop`
+# against that model's `step_flops`, on one thread and on all of torch's threads, the faster
+# counting. This machine reached {glue:text}`gflops_here` GFLOP/s on it ({glue:text}`best_threads`
+# thread(s); GFLOP/s per thread count: {glue:text}`gflops_by_threads`). The small composition models run further from the
+# machine's peak than this model does, so for pages 24 and 25 the estimate is optimistic; a
+# page measures its own rate from its first steps when it runs (its work line, at the top).
+
+# %% tags=["parameters"]
+profile = "quick"
+seed = 0
+
+# %%
+import json
+
+import torch
+from IPython.display import Markdown, display
+
+import attnlab
+from attnlab.book.page import results_path
+from attnlab.book.profiles import PROFILES
+from attnlab.book.work import PLANNERS, format_flops, format_seconds, page_work, seconds_per_flop
+from attnlab.rank.training import TrainConfig, data_generators, make_optimizer, step_flops, training_step
+
+page = attnlab.Page("92_paper_scale", profile=profile, seed=seed)
+cfg = page.cfg
+
+# %%
+# Training steps of one rank-chapter model, timed on one thread and on all of torch's threads:
+# this CPU's seconds per FLOP is the faster of the two (a busy shared machine can make its
+# threads slower than one).
+tc = TrainConfig(ranks=(cfg.timing["d"],), seeds=(seed,), **cfg.timing)
+model, gens = tc.build(), data_generators(tc.seeds, torch.device("cpu"))
+opt = make_optimizer(model, tc.lr)
+all_threads = torch.get_num_threads()
+rates = {}
+for threads in sorted({1, all_threads}):
+    torch.set_num_threads(threads)
+    rates[threads] = seconds_per_flop(
+        lambda: training_step(model, opt, gens, tc.batch),
+        step_flops(**cfg.timing),
+        steps=cfg.timing_steps,
+        warmup=cfg.timing_warmup,
+    )
+torch.set_num_threads(all_threads)
+best_threads = min(rates, key=rates.get)
+rate = rates[best_threads]
+page.record("seconds_per_flop", rate)
+page.record("gflops_here", f"{1e-9 / rate:.1f}")
+page.record("gflops_by_threads", {t: round(1e-9 / r, 2) for t, r in rates.items()})
+page.record("best_threads", best_threads)
+page.record("timing_sizes", ", ".join(f"{k} = {v}" for k, v in cfg.timing.items()))
+
+# %%
+plans = {(nb, p): page_work(nb, p) for nb in PLANNERS for p in PROFILES}
+last_quick = {}  # the last quick-profile run of each page with this seed, when there is one
+for nb in PLANNERS:
+    path = results_path(nb, "quick", seed)
+    if path.exists():
+        last_quick[nb] = json.loads(path.read_text())["wall_time_s"]
+page.record(
+    "plans",
+    {
+        f"{nb} {p}": {"runs": w.runs, "steps": w.steps, "flops": w.flops, "estimate_s": w.seconds(rate)}
+        for (nb, p), w in plans.items()
+    },
+)
+page.record("last_quick_s", last_quick)
+page.record("paper_12_runs", f"{plans['12_training_rank_heads', 'paper'].runs:,}")
+page.record("paper_12_steps", f"{plans['12_training_rank_heads', 'paper'].steps:,}")
+rows = [
+    f"| {nb} | `{p}` | {w.runs:,} | {w.steps:,} | {format_flops(w.flops)} | {format_seconds(w.seconds(rate))} | "
+    + (format_seconds(last_quick[nb]) if p == "quick" and nb in last_quick else "")
+    + " |"
+    for (nb, p), w in plans.items()
+]
+display(
+    Markdown(
+        "| page | profile | runs | optimiser steps | FLOPs | estimated time on this CPU | last quick run |\n"
+        "|---|---|---:|---:|---:|---:|---:|\n" + "\n".join(rows)
+    )
+)
+
+# %% [markdown]
+# The last column is the page's own wall time in its last `quick` run on this machine, where one
+# was found in the results (it includes everything the page does besides training: evaluation,
+# figures, start-up), for comparison with the estimate.
+#
+# The `paper` profile's FLOPs exceed the `quick` profile's by a factor of at least
+# {glue:text}`min_paper_over_quick` (on {glue:text}`min_ratio_page`); per page:
+# {glue:text}`paper_over_quick`.
+
+# %%
+ratios = {nb: plans[nb, "paper"].flops / plans[nb, "quick"].flops for nb in PLANNERS}
+smallest = min(ratios, key=ratios.get)
+page.record("paper_over_quick", {nb: f"{r:,.0f}x" for nb, r in ratios.items()})
+page.record("min_paper_over_quick", f"{ratios[smallest]:,.0f}")
+page.record("min_ratio_page", smallest)
+
+# %% [markdown]
+# ## Check first: a smoke run
+#
+# A smoke run builds every model of a profile at full size and trains each for a few steps
+# (evaluating on at most 512 samples), with the page's claims recorded but not checked:
+#
+# ```bash
+# .venv/bin/python -m attnlab.book.execute --profile paper --smoke 2 12_training_rank_heads 24_training_composition
+# ```
+#
+# `make smoke` smoke-runs the `laptop` and `paper` profiles of every training page on the CPU
+# (`tests/book/test_profiles_start.py`; minutes per page, so not part of `make test`), so a
+# configuration error shows up there, not an hour into a GPU run.
+#
+# ## One GPU
+#
+# ```bash
+# make book PROFILE=paper          # or: .venv/bin/python -m attnlab.book.execute --profile paper NAME
+# ```
+#
+# Code picks the GPU when torch sees one (`ATTNLAB_DEVICE=cpu` or `cuda` forces a device). Each
+# finished training run is written to the results cache as it completes, so an interrupted run
+# resumes where it stopped when started again.
+#
+# ## A Ray cluster
+#
+# Both training chapters run their training configurations through one entry point,
+# `attnlab.book.sweep.sweep`. With no cluster configured it runs them one after another in the
+# notebook's process. With `ATTNLAB_RAY_ADDRESS` set, every configuration whose result is not yet
+# in the cache becomes a Ray task (one GPU per task when the cluster has GPUs; a task whose
+# worker dies is retried), and each result is written to the cache as it arrives.
+#
+# Ray is the `cluster` extra: `pip install -e ".[cluster]"` (`make` installs it). Start a cluster
+# with Ray's own tools, on machines where this repository is installed in the same environment:
+#
+# ```bash
+# ray start --head --port=6379                     # on the head node
+# ray start --address=HEAD_IP:6379                 # on every other node
+# ATTNLAB_RAY_ADDRESS=auto make book PROFILE=paper # on the head node
+# ```
+#
+# `ATTNLAB_RAY_ADDRESS=local` starts a single-machine Ray instance for the run instead. Ray's usage
+# statistics are switched off by `attnlab.book.sweep`. The numbers are the in-process run's: each
+# task uses the driver's thread count and the same seeds (`tests/book/test_sweep.py` checks this
+# on a local cluster, together with a worker killed mid-task and a driver killed mid-sweep). What
+# Ray costs on a small sweep is measured on the [Performance](90_performance) page.
+#
+# ## Bringing results from elsewhere
+#
+# The results cache is plain files: `$ATTNLAB_CACHE/<namespace>/<key>.json` (under `make`,
+# `_build/cache`), one file per training configuration, holding the configuration and its result.
+# The key hashes the configuration, the package source and the torch version, so copy the cache
+# folder of a run made with the same commit into `_build/cache` and `make book PROFILE=paper`
+# renders the pages from it without training again.
+#
+# ## Claims
+
+# %%
+page.claim(
+    f"the paper profile plans at least {cfg.min_paper_over_quick:g}x the quick profile's training FLOPs "
+    "on every training page (smallest ratio over the pages)",
+    ratios[smallest],
+    ">=",
+    cfg.min_paper_over_quick,
+    paper_over_quick=ratios,
+)
+page.finish()
