@@ -12,12 +12,14 @@ The tree is the book's architecture::
 Each subpackage's docstring lists its modules.
 """
 
+from importlib import metadata as _metadata
+
 from attnlab.attention import LowRankAttention, attend, hardmax, normalize
 from attnlab.book.device import default_device
 from attnlab.book.page import ClaimError, Page
 from attnlab.book.profiles import PROFILES, sizes
 
-__version__ = "0.1.0"
+__version__ = _metadata.version("attnlab")  # one version: pyproject.toml
 
 __all__ = [
     "PROFILES",
