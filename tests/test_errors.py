@@ -169,7 +169,7 @@ CASES = [
         "CompConfig brc density",
         lambda: CompConfig(task="brc", m=3, density=1.5),
         ValueError,
-        r"^density must be a number in \\[0.0, 1.0\\]",
+        r"^density must be a number in \[0.0, 1.0\]",
     ),
     (
         "CompConfig attention",
