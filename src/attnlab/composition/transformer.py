@@ -14,6 +14,9 @@ The model (Kozachinskiy 2024, restated in the Strassen-attention paper):
 
 The parameters carry a leading **model** dimension ``S`` so that ``S`` independent models
 (different seeds) train as one batched computation; every forward returns ``(S, B, out)``.
+:class:`StackedModel` holds what this model shares with the Strassen layer of
+:mod:`attnlab.composition.strassen`: the argument checks, the embedding table, the output MLP
+(with per-model widths) and the size.
 
 Key identity (the proof's first step). Split the input positions into ``A`` and ``B`` with the
 readout token in ``B``. At the readout token ``o`` of a one-layer model, head ``h`` outputs
