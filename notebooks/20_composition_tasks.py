@@ -47,7 +47,7 @@
 # **SUM_2.** Kozachinskiy's note proves its second bound for a task it writes
 # $\mathrm{Sum}_2^{n,n}$ after Sanford et al. *We could not read the note's definition*: the
 # search tools available to this book returned only the note's abstract and introduction. We use
-# the form that the project digest records for the Strassen-attention paper, which relates SUM_2 to
+# the form that secondary accounts give for the Strassen-attention paper, which relates SUM_2 to
 # Match3: $\mathrm{Sum2}[\ell, m](p_1..p_\ell) = 1$ iff some $j, k$ ($j = k$ allowed) have
 # $p_j + p_k \equiv -1 \pmod m$, with entries from $\mathbb{Z}_m \setminus \{m-2\}$. **SUM_2
 # reduces to Match3**: prepending a token $p_0 = 1$ to a SUM_2 input gives a Match3 input whose

@@ -34,7 +34,7 @@
 # *Provenance.* The statement and constant above are from our reading of Anthony & Bartlett; the
 # search tools available here returned only the abstract of Goldberg & Jerrum and the
 # introductions of Kozachinskiy's note, so we could not confirm which of the two (or which
-# constant) the note cites. The project digest's constant $4k(t+2)$ agrees with ours.
+# constant) the note cites.
 #
 # **Counting $t$** for $F$ (our count, `attnlab.composition.vc.readout_operations`): per head $d$
 # additions $\alpha+\beta$, one addition $\lambda+\mu$ and $d$ divisions, $H(2d+1)$ in all;
@@ -44,12 +44,11 @@
 # With $H = d = P = s$ this is $t \approx 2s^3$ and the bound is
 # $4 s(s+1)(2s^3 + \dots) \approx 8 s^5$, so **a one-layer transformer of size $s$ computing
 # Comp_n needs $s \gtrsim (n/8)^{1/5}$**. This arithmetic is ours: Kozachinskiy states only
-# $n^{\Omega(1)}$. *Correction to the project digest:* it wrote $8s^4$ and $s \gtrsim (n/8)^{1/4}$
-# for the same count; multiplying out its own terms ($k \approx s^2$, $t \approx 2s^3$) gives
-# $8s^5$.
+# $n^{\Omega(1)}$. Multiplying out the terms ($k \approx s^2$, $t \approx 2s^3$) gives $8s^5$, not
+# $8s^4$: the exponent is $1/5$, not $1/4$.
 #
 # **Finite precision, for contrast** (Peng, Narayanan & Papadimitriou {cite}`peng2024limitations`,
-# Theorem 1, as the project digest and secondary sources state it -- we could read only the
+# Theorem 1, as secondary sources state it -- we could read only the
 # abstract of the primary text): with $H$ heads, dimension $d$ and $p$-bit arithmetic, if
 # $R = n\log n - H(d+1)p > 0$ the layer answers Comp_n on random $g, h$ wrongly with probability
 # at least $R/(3n\log n)$. We take $\log = \log_2$ (bits). It says nothing at infinite
@@ -218,14 +217,7 @@ page.record("log10_n_max", cfg.log10_n_max)
 ns = np.unique(np.logspace(np.log10(2), cfg.log10_n_max, cfg.points).astype(np.int64))
 s_vc = np.array([min_size_vc(int(n)) for n in ns])
 s_peng = {p: np.array([min_size_peng(int(n), p) for n in ns]) for p in cfg.precisions}
-construction = np.array(
-    [
-        max(
-            2, constructions.one_layer_width(int(n)), int(n) * (constructions.one_layer_width(int(n)) + 2) + 1
-        )
-        for n in ns
-    ]
-)
+construction = np.array([constructions.one_layer_size(int(n)) for n in ns])
 two_layer_size = constructions.two_layer_comp(4).size
 ratio = s_vc / (ns / 8.0) ** 0.2
 page.record("s_vc_at_max", int(s_vc[-1]))
@@ -239,7 +231,9 @@ page.record("vc_below_peng", below_peng)
 page.record("peng_pairs", len(ns) * len(cfg.precisions))
 slack = [
     vc_upper_bound(
-        constructions.one_layer_width(int(n)), 2, int(n) * (constructions.one_layer_width(int(n)) + 2) + 1
+        constructions.one_layer_width(int(n)),
+        constructions.ONE_LAYER_HEADS,
+        constructions.one_layer_mlp_params(int(n)),
     )
     / n
     for n in ns

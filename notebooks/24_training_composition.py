@@ -37,7 +37,10 @@
 #    best seed reaches {glue:text}`threshold` accuracy, for $n$ in {glue:text}`frontier_ns`,
 #    against the VC bound's smallest $P$ (page 22) and the explicit construction's $P$.
 #
-# Results are cached by configuration (`attnlab.book.cache.cached`), so an interrupted sweep resumes.
+# All runs of the page go to `attnlab.composition.training.train_sweep` as one list: cached by
+# configuration (an interrupted sweep resumes) and run in parallel on a Ray cluster when one is
+# configured. Each model draws its own data (streams derived from its seed), so it learns the
+# same whether it trains alone or batched with others.
 # This page ran with profile {glue:text}`profile` and seed {glue:text}`seed` in
 # {glue:text}`runtime`; at the quick profile's sizes everything is small (see the profile table)
 # and the frontier in particular is only a sketch.
@@ -53,8 +56,10 @@ import seaborn as sns
 import torch
 
 import attnlab
+from attnlab.book.work import seconds_per_flop
 from attnlab.composition import constructions
-from attnlab.composition.training import train_comp_sweep
+from attnlab.composition import tasks as ct
+from attnlab.composition import training as tr
 from attnlab.composition.vc import min_mlp_params_vc
 
 page = attnlab.Page("24_training_composition", profile=profile, seed=seed)
@@ -63,7 +68,8 @@ sns.set_theme(context="notebook", style="whitegrid")
 device = str(attnlab.default_device())
 if cfg.threads and device == "cpu":
     torch.set_num_threads(cfg.threads)  # the profile's choice (quick: both CI cores)
-model_seeds = [seed * cfg.seeds + i for i in range(cfg.seeds)]  # distinct models for every page seed
+runs_all = tr.page_configs(cfg, seed)  # every training run of the page, from its sizes
+model_seeds = list(runs_all["depth"][0].seeds)  # derive_seed(seed, "model", i): distinct for every page seed
 for k in (
     "ns",
     "d",
@@ -81,13 +87,19 @@ for k in (
     page.record(k, list(getattr(cfg, k)) if isinstance(getattr(cfg, k), tuple) else getattr(cfg, k))
 page.record("model_seeds", model_seeds)
 
+# the work of this profile, and its time estimated from one representative step on this device
+typical = runs_all["depth"][-1]  # two layers at the largest n
+page.work(
+    tr.planned_work(cfg), seconds_per_flop(tr.step_function(typical, device), tr.step_flops(typical)), device
+)
 
-def plateau(n, samples=100_000):
-    """Accuracy of answering the most frequent value of h (the level where training stalls)."""
-    H = torch.randint(0, n, (samples, n), generator=torch.Generator().manual_seed(seed))
-    counts = torch.zeros(samples, n).scatter_add_(1, H, torch.ones(H.shape))
-    return (counts.max(1).values.mean() / n).item()
+# %% [markdown]
+# All runs train in one sweep: section 1's and section 2's configurations together.
 
+# %%
+all_cfgs = runs_all["depth"] + runs_all["frontier"]
+results = tr.train_sweep(all_cfgs, device, desc="Comp_n runs")
+depth_results, frontier_results = results[: len(runs_all["depth"])], results[len(runs_all["depth"]) :]
 
 # %% [markdown]
 # ## 1. One layer against two at fixed size
@@ -97,27 +109,10 @@ def plateau(n, samples=100_000):
 # {glue:text}`lr`, model seeds {glue:text}`model_seeds`.
 
 # %%
-runs = [(n, layers) for n in cfg.ns for layers in (1, 2)]
-configs = [
-    dict(
-        n=n,
-        layers=layers,
-        d=cfg.d,
-        heads=cfg.heads,
-        mlp_width=cfg.mlp_width,
-        seeds=model_seeds,
-        steps=cfg.steps,
-        batch=cfg.batch,
-        lr=cfg.lr,
-        eval_every=cfg.eval_every,
-        device=device,
-    )
-    for n, layers in runs
-]
-depth = dict(zip(runs, train_comp_sweep(configs, desc="one vs two layers"), strict=True))
+depth = {(c.n, c.layers): r for c, r in zip(runs_all["depth"], depth_results, strict=True)}
 best = {(n, L): max(r["final"]) for (n, L), r in depth.items()}
 worst = {(n, L): min(r["final"]) for (n, L), r in depth.items()}
-base = {n: plateau(n) for n in cfg.ns}
+base = {n: float(ct.most_frequent_value_accuracy(n)) for n in cfg.ns}  # exact (page 20)
 n_max = max(cfg.ns)
 gap_best = best[(n_max, 2)] - best[(n_max, 1)]
 gap_worst = worst[(n_max, 2)] - best[(n_max, 1)]
@@ -129,14 +124,7 @@ page.record("worst_acc", {f"n={n},L={L}": round(v, 4) for (n, L), v in worst.ite
 page.record("one_layer_best_at_nmax", best[(n_max, 1)])
 page.record("two_layer_best_at_nmax", best[(n_max, 2)])
 page.record("plateau_at_nmax", base[n_max])
-
-
-def first_step_above(r, level):
-    """Per model, the first measured step whose accuracy is >= level (None: never)."""
-    return [next((t for t, a in zip(r["steps"], acc, strict=True) if a >= level), None) for acc in r["acc"]]
-
-
-escape = first_step_above(depth[(n_max, 2)], base[n_max] + 0.10)
+escape = tr.first_step_above(depth[(n_max, 2)], base[n_max] + 0.10)
 page.record("escape_steps", escape)
 for (n, L), r in depth.items():
     print(
@@ -205,24 +193,7 @@ page.figure("fig_depth", fig)
 
 # %%
 frontier = {}
-seeds_f = [seed * cfg.frontier_seeds + i for i in range(cfg.frontier_seeds)]
-configs_f = [
-    dict(
-        n=n,
-        layers=1,
-        d=cfg.d,
-        heads=cfg.heads,
-        mlp_width=list(cfg.widths),
-        seeds=seeds_f,
-        steps=cfg.frontier_steps,
-        batch=cfg.batch,
-        lr=cfg.lr,
-        eval_every=cfg.eval_every,
-        device=device,
-    )
-    for n in cfg.frontier_ns
-]
-for n, r in zip(cfg.frontier_ns, train_comp_sweep(configs_f, desc="MLP width frontier"), strict=True):
+for n, r in zip(cfg.frontier_ns, frontier_results, strict=True):
     by_width = {}
     for w, acc, P in zip(r["widths"], r["final"], r["mlp_params"], strict=True):
         by_width.setdefault(w, [P, 0.0])[1] = max(by_width.get(w, [P, 0.0])[1], acc)
@@ -240,7 +211,7 @@ page.record("frontier_P", {n: f["P"] for n, f in frontier.items()})
 page.record("vc_P", {int(n): max(min_mlp_params_vc(int(n), cfg.d, cfg.heads), 1) for n in cfg.frontier_ns})
 page.record(
     "construction_P",
-    {int(n): int(n) * (constructions.one_layer_width(int(n)) + 2) + 1 for n in cfg.frontier_ns},
+    {int(n): constructions.one_layer_mlp_params(int(n)) for n in cfg.frontier_ns},
 )
 
 fig, ax = plt.subplots(figsize=(7, 4.3))
@@ -250,7 +221,7 @@ vc_P = [max(min_mlp_params_vc(int(n), cfg.d, cfg.heads), 1) for n in ns_dense]
 ax.semilogy(ns_dense, vc_P, "k-", lw=2, label=f"VC lower bound on $P$ ($d={cfg.d}$, $H={cfg.heads}$)")
 ax.semilogy(
     ns_dense,
-    [n * (constructions.one_layer_width(int(n)) + 2) + 1 for n in ns_dense],
+    [constructions.one_layer_mlp_params(int(n)) for n in ns_dense],
     "C2--",
     label="explicit one-layer construction's $P$ ($d=3n+7$)",
 )

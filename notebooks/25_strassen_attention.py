@@ -73,10 +73,12 @@ import seaborn as sns
 import torch
 
 import attnlab
+from attnlab.book.seeds import derive_seed, generator
+from attnlab.book.work import seconds_per_flop
 from attnlab.composition import constructions
 from attnlab.composition import strassen as st
 from attnlab.composition import tasks as ct
-from attnlab.composition.training import train_comp_cached
+from attnlab.composition import training as tr
 
 page = attnlab.Page("25_strassen_attention", profile=profile, seed=seed)
 cfg = page.cfg
@@ -84,7 +86,8 @@ sns.set_theme(context="notebook", style="whitegrid")
 device = str(attnlab.default_device())
 if cfg.threads and device == "cpu":
     torch.set_num_threads(cfg.threads)
-model_seeds = [seed * cfg.seeds + i for i in range(cfg.seeds)]  # distinct models for every page seed
+runs = st.page_configs(cfg, seed)  # every training run of the page (sections 3 and 4), from its sizes
+model_seeds = list(tr.model_seeds(seed, cfg.seeds))  # derive_seed(seed, "model", i)
 page.record("model_seeds", model_seeds)
 
 # %% [markdown]
@@ -234,8 +237,8 @@ page.figure("fig_construction", fig)
 #
 # Page 24 finds one softmax layer stuck at the "most frequent value of $h$" level at
 # $n$ = {glue:text}`comp_n`, its largest $n$ in this profile. There we train three models with
-# the same budget: one softmax layer and two softmax layers (page 24's `train_comp`), and one
-# Strassen layer (`strassen.train_tokens`). All have $d$ = {glue:text}`d`, $H$ =
+# the same budget and the same training loop (`attnlab.composition.training.train`): one softmax
+# layer, two softmax layers and one Strassen layer. All have $d$ = {glue:text}`d`, $H$ =
 # {glue:text}`heads`, {glue:text}`mlp_width` ReLU units and $n$ output logits, and each gets
 # {glue:text}`steps` AdamW steps of {glue:text}`batch` fresh inputs at learning rate
 # {glue:text}`lr`. Model seeds are {glue:text}`model_seeds`, batched. The Strassen model
@@ -246,23 +249,16 @@ page.figure("fig_construction", fig)
 for k in ("comp_n", "d", "heads", "mlp_width", "steps", "batch", "lr", "eval_every"):
     page.record(k, getattr(cfg, k))
 n = cfg.comp_n
-common = dict(
-    d=cfg.d,
-    heads=cfg.heads,
-    mlp_width=cfg.mlp_width,
-    seeds=model_seeds,
-    steps=cfg.steps,
-    batch=cfg.batch,
-    lr=cfg.lr,
-    eval_every=cfg.eval_every,
-    eval_samples=cfg.eval_samples,
-    device=device,
+# the work of sections 3 and 4, and its time estimated from one Strassen step on this device
+typical = runs["comp"]["Strassen, 1 layer"]
+page.work(
+    st.planned_work(cfg), seconds_per_flop(tr.step_function(typical, device), tr.step_flops(typical)), device
 )
-comp = {
-    "softmax, 1 layer": train_comp_cached(dict(n=n, layers=1, **common)),
-    "softmax, 2 layers": train_comp_cached(dict(n=n, layers=2, **common)),
-    "Strassen, 1 layer": st.train_tokens_cached(dict(task="comp", n=n, attention="strassen", **common)),
-}
+# sections 3 and 4 train as one sweep (in parallel on a Ray cluster when one is configured)
+names = [*runs["comp"], *runs["tokens"]]
+results = tr.train_sweep([*runs["comp"].values(), *runs["tokens"].values()], device, desc="Strassen runs")
+trained = dict(zip(names, results, strict=True))
+comp = {name: trained[name] for name in runs["comp"]}
 plateau = float(ct.most_frequent_value_accuracy(n))
 page.record("plateau", plateau)
 for name, r in comp.items():
@@ -271,15 +267,8 @@ soft1_best = page.record("soft1_best", max(comp["softmax, 1 layer"]["final"]))
 soft2_worst = page.record("soft2_worst", min(comp["softmax, 2 layers"]["final"]))
 str_worst = page.record("strassen_worst", min(comp["Strassen, 1 layer"]["final"]))
 page.record("strassen_final", comp["Strassen, 1 layer"]["final"])
-
-
-def first_step_above(r, level):
-    """Per model, the first measured step whose accuracy is >= level (None: never)."""
-    return [next((t for t, a in zip(r["steps"], acc, strict=True) if a >= level), None) for acc in r["acc"]]
-
-
-page.record("escape_strassen", first_step_above(comp["Strassen, 1 layer"], plateau + 0.10))
-page.record("escape_two_layer", first_step_above(comp["softmax, 2 layers"], plateau + 0.10))
+page.record("escape_strassen", tr.first_step_above(comp["Strassen, 1 layer"], plateau + 0.10))
+page.record("escape_two_layer", tr.first_step_above(comp["softmax, 2 layers"], plateau + 0.10))
 
 fig, ax = plt.subplots(figsize=(7.5, 4.3))
 for (name, r), c in zip(comp.items(), ("C0", "C3", "C2"), strict=True):
@@ -310,7 +299,7 @@ page.figure("fig_comp", fig)
 #
 # * **Match3** has $N$ = {glue:text}`match3_N` tokens, uniform in $\mathbb{Z}_m$ with $m$ =
 #   {glue:text}`match3_m`. Token $i$ answers 1 iff some $j, k$ (repeats allowed) have
-#   $p_i + p_j + p_k \equiv 0 \pmod m$ (`comp_tasks.match3`).
+#   $p_i + p_j + p_k \equiv 0 \pmod m$ (`attnlab.composition.tasks.match3`).
 # * **Binary-relation composition** takes relations $A, B$ on $m$ = {glue:text}`brc_m`
 #   elements, with independent Bernoulli({glue:text}`brc_density`) entries. Token $(i,j)$
 #   carries $(A_{ij}, B_{ij})$ and answers $(B\circ A)_{ij} = \bigvee_k A_{ik}\wedge B_{kj}$
@@ -333,28 +322,12 @@ page.record("match3_N", cfg.match3["N"])
 page.record("match3_m", cfg.match3["m"])
 page.record("brc_m", cfg.brc["m"])
 page.record("brc_density", cfg.brc["density"])
-token_common = dict(
-    d=cfg.d,
-    heads=cfg.heads,
-    mlp_width=cfg.mlp_width,
-    seeds=model_seeds,
-    steps=cfg.token_steps,
-    batch=cfg.token_batch,
-    lr=cfg.token_lr,
-    eval_every=cfg.token_eval_every,
-    eval_samples=cfg.token_eval_samples,
-    device=device,
-)
-tok = {}
+tok = {key: trained[key] for key in runs["tokens"]}
 token_alone = {}
 for task, params in (("match3", cfg.match3), ("brc", cfg.brc)):
-    token_alone[task] = st.token_alone_accuracy(
-        task, cfg.baseline_samples, torch.Generator().manual_seed(30_000 + seed), **params
-    )
+    gen = generator(derive_seed(seed, "token alone", task))
+    token_alone[task] = st.token_alone_accuracy(task, cfg.baseline_samples, gen, **params)
     for attention in ("softmax", "strassen"):
-        tok[(task, attention)] = st.train_tokens_cached(
-            dict(task=task, attention=attention, **params, **token_common)
-        )
         print(
             f"{task:6s} {attention:8s} final per-token accuracy {[round(a, 3) for a in tok[(task, attention)]['final']]}"
             f"  (token-alone {token_alone[task]:.3f})"

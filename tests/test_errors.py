@@ -13,6 +13,7 @@ import torch
 from attnlab import attend
 from attnlab.composition import tasks as ct
 from attnlab.composition import vc
+from attnlab.composition.training import CompConfig
 from attnlab.rank import tasks as nb
 
 q, k, v = torch.zeros(2, 3, 4), torch.zeros(2, 5, 4), torch.zeros(2, 5, 6)
@@ -145,6 +146,108 @@ CASES = [
         lambda: nb.farthest_labels(torch.zeros(3, 4)),
         ValueError,
         r"^x must have shape \(\.\.\., B, N, d\)",
+    ),
+    (
+        "CompConfig task",
+        lambda: CompConfig(task="sort"),
+        ValueError,
+        r"^task must be one of",
+    ),
+    (
+        "CompConfig n",
+        lambda: CompConfig(task="comp", n=1),
+        ValueError,
+        r"^n must be an integer >= 2",
+    ),
+    (
+        "CompConfig match3 m",
+        lambda: CompConfig(task="match3", N=4, m=1),
+        ValueError,
+        r"^m must be an integer >= 2",
+    ),
+    (
+        "CompConfig brc density",
+        lambda: CompConfig(task="brc", m=3, density=1.5),
+        ValueError,
+        r"^density must be a number in \[0.0, 1.0\]",
+    ),
+    (
+        "CompConfig attention",
+        lambda: CompConfig(n=3, attention="cubic"),
+        ValueError,
+        r"^attention must be one of",
+    ),
+    (
+        "CompConfig layers",
+        lambda: CompConfig(n=3, layers=0),
+        ValueError,
+        r"^layers must be an integer >= 1",
+    ),
+    (
+        "CompConfig strassen layers",
+        lambda: CompConfig(n=3, attention="strassen", layers=2),
+        ValueError,
+        r"^layers must be 1",
+    ),
+    (
+        "CompConfig d",
+        lambda: CompConfig(n=3, d=0),
+        ValueError,
+        r"^d must be an integer >= 1",
+    ),
+    (
+        "CompConfig heads",
+        lambda: CompConfig(n=3, heads=0),
+        ValueError,
+        r"^heads must be an integer >= 1",
+    ),
+    (
+        "CompConfig mlp_width",
+        lambda: CompConfig(n=3, mlp_width=(4, 0)),
+        ValueError,
+        r"^mlp_width must be an integer >= 1",
+    ),
+    (
+        "CompConfig seeds",
+        lambda: CompConfig(n=3, seeds=()),
+        ValueError,
+        r"^seeds must list at least one seed",
+    ),
+    (
+        "CompConfig negative seed",
+        lambda: CompConfig(n=3, seeds=(-1,)),
+        ValueError,
+        r"^seeds must be an integer >= 0",
+    ),
+    (
+        "CompConfig steps",
+        lambda: CompConfig(n=3, steps=0),
+        ValueError,
+        r"^steps must be an integer >= 1",
+    ),
+    (
+        "CompConfig batch",
+        lambda: CompConfig(n=3, batch=0),
+        ValueError,
+        r"^batch must be an integer >= 1",
+    ),
+    (
+        "CompConfig lr",
+        lambda: CompConfig(n=3, lr=0.0),
+        ValueError,
+        r"^lr must be a number > 0",
+    ),
+    (
+        "CompConfig eval_every",
+        lambda: CompConfig(n=3, eval_every=0),
+        ValueError,
+        r"^eval_every must be an integer >= 1",
+    ),
+    (
+        "CompConfig eval_samples",
+        lambda: CompConfig(n=3, eval_samples=0),
+        ValueError,
+        r"^eval_samples must be an integer >= 1",
     ),
 ]
 

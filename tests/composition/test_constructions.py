@@ -3,7 +3,14 @@
 import pytest
 
 from attnlab.composition import tasks as ct
-from attnlab.composition.constructions import comp_errors, one_layer_comp, two_layer_comp
+from attnlab.composition.constructions import (
+    ONE_LAYER_HEADS,
+    comp_errors,
+    one_layer_comp,
+    one_layer_mlp_params,
+    one_layer_size,
+    two_layer_comp,
+)
 from attnlab.composition.training import train_comp
 
 
@@ -19,6 +26,14 @@ def test_sizes_of_constructions():
     assert two_layer_comp(4).d == two_layer_comp(32).d == 11
     m = one_layer_comp(5)
     assert m.d == 22 and m.mlp_width == 5 and m.layers == 1
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 8])
+def test_one_layer_size_formulas_match_the_built_model(n):
+    m = one_layer_comp(n)
+    assert one_layer_mlp_params(n) == m.mlp_params == n * (m.d + 2) + 1
+    assert one_layer_size(n) == m.size and m.heads == ONE_LAYER_HEADS
+    assert one_layer_size(10**12) > 3 * 10**24  # by formula, for any n
 
 
 def test_training_smoke_and_bad_n():

@@ -249,31 +249,6 @@ def test_construction_bad_arguments():
 # -- training ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "task,params", [("comp", dict(n=3)), ("match3", dict(N=4, m=7)), ("brc", dict(m=2, density=0.5))]
-)
-@pytest.mark.parametrize("attention", st.ATTENTIONS)
-def test_train_tokens_runs_and_is_reproducible(task, params, attention):
-    kw = dict(attention=attention, d=4, heads=1, mlp_width=4, steps=3, batch=8, lr=1e-2, eval_every=2)
-    kw.update(eval_samples=16, device="cpu", progress=False, **params)
-    r = st.train_tokens(task, seeds=[0, 1], **kw)
-    assert r["steps"] == [2, 3] and len(r["acc"]) == 2 and len(r["final"]) == 2
-    assert all(0.0 <= a <= 1.0 for a in r["final"])
-    assert r["final"] == st.train_tokens(task, seeds=[0, 1], **kw)["final"]
-
-
-def test_train_tokens_bad_arguments():
-    kw = dict(attention="strassen", d=4, heads=1, mlp_width=4, seeds=[0], steps=1, batch=2, lr=1e-2)
-    with pytest.raises(ValueError, match=r"^task must be one of"):
-        st.train_tokens("sort", n=3, **kw)
-    with pytest.raises(ValueError, match=r"^n must be an integer >= 2"):
-        st.train_tokens("comp", n=1, **kw)
-    with pytest.raises(ValueError, match=r"^seeds must list"):
-        st.train_tokens("comp", n=3, **{**kw, "seeds": []})
-    with pytest.raises(ValueError, match=r"^lr must be a number > 0"):
-        st.train_tokens("comp", n=3, **{**kw, "lr": 0.0})
-
-
 def test_time_step_runs():
     for form in ("strassen", "naive", "softmax"):
         assert st.time_step(form, 6, d=4, batch=2, repeats=1) > 0

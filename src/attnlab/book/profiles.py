@@ -510,7 +510,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
                 ),
                 fit_last=3,
             ),
-            threads=1,  # one thread: the quick profile runs beside other jobs on 2 cores
+            threads=2,  # both CI cores (CI runs one notebook at a time)
         ),
         "laptop": dict(
             layer_checks=((1, 9), (5, 7), (16, 16), (32, 48)),

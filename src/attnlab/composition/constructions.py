@@ -26,7 +26,7 @@ import math
 import torch
 
 from attnlab._checks import check_float, check_int
-from attnlab.composition.transformer import SoftmaxTransformer
+from attnlab.composition.transformer import SoftmaxTransformer, mlp_params
 
 # coordinates shared by both constructions
 _COS, _SIN = 0, 1  # slot angle of the position (g and h tables)
@@ -116,6 +116,20 @@ def one_layer_width(n: int) -> int:
     return 3 * check_int("n", n, low=2) + 7
 
 
+ONE_LAYER_HEADS = 2  # heads of :func:`one_layer_comp`
+
+
+def one_layer_mlp_params(n: int) -> int:
+    """``P = n (d + 2) + 1`` of :func:`one_layer_comp` (``n`` ReLU units, one output), without
+    building it (so for any ``n``, also astronomically large)."""
+    return mlp_params(one_layer_width(n), n, 1)
+
+
+def one_layer_size(n: int) -> int:
+    """``max(H, d, P)`` of :func:`one_layer_comp`, without building it."""
+    return max(ONE_LAYER_HEADS, one_layer_width(n), one_layer_mlp_params(n))
+
+
 @torch.no_grad()
 def one_layer_comp(n: int, margin: float = 40.0) -> SoftmaxTransformer:
     """A 1-layer, 2-head transformer computing Comp_n with ``d = 3n + 7`` and ``n`` ReLU units.
@@ -130,7 +144,9 @@ def one_layer_comp(n: int, margin: float = 40.0) -> SoftmaxTransformer:
     TAB = 7  # block of n: one-hot of sigma at g positions, sigma * e_i at h position n + i
     S1 = TAB + n  # block of n: fetched one-hot of g(x)
     S2 = TAB + 2 * n  # block of n: averaged h-table, h(j) / n at coordinate j
-    model = SoftmaxTransformer(2 * n + 1, n, d, heads=2, mlp_width=n, out=1, layers=1, readout=2 * n)
+    model = SoftmaxTransformer(
+        2 * n + 1, n, d, heads=ONE_LAYER_HEADS, mlp_width=n, out=1, layers=1, readout=2 * n
+    )
     model = model.double()
     for p in model.parameters():
         p.zero_()

@@ -29,8 +29,9 @@ Also here: :class:`StrassenTransformer`, the one-layer model (embedding table, o
 layer with ``H`` heads -- Strassen, or softmax as a control --, residual, ReLU output MLP),
 stacked over ``S`` models like :class:`attnlab.composition.transformer.SoftmaxTransformer`;
 binary-relation composition (:func:`brc_labels`); :func:`comp_construction`, one Strassen
-layer of constant size solving Comp_n; and :func:`train_tokens`, batched training on Comp_n,
-Match3 and binary-relation composition.
+layer of constant size solving Comp_n; the tasks' samplers (:func:`task_batch`); and page 25's
+training runs (:func:`page_configs`, :func:`planned_work`), trained by the chapter's one loop,
+:func:`attnlab.composition.training.train`.
 """
 
 from __future__ import annotations
@@ -40,15 +41,13 @@ import time
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from attnlab._checks import check_choice, check_float, check_int, check_tensor
 from attnlab.attention import attend
-from attnlab.book.cache import cached
 from attnlab.book.device import default_device
-from attnlab.book.progress import progress as _progress
-from attnlab.composition.tasks import comp_task, match3
+from attnlab.composition.tasks import comp_labels, comp_task, match3_labels
+from attnlab.composition.transformer import StackedModel
 
 ATTENTIONS = ("strassen", "softmax")
 TASKS = ("comp", "match3", "brc")
@@ -125,7 +124,7 @@ def strassen_attention(
 # -- the one-layer model ------------------------------------------------------------------------
 
 
-class StrassenTransformer(nn.Module):
+class StrassenTransformer(StackedModel):
     """``S`` stacked one-layer transformers with ``H`` Strassen heads (or softmax heads).
 
     Token ``i`` with symbol ``sigma`` is embedded as ``p(i, sigma)`` (a learned table, as in
@@ -146,6 +145,10 @@ class StrassenTransformer(nn.Module):
         init_std: standard deviation of the initial weights (default ``d ** -0.5``).
         attention: ``"strassen"``, or ``"softmax"`` for a standard layer of the same shape
             (``W_q, W_k, W_v``) -- the control in the book's comparisons.
+        mlp_widths: per-model hidden widths (as in :class:`SoftmaxTransformer`).
+
+    Checks, embedding table and MLP are shared with :class:`SoftmaxTransformer`
+    (:class:`attnlab.composition.transformer.StackedModel`).
     """
 
     def __init__(
@@ -162,50 +165,20 @@ class StrassenTransformer(nn.Module):
         beta: float = 1.0,
         init_std: float | None = None,
         attention: str = "strassen",
+        mlp_widths: list[int] | None = None,
     ) -> None:
         super().__init__()
-        self.length = check_int("length", length, low=1)
-        self.vocab = check_int("vocab", vocab, low=1)
-        self.d = check_int("d", d, low=1)
-        self.heads = check_int("heads", heads, low=1)
-        self.mlp_width = check_int("mlp_width", mlp_width, low=0)
-        self.out = check_int("out", out, low=1)
-        self.models = check_int("models", models, low=1)
-        self.beta = check_float("beta", beta, low=0.0)
         self.attention = check_choice("attention", attention, ATTENTIONS)
-        if isinstance(readout, str):
-            check_choice("readout", readout, ("all",))
+        std = self._setup(length, vocab, d, heads, mlp_width, out, models, beta, init_std, readout, ("all",))
+        if self.readout == "all":
             self.readout: int | None = None
-        else:
-            self.readout = check_int("readout", readout, low=-self.length, high=self.length - 1) % self.length
-        std = d**-0.5 if init_std is None else check_float("init_std", init_std, low=0.0)
-        S, T, V, H = self.models, self.length, self.vocab, self.heads
-        self.embed = nn.Parameter(torch.randn(S, T, V, d) * std)  # (S, T, V, d): p(i, sigma)
+        S, H = self.models, self.heads
         names = ("W_f", "W_g", "W_h", "V_1", "V_2") if attention == "strassen" else ("W_q", "W_k", "W_v")
         self.maps = names
         for name in names:
             self.register_parameter(name, nn.Parameter(torch.randn(S, H, d, d) * std))  # (S, H, d, d)
         self.W_o = nn.Parameter(torch.randn(S, d, H * d) * std / math.sqrt(H))  # (S, d, Hd)
-        if self.mlp_width > 0:
-            m = self.mlp_width
-            self.W_1 = nn.Parameter(torch.randn(S, d, m) * std)  # (S, d, m)
-            self.b_1 = nn.Parameter(torch.zeros(S, m))
-            self.W_2 = nn.Parameter(torch.randn(S, m, out) * m**-0.5)  # (S, m, out)
-        else:
-            self.W_1 = self.b_1 = None
-            self.W_2 = nn.Parameter(torch.randn(S, d, out) * std)  # (S, d, out)
-        self.b_2 = nn.Parameter(torch.zeros(S, out))
-
-    @property
-    def mlp_params(self) -> int:
-        """``P``: parameters of the output MLP."""
-        m, d, o = self.mlp_width, self.d, self.out
-        return (d * m + m + m * o + o) if m > 0 else d * o + o
-
-    @property
-    def size(self) -> int:
-        """``max(H, d, P)``, the size in which the chapter's lower bounds are stated."""
-        return max(self.heads, self.d, self.mlp_params)
+        self._setup_mlp(std, mlp_widths)
 
     def extra_repr(self) -> str:
         return (
@@ -214,17 +187,6 @@ class StrassenTransformer(nn.Module):
             f"readout={'all' if self.readout is None else self.readout}, models={self.models}, "
             f"beta={self.beta:g}"
         )
-
-    def embed_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
-        """``p(i, sigma_i)``: ``(S, B, T, d)`` for tokens ``(B, T)`` (shared) or ``(S, B, T)``."""
-        S, T = self.models, self.length
-        check_tensor("tokens", tokens, ("...", T))
-        if tokens.dim() == 2:
-            tokens = tokens.expand(S, *tokens.shape)
-        if tokens.dim() != 3 or tokens.shape[0] != S:
-            raise ValueError(f"tokens must have shape (B, {T}) or ({S}, B, {T}), got {tuple(tokens.shape)}")
-        pos = torch.arange(T, device=tokens.device)
-        return self.embed[torch.arange(S, device=tokens.device)[:, None, None], pos, tokens]
 
     def heads_out(self, x: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
         """Concatenated heads ``(S, B, N, H d)``: queries ``(S, B, N, d)`` over tokens ``x (S, B, T, d)``."""
@@ -245,12 +207,6 @@ class StrassenTransformer(nn.Module):
         x = self.embed_tokens(tokens)  # (S, B, T, d)
         q = x if self.readout is None else x[:, :, self.readout : self.readout + 1]  # (S, B, N, d)
         return q + torch.einsum("sbnk,sdk->sbnd", self.heads_out(x, q), self.W_o)
-
-    def mlp(self, z: torch.Tensor) -> torch.Tensor:
-        """The output MLP on ``z (S, B, N, d)``: ``(S, B, N, out)``."""
-        if self.W_1 is not None:
-            z = torch.relu(torch.einsum("sbnd,sdm->sbnm", z, self.W_1) + self.b_1[:, None, None])
-        return torch.einsum("sbnm,smo->sbno", z, self.W_2) + self.b_2[:, None, None]
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """``(S, B, out)`` at one readout token, or ``(S, B, T, out)`` with ``readout="all"``."""
@@ -411,10 +367,10 @@ def task_batch(
     if task == "comp":
         n = params["n"]
         tokens = torch.randint(0, n, (*shape, 2 * n + 1), generator=gen, device=device)
-        return tokens, comp_task(tokens, n)
+        return tokens, comp_labels(tokens, n)  # sampled in range: no per-step token check
     if task == "match3":
         tokens = torch.randint(0, params["m"], (*shape, params["N"]), generator=gen, device=device)
-        return tokens, match3(tokens, params["m"])
+        return tokens, match3_labels(tokens, params["m"])
     return sample_brc(params["m"], shape, params["density"], gen, device)
 
 
@@ -434,110 +390,45 @@ def token_alone_accuracy(task: str, samples: int, gen: torch.Generator, **params
     return (torch.maximum(ones, total - ones).sum() / total.sum()).item()
 
 
-@torch.no_grad()
-def task_accuracy(
-    model: StrassenTransformer, task: str, samples: int, gen: torch.Generator, **params
-) -> torch.Tensor:
-    """Per-model accuracy ``(S,)`` on fresh inputs (per token for Match3 and relation composition)."""
-    tokens, labels = task_batch(task, (model.models, samples), gen, model.embed.device, **params)
-    y = model(tokens)
-    pred = y.argmax(-1) if task == "comp" else y[..., 0] > 0
-    correct = (pred == labels).float()
-    return correct.flatten(1).mean(-1).cpu()
+# -- page 25's training runs -------------------------------------------------------------------
 
 
-def _loss(y: torch.Tensor, labels: torch.Tensor, task: str) -> torch.Tensor:
-    """Sum over models of each model's mean loss (independent updates)."""
-    S = y.shape[0]
-    if task == "comp":
-        loss = F.cross_entropy(y.flatten(0, 1), labels.flatten(), reduction="none")
-    else:
-        loss = F.binary_cross_entropy_with_logits(y[..., 0], labels.float(), reduction="none")
-    return loss.view(S, -1).mean(-1).sum()
+def page_configs(sizes: Any, seed: int = 0) -> dict[str, Any]:
+    """Page 25's training runs from its sizes (``sizes("25_strassen_attention", profile)``).
 
-
-def train_tokens(
-    task: str,
-    *,
-    attention: str,
-    d: int,
-    heads: int,
-    mlp_width: int,
-    seeds: list[int],
-    steps: int,
-    batch: int,
-    lr: float,
-    eval_every: int = 100,
-    eval_samples: int = 2000,
-    device: str = "auto",
-    progress: bool = True,
-    **params: Any,
-) -> dict[str, Any]:
-    """Train one one-layer model per seed on ``task`` (all seeds as one batched computation).
-
-    Args:
-        task: ``"comp"`` (``n=``), ``"match3"`` (``N=``, ``m=``) or ``"brc"`` (``m=``, ``density=``).
-        attention: ``"strassen"`` or ``"softmax"``.
-        d, heads, mlp_width: model shape (:class:`StrassenTransformer`), ``beta = d ** -0.5``.
-        seeds: one model per seed (its initialisation follows the seed).
-        steps, batch, lr: AdamW steps of ``batch`` fresh inputs per model.
-        eval_every, eval_samples: accuracy measurements on fresh inputs.
-        **params: the task's sizes.
-
-    Returns a JSON-ready dict: measured ``steps``, ``acc`` (per model, per measurement),
-    ``final`` (per model, on ``4 * eval_samples`` inputs), ``seeds``, ``size``, ``seconds``.
+    ``"comp"``: one softmax layer, two softmax layers and one Strassen layer on Comp_n
+    (``n = comp_n``); ``"tokens"``: one softmax and one Strassen layer on Match3 and on relation
+    composition, keyed ``(task, attention)``. All are
+    :class:`attnlab.composition.training.CompConfig`; the model seeds are
+    ``derive_seed(seed, "model", i)``.
     """
-    shape = task_shape(task, **params)
-    check_choice("attention", attention, ATTENTIONS)
-    steps = check_int("steps", steps, low=1)
-    batch = check_int("batch", batch, low=1)
-    lr = check_float("lr", lr, low=0.0, strict_low=True)
-    eval_every = check_int("eval_every", eval_every, low=1)
-    if not seeds:
-        raise ValueError("seeds must list at least one seed")
-    dev = default_device(device)
-    S = len(seeds)
-    kw = dict(**shape, d=d, heads=heads, mlp_width=mlp_width, beta=d**-0.5, attention=attention)
-    model = StrassenTransformer(**kw, models=S)
-    with torch.no_grad():  # model s starts exactly as a lone model under its seed would
-        for s, seed in enumerate(seeds):
-            torch.manual_seed(seed)
-            for p, q in zip(model.parameters(), StrassenTransformer(**kw).parameters(), strict=True):
-                p[s] = q[0]
-    model.to(dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.0)
-    gen = torch.Generator(device=dev).manual_seed(10_000 + seeds[0])
-    eval_gen = torch.Generator(device=dev).manual_seed(20_000 + seeds[0])
-    measured, curves = [], []
-    t0 = time.perf_counter()
-    bar = _progress(range(1, steps + 1), disable=not progress, desc=f"{task} {attention}", leave=False)
-    for step in bar:
-        tokens, labels = task_batch(task, (S, batch), gen, dev, **params)
-        loss = _loss(model(tokens), labels, task)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if step % eval_every == 0 or step == steps:
-            measured.append(step)
-            curves.append(task_accuracy(model, task, eval_samples, eval_gen, **params).tolist())
-    final = task_accuracy(model, task, 4 * eval_samples, eval_gen, **params)
-    return {
-        "steps": measured,
-        "acc": [list(c) for c in zip(*curves, strict=True)],  # (S, measurements)
-        "final": final.tolist(),
-        "seeds": list(seeds),
-        "size": model.size,
-        "seconds": time.perf_counter() - t0,
+    from attnlab.composition.training import CompConfig, model_seeds  # training imports this module
+
+    seeds = model_seeds(seed, sizes.seeds)
+    shape = dict(d=sizes.d, heads=sizes.heads, mlp_width=sizes.mlp_width, seeds=seeds)
+    comp_common = dict(task="comp", n=sizes.comp_n, steps=sizes.steps, batch=sizes.batch, lr=sizes.lr)
+    comp_common.update(eval_every=sizes.eval_every, eval_samples=sizes.eval_samples, **shape)
+    comp = {
+        "softmax, 1 layer": CompConfig(attention="softmax", layers=1, **comp_common),
+        "softmax, 2 layers": CompConfig(attention="softmax", layers=2, **comp_common),
+        "Strassen, 1 layer": CompConfig(attention="strassen", layers=1, **comp_common),
     }
+    token_common = dict(steps=sizes.token_steps, batch=sizes.token_batch, lr=sizes.token_lr, **shape)
+    token_common.update(eval_every=sizes.token_eval_every, eval_samples=sizes.token_eval_samples)
+    tokens = {
+        (task, attention): CompConfig(task=task, attention=attention, **params, **token_common)
+        for task, params in (("match3", sizes.match3), ("brc", sizes.brc))
+        for attention in ("softmax", "strassen")
+    }
+    return {"comp": comp, "tokens": tokens}
 
 
-def train_tokens_cached(config: dict[str, Any], progress: bool = True) -> dict[str, Any]:
-    """:func:`train_tokens` on ``config`` (its keyword arguments), cached under the configuration."""
-    return cached(
-        {"kind": "train_tokens", **config},
-        lambda: train_tokens(**config, progress=progress),
-        namespace="strassen",
-    )
+def planned_work(sizes: Any) -> Any:
+    """Page 25's training work at ``sizes`` (an :class:`attnlab.book.work.Work`), without training."""
+    from attnlab.composition.training import total_work
+
+    runs = page_configs(sizes)
+    return total_work([*runs["comp"].values(), *runs["tokens"].values()])
 
 
 # -- cost -----------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ the integer ``j - 1`` here, and positions are 0-indexed as well.
   input maps to a Comp_n input (``x`` fixed) whose answer gives ``q_p`` (:func:`comp_from_ind`).
 * **Match3** (Sanford, Hsu and Telgarsky): tokens ``p_1..p_N in Z_m``; the output at token
   ``i`` is 1 iff some ``j, k`` (repetitions allowed) have ``p_i + p_j + p_k = 0 (mod m)``.
-* **SUM_2** in the form the project digest records for the Strassen-attention paper:
+* **SUM_2** in the form secondary accounts give for the Strassen-attention paper:
   ``Sum2[l, m](p_1..p_l) = 1`` iff some ``j, k`` (``j = k`` allowed) have
   ``p_j + p_k = -1 (mod m)``, entries from ``Z_m \\ {m - 2}``. SUM_2 reduces to Match3: a
   SUM_2 input maps to a Match3 input whose output at one token is the SUM_2 answer
@@ -86,6 +86,12 @@ def comp_task(tokens: torch.Tensor, n: int) -> torch.Tensor:
     n = check_int("n", n, low=2)
     check_tensor("tokens", tokens, ("...", 2 * n + 1))
     check_tokens("tokens", tokens, 0, n - 1, " (g table, h table, query)")
+    return comp_labels(tokens, n)
+
+
+def comp_labels(tokens: torch.Tensor, n: int) -> torch.Tensor:
+    """:func:`comp_task` without the checks, for a training loop's own samples: no min/max (a
+    GPU synchronisation) per step. Tokens must already be valid."""
     g, h, x = tokens[..., :n], tokens[..., n : 2 * n], tokens[..., 2 * n]
     gx = g.gather(-1, x[..., None])  # (..., 1)
     return h.gather(-1, gx)[..., 0]
@@ -203,6 +209,11 @@ def match3(tokens: torch.Tensor, m: int) -> torch.Tensor:
     m = check_int("m", m, low=2)
     check_tensor("tokens", tokens, ("...", "N"))
     check_tokens("tokens", tokens, 0, m - 1, " (residues of Z_m)")
+    return match3_labels(tokens, m)
+
+
+def match3_labels(tokens: torch.Tensor, m: int) -> torch.Tensor:
+    """:func:`match3` without the checks (a training loop's own valid samples)."""
     sums = _pair_sums(tokens, m)  # (..., m)
     need = (-tokens) % m  # (..., N)
     return sums.gather(-1, need)

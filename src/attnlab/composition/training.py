@@ -1,154 +1,479 @@
-"""Training the theorem's transformer on Comp_n, several seeds at once.
+"""Training the chapter's models on Comp_n, Match3 and relation composition, many models at once.
 
-All seeds of one configuration train together: the model's parameters carry a leading
-"model" dimension (:class:`attnlab.composition.transformer.SoftmaxTransformer` with ``models=S``), each
-model sees its own fresh batch every step, and the loss is the sum of the per-model
-losses, so one optimiser step is ``S`` independent AdamW steps (AdamW's update is
-per-coordinate, hence exactly independent across models).
+One loop (:func:`train`) trains every model of the chapter: the theorem's softmax transformer
+(:class:`~attnlab.composition.transformer.SoftmaxTransformer`, one or more layers) and one
+Strassen (or softmax) layer (:class:`~attnlab.composition.strassen.StrassenTransformer`). A
+:class:`CompConfig` names the task, the model and the optimiser; its ``K`` models (one per
+``(width, seed)`` pair) carry a leading "model" dimension and train as one batched computation.
+The loss is the sum of the per-model losses, so one optimiser step is ``K`` independent AdamW
+steps (AdamW's update is per coordinate, hence exactly independent across models).
 
-The output MLP has ``n`` outputs (logits over the answer), trained with cross-entropy;
-accuracy is measured on fresh samples. :func:`train_comp_cached` stores the result under
-the full configuration with :func:`attnlab.book.cache.cached`, so an interrupted sweep resumes.
+Every model has its own data: its training batches come from the stream
+``derive_seed(model_seed, "train data")`` and its accuracy measurements from
+``derive_seed(model_seed, "eval data")``, and it starts from the weights a lone model under its
+seed would have. So a model trained in a batch sees the same numbers as trained alone (up to
+floating-point reassociation in the batched products).
+
+Comp_n models answer with ``n`` logits (cross-entropy, answer = arg-max); Match3 and relation
+composition with one logit per token (binary cross-entropy). Accuracy is measured on fresh
+samples. :func:`train_sweep` runs a list of configurations through
+:func:`attnlab.book.sweep.sweep` (cached, resumable, on a Ray cluster when configured).
+
+The work of a page is planned from its sizes without training: :func:`step_flops` (one
+optimiser step) and :func:`planned_work` (page 24's runs, steps and FLOPs).
 """
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
-from attnlab._checks import check_float, check_int
+from attnlab._checks import check_choice, check_float, check_int
 from attnlab.book.device import default_device
 from attnlab.book.progress import progress as progress_bar
+from attnlab.book.seeds import derive_seed, generator
 from attnlab.book.sweep import sweep
-from attnlab.composition.tasks import comp_task
-from attnlab.composition.transformer import SoftmaxTransformer
+from attnlab.book.work import Work
+from attnlab.composition import strassen as st
+from attnlab.composition.transformer import SoftmaxTransformer, StackedModel
+
+TASKS = st.TASKS
+ATTENTIONS = st.ATTENTIONS
 
 
-def _batch(n: int, S: int, B: int, gen: torch.Generator, device: torch.device) -> torch.Tensor:
-    return torch.randint(0, n, (S, B, 2 * n + 1), generator=gen, device=device)  # (S, B, T)
+@dataclass(frozen=True)
+class CompConfig:
+    """One batched training run: ``K = len(mlp_width) * len(seeds)`` models, width-major.
+
+    Args:
+        task: ``"comp"`` (needs ``n``), ``"match3"`` (``N`` tokens, modulus ``m``) or ``"brc"``
+            (relations on ``m`` elements with entry ``density``).
+        attention: ``"softmax"`` or ``"strassen"``. Softmax on Comp_n is the theorem's
+            :class:`SoftmaxTransformer` (any ``layers``); otherwise the model is one
+            :class:`StrassenTransformer` layer (``attention="softmax"``: its softmax control).
+        layers: attention layers (``1`` except for the softmax transformer on Comp_n).
+        d, heads: embedding dimension and heads per layer; scores are scaled by ``d ** -0.5``.
+        mlp_width: hidden units of the output MLP, or several widths (one model per
+            ``(width, seed)``, each exactly as it would be alone).
+        seeds: one model per seed: its initialisation and both its data streams follow it.
+        steps, batch, lr: AdamW steps (betas ``(0.9, 0.98)``, no weight decay) of ``batch``
+            fresh inputs per model at rate ``lr``.
+        eval_every, eval_samples: accuracy on ``eval_samples`` fresh inputs every
+            ``eval_every`` steps (and at the end on ``4 * eval_samples``).
+    """
+
+    task: str = "comp"
+    n: int | None = None
+    N: int | None = None
+    m: int | None = None
+    density: float | None = None
+    attention: str = "softmax"
+    layers: int = 1
+    d: int = 16
+    heads: int = 1
+    mlp_width: int | tuple[int, ...] = 32
+    seeds: tuple[int, ...] = (0,)
+    steps: int = 700
+    batch: int = 128
+    lr: float = 1e-2
+    eval_every: int = 100
+    eval_samples: int = 2000
+
+    def __post_init__(self) -> None:
+        """Every field is checked on construction: a bad value raises ``ValueError`` naming it."""
+        check_choice("task", self.task, TASKS)
+        st.task_shape(self.task, **self.params())
+        check_choice("attention", self.attention, ATTENTIONS)
+        check_int("layers", self.layers, low=1)
+        if self.layers != 1 and not self.is_softmax_transformer():
+            raise ValueError(
+                f"layers must be 1 for a {self.attention} layer on {self.task} "
+                f"(only the softmax transformer on Comp_n stacks layers), got {self.layers}"
+            )
+        check_int("d", self.d, low=1)
+        check_int("heads", self.heads, low=1)
+        widths = self.mlp_width if isinstance(self.mlp_width, (list, tuple)) else (self.mlp_width,)
+        if not widths:
+            raise ValueError("mlp_width must be a width or a non-empty list of widths")
+        object.__setattr__(self, "mlp_width", tuple(check_int("mlp_width", w, low=1) for w in widths))
+        if isinstance(self.seeds, int) or not self.seeds:
+            raise ValueError(f"seeds must list at least one seed, got {self.seeds!r}")
+        object.__setattr__(self, "seeds", tuple(check_int("seeds", s, low=0) for s in self.seeds))
+        check_int("steps", self.steps, low=1)
+        check_int("batch", self.batch, low=1)
+        check_float("lr", self.lr, low=0.0, strict_low=True)
+        check_int("eval_every", self.eval_every, low=1)
+        check_int("eval_samples", self.eval_samples, low=1)
+
+    def params(self) -> dict[str, Any]:
+        """The task's sizes: ``n`` (Comp_n), ``N, m`` (Match3) or ``m, density`` (relations)."""
+        names = {"comp": ("n",), "match3": ("N", "m"), "brc": ("m", "density")}[self.task]
+        return {k: getattr(self, k) for k in names}
+
+    def is_softmax_transformer(self) -> bool:
+        """Whether the model is :class:`SoftmaxTransformer` (softmax on Comp_n)."""
+        return self.attention == "softmax" and self.task == "comp"
+
+    def runs(self) -> list[tuple[int, int]]:
+        """The ``(width, seed)`` of every model, width-major."""
+        return [(w, s) for w in self.mlp_width for s in self.seeds]
+
+    @property
+    def models(self) -> int:
+        """``K``, the number of models trained together."""
+        return len(self.mlp_width) * len(self.seeds)
+
+    @property
+    def length(self) -> int:
+        """Tokens per input."""
+        return st.task_shape(self.task, **self.params())["length"]
+
+    def factory(self) -> Callable[..., StackedModel]:
+        """The model class with this configuration's shape: call it with ``mlp_width``, ``models``
+        and (optionally) ``mlp_widths``."""
+        shape = st.task_shape(self.task, **self.params())
+        common = dict(d=self.d, heads=self.heads, beta=self.d**-0.5, **shape)
+        if self.is_softmax_transformer():
+            return functools.partial(SoftmaxTransformer, layers=self.layers, **common)
+        return functools.partial(st.StrassenTransformer, attention=self.attention, **common)
+
+
+# -- one training loop -----------------------------------------------------------------------------
+
+
+def data_generators(seeds: Sequence[int], stream: str, device: torch.device) -> dict[int, torch.Generator]:
+    """One generator per distinct model seed: ``derive_seed(seed, stream)`` (``"train data"``,
+    ``"eval data"``). Models of equal seed (and different widths) share their data."""
+    return {s: generator(derive_seed(s, stream), device) for s in dict.fromkeys(seeds)}
+
+
+def sample(
+    cfg: CompConfig, gens: dict[int, torch.Generator], batch: int, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The next ``batch`` inputs of every model's stream: tokens ``(K, B, T)`` and labels
+    (Comp_n: ``(K, B)``; per-token tasks: ``(K, B, T)``)."""
+    drawn = {s: st.task_batch(cfg.task, (batch,), g, device, **cfg.params()) for s, g in gens.items()}
+    seeds = [s for _, s in cfg.runs()]
+    return torch.stack([drawn[s][0] for s in seeds]), torch.stack([drawn[s][1] for s in seeds])
+
+
+def loss_per_model(cfg: CompConfig, y: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Per-model mean loss ``(K,)``: cross-entropy over ``n`` logits, or per-token binary cross-entropy."""
+    K = y.shape[0]
+    if cfg.task == "comp":
+        loss = F.cross_entropy(y.flatten(0, 1), labels.flatten(), reduction="none")
+    else:
+        loss = F.binary_cross_entropy_with_logits(y[..., 0], labels.float(), reduction="none")
+    return loss.view(K, -1).mean(-1)
 
 
 @torch.no_grad()
-def accuracy(model: SoftmaxTransformer, n: int, samples: int, gen: torch.Generator) -> torch.Tensor:
-    """Per-model accuracy ``(S,)`` on ``samples`` fresh uniform Comp_n inputs."""
-    device = model.embed.device
-    tokens = _batch(n, model.models, samples, gen, device)
-    pred = model(tokens).argmax(-1)  # (S, B)
-    return (pred == comp_task(tokens, n)).float().mean(-1).cpu()
+def accuracy(
+    model: StackedModel, cfg: CompConfig, gens: dict[int, torch.Generator], samples: int
+) -> torch.Tensor:
+    """Per-model accuracy ``(K,)`` on the next ``samples`` inputs of each model's stream (per
+    token for Match3 and relation composition)."""
+    tokens, labels = sample(cfg, gens, samples, model.embed.device)
+    y = model(tokens)
+    pred = y.argmax(-1) if cfg.task == "comp" else y[..., 0] > 0
+    return (pred == labels).float().flatten(1).mean(-1).cpu()
+
+
+def build(cfg: CompConfig, factory: Callable[..., StackedModel] | None = None) -> StackedModel:
+    """The ``K`` stacked models of ``cfg``, model ``k`` initialised exactly as a lone model of its
+    width under its seed (units beyond its width are zero and masked)."""
+    factory = cfg.factory() if factory is None else factory
+    runs = cfg.runs()
+    model = factory(mlp_width=max(cfg.mlp_width), models=len(runs), mlp_widths=[w for w, _ in runs])
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+        for k, (w, seed) in enumerate(runs):
+            torch.manual_seed(seed)
+            single = factory(mlp_width=w, models=1)
+            for p, q in zip(model.parameters(), single.parameters(), strict=True):
+                p[k][tuple(slice(0, s) for s in q.shape[1:])] = q[0]
+    return model
+
+
+def make_optimizer(model: StackedModel, lr: float) -> torch.optim.AdamW:
+    """AdamW, betas ``(0.9, 0.98)``, no weight decay: element-wise, so stacked models stay independent."""
+    return torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.0)
+
+
+def training_step(
+    model: StackedModel,
+    opt: torch.optim.Optimizer,
+    cfg: CompConfig,
+    gens: dict[int, torch.Generator],
+    device: torch.device,
+) -> torch.Tensor:
+    """One optimiser step on the next batch of every model's stream; returns the losses ``(K,)``."""
+    tokens, labels = sample(cfg, gens, cfg.batch, device)  # (K, B, T)
+    loss = loss_per_model(cfg, model(tokens), labels)  # (K,)
+    opt.zero_grad(set_to_none=True)
+    loss.sum().backward()  # sum over models: independent updates
+    opt.step()
+    return loss.detach()
+
+
+def _device(device: torch.device | str) -> torch.device:
+    if isinstance(device, torch.device):
+        return device
+    check_choice("device", device.split(":")[0], ("cpu", "cuda", "auto"))
+    return default_device(device) if device == "auto" else torch.device(device)
+
+
+def train(
+    cfg: CompConfig,
+    device: torch.device | str = "cpu",
+    *,
+    factory: Callable[..., StackedModel] | None = None,
+    progress: bool = True,
+    desc: str = "",
+) -> tuple[dict[str, Any], StackedModel]:
+    """Train the ``K`` models of ``cfg`` together; returns ``(result, model)``.
+
+    ``factory`` builds the model (default :meth:`CompConfig.factory`: the class for the
+    configuration's task and attention). ``result`` is JSON-ready: measured ``steps``, ``acc``
+    (per model, per measurement), ``final`` (per model, on ``4 * eval_samples`` inputs), and per
+    model ``widths``, ``seeds``, ``mlp_params``, ``size = max(H, d, P)``; ``seconds`` of training.
+    """
+    if not isinstance(cfg, CompConfig):
+        raise TypeError(f"cfg must be a CompConfig, got {type(cfg).__name__}")
+    dev = _device(device)
+    model = build(cfg, factory).to(dev)
+    opt = make_optimizer(model, cfg.lr)
+    seeds = [s for _, s in cfg.runs()]
+    gens = data_generators(seeds, "train data", dev)
+    eval_gens = data_generators(seeds, "eval data", dev)
+    measured, curves = [], []
+    t0 = time.perf_counter()
+    label = desc or f"{cfg.task} {cfg.attention} L={cfg.layers} m={list(cfg.mlp_width)}"
+    bar = progress_bar(range(1, cfg.steps + 1), disable=not progress, desc=label, leave=False)
+    for step in bar:
+        training_step(model, opt, cfg, gens, dev)
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            acc = accuracy(model, cfg, eval_gens, cfg.eval_samples)
+            measured.append(step)
+            curves.append(acc.tolist())
+            bar.set_postfix(best=f"{acc.max():.2f}")
+    final = accuracy(model, cfg, eval_gens, 4 * cfg.eval_samples)
+    seconds = time.perf_counter() - t0
+    P = [model.mlp_params_of(w) for w, _ in cfg.runs()]
+    result = {
+        "steps": measured,
+        "acc": [list(c) for c in zip(*curves, strict=True)],  # (K, measurements)
+        "final": final.tolist(),
+        "widths": [w for w, _ in cfg.runs()],
+        "seeds": seeds,
+        "mlp_params": P,
+        "size": [max(cfg.heads, cfg.d, p) for p in P],
+        "seconds": seconds,
+        "ms_per_step": 1000 * seconds / cfg.steps,
+    }
+    return result, model
+
+
+def config_key(cfg: CompConfig, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """The cache key (and sweep task) of one run: the configuration and the device type."""
+    key = asdict(cfg)
+    key["device_type"] = _device(device).type
+    return key
+
+
+def train_run(key: dict[str, Any]) -> dict[str, Any]:
+    """One sweep task: :func:`train` on a key of :func:`config_key`."""
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in key.items() if k != "device_type"}
+    device = key.get("device_type", "cpu")
+    result, _ = train(CompConfig(**fields), "auto" if device == "cuda" else device, progress=True)
+    return result
+
+
+def train_sweep(
+    cfgs: Sequence[CompConfig], device: torch.device | str = "cpu", *, desc: str = "Comp_n runs"
+) -> list[dict[str, Any]]:
+    """:func:`train` on every configuration through :func:`attnlab.book.sweep.sweep`: cached,
+    resumable, and run in parallel on a Ray cluster when one is configured."""
+    return sweep(train_run, [config_key(c, device) for c in cfgs], namespace="composition", desc=desc)
+
+
+def train_cached(cfg: CompConfig, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """:func:`train` through the results cache, as a sweep of one."""
+    return train_sweep([cfg], device)[0]
+
+
+# -- the older entry points (kept for callers of the keyword form) ------------------------------------
 
 
 def train_comp(
     n: int,
     *,
-    layers: int,
-    d: int,
-    heads: int,
+    device: str = "cpu",
+    progress: bool = True,
     mlp_width: int | list[int],
     seeds: list[int],
-    steps: int,
-    batch: int,
-    lr: float,
-    eval_every: int = 100,
-    eval_samples: int = 2000,
-    device: str = "auto",
-    progress: bool = True,
+    **kw: Any,
 ) -> dict[str, Any]:
-    """Train ``len(seeds)`` models on Comp_n and return their accuracy curves.
-
-    Args:
-        n: domain size, ``>= 2``.
-        layers: attention layers (1 or 2 in the book).
-        d: embedding dimension; heads: heads per layer.
-        mlp_width: hidden units of the output MLP, or a list of widths: then one model per
-            (width, seed) pair, all trained in one batched computation (width-major order).
-        seeds: one model per seed (initialisation and data both follow the seed).
-        steps: optimiser steps; batch: fresh inputs per model per step; lr: AdamW learning rate.
-        eval_every: steps between accuracy measurements; eval_samples: inputs per measurement.
-        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
-        progress: show a tqdm bar.
-
-    Returns a JSON-ready dict: ``steps`` measured, ``acc`` (per model, per measurement),
-    ``final`` (per model, on ``4 * eval_samples`` fresh inputs), and per model its ``widths``,
-    ``seeds``, ``mlp_params`` and ``size = max(H, d, P)``.
-    """
-    n = check_int("n", n, low=2)
-    layers = check_int("layers", layers, low=1)
-    d = check_int("d", d, low=1)
-    heads = check_int("heads", heads, low=1)
-    steps = check_int("steps", steps, low=1)
-    batch = check_int("batch", batch, low=1)
-    lr = check_float("lr", lr, low=0.0, strict_low=True)
-    eval_every = check_int("eval_every", eval_every, low=1)
-    eval_samples = check_int("eval_samples", eval_samples, low=1)
-    if not seeds:
-        raise ValueError("seeds must list at least one seed")
-    seeds = [check_int("seeds", s, low=0) for s in seeds]
-    dev = default_device(device)
-    widths = list(mlp_width) if isinstance(mlp_width, (list, tuple)) else [mlp_width]
-    widths = [check_int("mlp_width", w, low=1) for w in widths]
-    runs = [(w, seed) for w in widths for seed in seeds]  # one stacked model per (width, seed)
-    S = len(runs)
-    shape = dict(length=2 * n + 1, vocab=n, d=d, heads=heads, mlp_width=max(widths), out=n, layers=layers)
-    shape.update(readout=2 * n, beta=d**-0.5)
-    model = SoftmaxTransformer(**shape, models=S, mlp_widths=[w for w, _ in runs])
-    with torch.no_grad():  # model s is initialised exactly as a lone model under its seed would be
-        for s, (_, seed) in enumerate(runs):
-            torch.manual_seed(seed)
-            single = SoftmaxTransformer(**shape, models=1)
-            for p, q in zip(model.parameters(), single.parameters(), strict=True):
-                p[s] = q[0]
-    model.to(dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.0)
-    gen = torch.Generator(device=dev).manual_seed(10_000 + seeds[0])
-    eval_gen = torch.Generator(device=dev).manual_seed(20_000 + seeds[0])
-    measured, curves = [], []
-    t0 = time.perf_counter()
-    bar = progress_bar(
-        range(1, steps + 1), disable=not progress, desc=f"n={n} L={layers} m={mlp_width}", leave=False
-    )
-    for step in bar:
-        tokens = _batch(n, S, batch, gen, dev)
-        logits = model(tokens)  # (S, B, n)
-        loss = torch.nn.functional.cross_entropy(
-            logits.flatten(0, 1), comp_task(tokens, n).flatten(), reduction="none"
-        )
-        loss = loss.view(S, batch).mean(-1).sum()  # sum over models: independent updates
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if step % eval_every == 0 or step == steps:
-            acc = accuracy(model, n, eval_samples, eval_gen)
-            measured.append(step)
-            curves.append(acc.tolist())
-            bar.set_postfix(best=f"{acc.max():.2f}")
-    final = accuracy(model, n, 4 * eval_samples, eval_gen)
-    return {
-        "steps": measured,
-        "acc": [list(c) for c in zip(*curves, strict=True)],  # (S, measurements)
-        "final": final.tolist(),
-        "widths": [w for w, _ in runs],
-        "seeds": [seed for _, seed in runs],
-        "mlp_params": [model.mlp_params_of(w) for w, _ in runs],
-        "size": [max(heads, d, model.mlp_params_of(w)) for w, _ in runs],
-        "seconds": time.perf_counter() - t0,
-    }
+    """:func:`train` on Comp_n from keyword arguments (``layers``, ``d``, ``heads``, ``mlp_width``,
+    ``seeds``, ``steps``, ``batch``, ``lr``, ``eval_every``, ``eval_samples``): the result dict."""
+    widths = tuple(mlp_width) if isinstance(mlp_width, (list, tuple)) else mlp_width
+    cfg = CompConfig(task="comp", n=n, mlp_width=widths, seeds=tuple(seeds), **kw)
+    return train(cfg, device, progress=progress)[0]
 
 
 def train_comp_run(key: dict[str, Any]) -> dict[str, Any]:
-    """One sweep task: :func:`train_comp` on a cache key ``{"kind": "train_comp", **config}``."""
-    config = {k: v for k, v in key.items() if k != "kind"}
-    return train_comp(**config, progress=True)
+    """One sweep task of keyword arguments of :func:`train_comp` (with ``"kind"``)."""
+    return train_comp(**{k: v for k, v in key.items() if k != "kind"})
 
 
-def train_comp_sweep(configs: list[dict[str, Any]], desc: str = "Comp_n runs") -> list[dict[str, Any]]:
-    """:func:`train_comp` on each configuration (its keyword arguments), through
-    :func:`attnlab.book.sweep.sweep`: cached, resumable, and on a Ray cluster when one is configured."""
-    keys = [{"kind": "train_comp", **config} for config in configs]
-    return sweep(train_comp_run, keys, namespace="composition", desc=desc)
+# -- results ---------------------------------------------------------------------------------------
 
 
-def train_comp_cached(config: dict[str, Any], progress: bool = True) -> dict[str, Any]:
-    """:func:`train_comp` on ``config`` (its keyword arguments), cached under the configuration."""
-    return train_comp_sweep([config])[0]
+def first_step_above(result: dict[str, Any], level: float) -> list[int | None]:
+    """Per model, the first measured step whose accuracy is ``>= level`` (``None``: never)."""
+    return [
+        next((t for t, a in zip(result["steps"], acc, strict=True) if a >= level), None)
+        for acc in result["acc"]
+    ]
+
+
+# -- work: FLOPs of a step, and a page's plan ---------------------------------------------------------
+
+
+def forward_flops(cfg: CompConfig, batch: int) -> float:
+    """FLOPs of one forward pass of ONE model on ``batch`` inputs (multiply-add = 2 FLOPs).
+
+    Counted: every matrix product (projections, scores, attention-weighted sums, ``W_O``, the
+    MLP at its widest width, as computed). Not counted: element-wise work (softmax, exp, ReLU,
+    masks), the loss, embedding look-ups. With ``T`` tokens, ``H`` heads, width ``d``,
+    ``N`` query tokens (1 at a readout token; ``T`` for per-token tasks)::
+
+        softmax transformer, each layer but the last (all T tokens):
+            8 B T H d^2 (q, k, v, W_O)  +  4 B H T^2 d (scores, weighted sum)
+        its last layer, at the readout token only:
+            8 B H d^2  +  4 B H T d
+        Strassen layer:
+            2 B H d^2 (N + 4T) (f; g, h, v, vt)  +  2 B H d (2 N T + T^2) (three score matrices)
+            + 2 B H N T^2 (1 + d) (denominator, numerator)  +  2 B N H d^2 (W_O)
+        softmax control layer:
+            2 B H d^2 (N + 2T)  +  4 B H N T d  +  2 B N H d^2
+        MLP:  2 B N (d m + m out)
+    """
+    shape = st.task_shape(cfg.task, **cfg.params())
+    T, out, B = shape["length"], shape["out"], batch
+    H, d, m = cfg.heads, cfg.d, max(cfg.mlp_width)
+    if cfg.is_softmax_transformer():
+        inner = (cfg.layers - 1) * (8 * B * T * H * d * d + 4 * B * H * T * T * d)
+        last = 8 * B * H * d * d + 4 * B * H * T * d
+        return float(inner + last + 2 * B * (d * m + m * out))
+    N = T if shape["readout"] == "all" else 1
+    if cfg.attention == "strassen":
+        attention = 2 * B * H * d * d * (N + 4 * T) + 2 * B * H * d * (2 * N * T + T * T)
+        attention += 2 * B * H * N * T * T * (1 + d)
+    else:
+        attention = 2 * B * H * d * d * (N + 2 * T) + 4 * B * H * N * T * d
+    return float(attention + 2 * B * N * H * d * d + 2 * B * N * (d * m + m * out))
+
+
+def step_flops(cfg: CompConfig) -> float:
+    """FLOPs of one optimiser step of the whole batched pass (``K`` models, ``cfg.batch`` inputs
+    each): forward and backward, the backward counted as twice the forward (two products per
+    forward product). Checked against ``torch.utils.flop_counter.FlopCounterMode`` in the tests."""
+    return 3.0 * forward_flops(cfg, cfg.batch) * cfg.models
+
+
+def run_work(cfg: CompConfig) -> Work:
+    """The work of one :func:`train` call: ``K`` runs, ``steps`` optimiser steps, and the FLOPs of
+    every step plus every accuracy measurement (forward passes only)."""
+    evals = cfg.steps // cfg.eval_every + (cfg.steps % cfg.eval_every != 0)
+    samples = evals * cfg.eval_samples + 4 * cfg.eval_samples
+    flops = cfg.steps * step_flops(cfg) + forward_flops(cfg, samples) * cfg.models
+    return Work(cfg.models, cfg.steps, flops)
+
+
+def model_seeds(seed: int, count: int) -> tuple[int, ...]:
+    """The page seed's ``count`` model seeds: ``derive_seed(seed, "model", i)``."""
+    return tuple(derive_seed(seed, "model", i) for i in range(count))
+
+
+def page_configs(sizes: Any, seed: int = 0) -> dict[str, list[CompConfig]]:
+    """Page 24's training runs from its sizes (``sizes("24_training_composition", profile)``):
+    ``"depth"`` (one and two layers at every ``n``) and ``"frontier"`` (one layer, every MLP width)."""
+    common = dict(task="comp", d=sizes.d, heads=sizes.heads, batch=sizes.batch, lr=sizes.lr)
+    common.update(eval_every=sizes.eval_every)
+    depth = [
+        CompConfig(
+            n=n,
+            layers=layers,
+            mlp_width=sizes.mlp_width,
+            seeds=model_seeds(seed, sizes.seeds),
+            steps=sizes.steps,
+            **common,
+        )
+        for n in sizes.ns
+        for layers in (1, 2)
+    ]
+    frontier = [
+        CompConfig(
+            n=n,
+            mlp_width=tuple(sizes.widths),
+            seeds=model_seeds(derive_seed(seed, "frontier"), sizes.frontier_seeds),
+            steps=sizes.frontier_steps,
+            **common,
+        )
+        for n in sizes.frontier_ns
+    ]
+    return {"depth": depth, "frontier": frontier}
+
+
+def total_work(cfgs: Sequence[CompConfig]) -> Work:
+    """The summed :func:`run_work` of several runs."""
+    out = Work(0, 0, 0.0)
+    for cfg in cfgs:
+        out = out + run_work(cfg)
+    return out
+
+
+def planned_work(sizes: Any) -> Work:
+    """Page 24's training work at ``sizes`` (runs, optimiser steps, FLOPs), without training."""
+    return total_work([c for part in page_configs(sizes).values() for c in part])
+
+
+def step_function(cfg: CompConfig, device: torch.device | str = "cpu") -> Callable[[], None]:
+    """A function doing one optimiser step of a fresh batched model of ``cfg`` (for timing with
+    :func:`attnlab.book.work.seconds_per_flop`)."""
+    dev = _device(device)
+    model = build(cfg).to(dev)
+    opt = make_optimizer(model, cfg.lr)
+    gens = data_generators([s for _, s in cfg.runs()], "timing", dev)
+
+    def step() -> None:
+        training_step(model, opt, cfg, gens, dev)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+
+    return step
+
+
+__all__ = [
+    "CompConfig",
+    "train",
+    "train_sweep",
+    "train_cached",
+    "train_comp",
+    "first_step_above",
+    "step_flops",
+    "forward_flops",
+    "run_work",
+    "planned_work",
+    "page_configs",
+    "model_seeds",
+    "step_function",
+]

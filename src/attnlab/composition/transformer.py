@@ -14,6 +14,9 @@ The model (Kozachinskiy 2024, restated in the Strassen-attention paper):
 
 The parameters carry a leading **model** dimension ``S`` so that ``S`` independent models
 (different seeds) train as one batched computation; every forward returns ``(S, B, out)``.
+:class:`StackedModel` holds what this model shares with the Strassen layer of
+:mod:`attnlab.composition.strassen`: the argument checks, the embedding table, the output MLP
+(with per-model widths) and the size.
 
 Key identity (the proof's first step). Split the input positions into ``A`` and ``B`` with the
 readout token in ``B``. At the readout token ``o`` of a one-layer model, head ``h`` outputs
@@ -37,11 +40,119 @@ import math
 import torch
 from torch import nn
 
-from attnlab._checks import check_int, check_tensor
+from attnlab._checks import check_choice, check_float, check_int, check_tensor
 from attnlab.attention import attend
 
 
-class SoftmaxTransformer(nn.Module):
+class StackedModel(nn.Module):
+    """What every model of the chapter shares: ``S`` stacked models, an embedding table, an MLP.
+
+    :class:`SoftmaxTransformer` and :class:`attnlab.composition.strassen.StrassenTransformer`
+    differ only in their attention layers; their argument checks, the embedding table
+    ``p(i, sigma)`` ``(S, T, V, d)``, the ReLU output MLP (with per-model widths) and the size
+    ``max(H, d, P)`` live here. A subclass calls :meth:`_setup` first, registers its attention
+    parameters, then calls :meth:`_setup_mlp` (this order fixes the random initialisation).
+    """
+
+    def _setup(
+        self,
+        length: int,
+        vocab: int,
+        d: int,
+        heads: int,
+        mlp_width: int,
+        out: int,
+        models: int,
+        beta: float,
+        init_std: float | None,
+        readout: int | str,
+        named_readouts: tuple[str, ...],
+    ) -> float:
+        """Check and store the shared arguments, create the embedding table; returns the init std."""
+        self.length = check_int("length", length, low=1)
+        self.vocab = check_int("vocab", vocab, low=1)
+        self.d = check_int("d", d, low=1)
+        self.heads = check_int("heads", heads, low=1)
+        self.mlp_width = check_int("mlp_width", mlp_width, low=0)
+        self.out = check_int("out", out, low=1)
+        self.models = check_int("models", models, low=1)
+        self.beta = check_float("beta", beta, low=0.0)
+        if isinstance(readout, str):
+            check_choice("readout", readout, named_readouts)
+        else:
+            readout = check_int("readout", readout, low=-self.length, high=self.length - 1) % self.length
+        self.readout = readout  # a position (0..T-1), or one of named_readouts
+        std = d**-0.5 if init_std is None else check_float("init_std", init_std, low=0.0)
+        S, T, V = self.models, self.length, self.vocab
+        self.embed = nn.Parameter(torch.randn(S, T, V, d) * std)  # (S, T, V, d): p(i, sigma)
+        return std
+
+    def _setup_mlp(self, std: float, mlp_widths: list[int] | None) -> None:
+        """The output MLP ``d -> m -> out`` (``m = 0``: one linear map), per-model widths masked."""
+        S, d, width, out = self.models, self.d, self.mlp_width, self.out
+        if width > 0:
+            self.W_1 = nn.Parameter(torch.randn(S, d, width) * std)  # (S, d, m)
+            self.b_1 = nn.Parameter(torch.zeros(S, width))
+            self.W_2 = nn.Parameter(torch.randn(S, width, out) * width**-0.5)  # (S, m, out)
+        else:
+            self.W_1 = self.b_1 = None
+            self.W_2 = nn.Parameter(torch.randn(S, d, out) * std)  # (S, d, out)
+        self.b_2 = nn.Parameter(torch.zeros(S, out))
+        widths = (
+            [width] * S
+            if mlp_widths is None
+            else [check_int("mlp_widths", w, low=1 if width else 0, high=width) for w in mlp_widths]
+        )
+        if len(widths) != S:
+            raise ValueError(f"mlp_widths must have one entry per model ({S}), got {len(widths)}")
+        self.mlp_widths = widths
+        mask = (torch.arange(max(width, 1))[None, :] < torch.tensor(widths)[:, None]).float()  # (S, m)
+        self.register_buffer("unit_mask", mask)
+
+    # -- sizes -------------------------------------------------------------------------------
+
+    @property
+    def mlp_params(self) -> int:
+        """``P``: parameters of the output MLP (weights and biases)."""
+        return self.mlp_params_of(self.mlp_width)
+
+    def mlp_params_of(self, width: int) -> int:
+        """``P`` of an output MLP with ``width`` hidden units (and this model's ``d``, ``out``)."""
+        return mlp_params(self.d, width, self.out)
+
+    @property
+    def size(self) -> int:
+        """``max(H, d, P)``, the size the lower bounds are stated in."""
+        return max(self.heads, self.d, self.mlp_params)
+
+    def embed_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
+        """``p(i, sigma_i)``: ``(S, B, T, d)`` for tokens ``(B, T)`` (shared) or ``(S, B, T)``."""
+        S, T = self.models, self.length
+        check_tensor("tokens", tokens, ("...", T))
+        if tokens.dim() == 2:
+            tokens = tokens.expand(S, *tokens.shape)
+        if tokens.dim() != 3 or tokens.shape[0] != S:
+            raise ValueError(f"tokens must have shape (B, {T}) or ({S}, B, {T}), got {tuple(tokens.shape)}")
+        pos = torch.arange(T, device=tokens.device)
+        return self.embed[torch.arange(S, device=tokens.device)[:, None, None], pos, tokens]
+
+    def mlp(self, z: torch.Tensor) -> torch.Tensor:
+        """The output MLP ``N`` on ``z (S, ..., d)``: ``(S, ..., out)``."""
+        ones = (1,) * (z.dim() - 2)  # the dimensions between the model index and the features
+        if self.W_1 is not None:
+            S, m = self.unit_mask.shape
+            z = torch.relu(torch.einsum("s...d,sdm->s...m", z, self.W_1) + self.b_1.view(S, *ones, m))
+            z = z * self.unit_mask.view(S, *ones, m)  # each model keeps its own width
+        y = torch.einsum("s...m,smo->s...o", z, self.W_2)
+        return y + self.b_2.view(self.b_2.shape[0], *ones, self.out)
+
+
+def mlp_params(d: int, width: int, out: int) -> int:
+    """``P`` of a ReLU MLP ``d -> width -> out`` (weights and biases; ``width = 0``: linear)."""
+    return (d * width + width + width * out + out) if width > 0 else d * out + out
+
+
+class SoftmaxTransformer(StackedModel):
     """``S`` stacked copies of the theorem's transformer with ``L`` attention layers.
 
     Args:
@@ -85,67 +196,18 @@ class SoftmaxTransformer(nn.Module):
         mlp_widths: list[int] | None = None,
     ) -> None:
         super().__init__()
-        self.length = check_int("length", length, low=1)
-        self.vocab = check_int("vocab", vocab, low=1)
-        self.d = check_int("d", d, low=1)
-        self.heads = check_int("heads", heads, low=1)
-        self.mlp_width = check_int("mlp_width", mlp_width, low=0)
-        self.out = check_int("out", out, low=1)
         self.layers = check_int("layers", layers, low=1)
-        self.models = check_int("models", models, low=1)
-        self.beta = float(beta)
-        if readout == "aux":
+        std = self._setup(length, vocab, d, heads, mlp_width, out, models, beta, init_std, readout, ("aux",))
+        self.aux = self.readout == "aux"
+        if self.aux:
             self.readout = self.length  # the auxiliary token sits after the input
-        else:
-            r = check_int("readout", readout, low=-self.length, high=self.length - 1)
-            self.readout = r % self.length
-        self.aux = readout == "aux"
-        S, T, V, H, L = self.models, self.length, self.vocab, self.heads, self.layers
-        std = d**-0.5 if init_std is None else init_std
-        # p(i, sigma): the embedding table, one vector per (position, symbol)
-        self.embed = nn.Parameter(torch.randn(S, T, V, d) * std)  # (S, T, V, d)
+        S, H, L = self.models, self.heads, self.layers
         self.aux_embed = nn.Parameter(torch.randn(S, d) * std) if self.aux else None  # (S, d)
         self.W_q = nn.Parameter(torch.randn(S, L, H, d, d) * std)  # x -> W_q x per head
         self.W_k = nn.Parameter(torch.randn(S, L, H, d, d) * std)
         self.W_v = nn.Parameter(torch.randn(S, L, H, d, d) * std)
         self.W_o = nn.Parameter(torch.randn(S, L, d, H * d) * std / math.sqrt(H))  # (S, L, d, Hd)
-        width = self.mlp_width
-        if width > 0:
-            self.W_1 = nn.Parameter(torch.randn(S, d, width) * std)  # (S, d, m)
-            self.b_1 = nn.Parameter(torch.zeros(S, width))
-            self.W_2 = nn.Parameter(torch.randn(S, width, out) * width**-0.5)  # (S, m, out)
-        else:
-            self.W_1 = self.b_1 = None
-            self.W_2 = nn.Parameter(torch.randn(S, d, out) * std)  # (S, d, out)
-        self.b_2 = nn.Parameter(torch.zeros(S, out))
-        widths = (
-            [width] * S
-            if mlp_widths is None
-            else [check_int("mlp_widths", w, low=1 if width else 0, high=width) for w in mlp_widths]
-        )
-        if len(widths) != S:
-            raise ValueError(f"mlp_widths must have one entry per model ({S}), got {len(widths)}")
-        self.mlp_widths = widths
-        mask = (torch.arange(max(width, 1))[None, :] < torch.tensor(widths)[:, None]).float()  # (S, m)
-        self.register_buffer("unit_mask", mask)
-
-    # -- sizes -------------------------------------------------------------------------------
-
-    @property
-    def mlp_params(self) -> int:
-        """``P``: parameters of the output MLP (weights and biases)."""
-        m, d, o = self.mlp_width, self.d, self.out
-        return (d * m + m + m * o + o) if m > 0 else d * o + o
-
-    def mlp_params_of(self, width: int) -> int:
-        """``P`` of an output MLP with ``width`` hidden units (and this model's ``d``, ``out``)."""
-        d, o = self.d, self.out
-        return (d * width + width + width * o + o) if width > 0 else d * o + o
-
-    @property
-    def size(self) -> int:
-        """``max(H, d, P)``, the size the lower bound is stated in."""
-        return max(self.heads, self.d, self.mlp_params)
+        self._setup_mlp(std, mlp_widths)
 
     def extra_repr(self) -> str:
         return (
@@ -161,14 +223,9 @@ class SoftmaxTransformer(nn.Module):
 
         ``tokens`` is ``(B, T)`` (shared by all models) or ``(S, B, T)``.
         """
-        S, T = self.models, self.length
-        check_tensor("tokens", tokens, ("...", T))
-        if tokens.dim() == 2:
-            tokens = tokens.expand(S, *tokens.shape)
-        B = tokens.shape[1]
-        pos = torch.arange(T, device=tokens.device)
-        x = self.embed[torch.arange(S, device=tokens.device)[:, None, None], pos, tokens]  # (S, B, T, d)
+        x = super().embed_tokens(tokens)  # (S, B, T, d)
         if self.aux:
+            S, B = x.shape[:2]
             x = torch.cat([x, self.aux_embed[:, None, None, :].expand(S, B, 1, self.d)], dim=2)
         return x
 
@@ -206,13 +263,6 @@ class SoftmaxTransformer(nn.Module):
             x = x + torch.einsum("sbnk,sdk->sbnd", heads, self.W_o[:, layer])
         heads = self._readout_heads(x, self.layers - 1)  # the last layer: only o is needed
         return x[:, :, self.readout] + torch.einsum("sbk,sdk->sbd", heads, self.W_o[:, -1])  # (S, B, d)
-
-    def mlp(self, z: torch.Tensor) -> torch.Tensor:
-        """The output MLP ``N`` on ``z (S, B, d)``: ``(S, B, out)``."""
-        if self.W_1 is not None:
-            z = torch.relu(torch.einsum("sbd,sdm->sbm", z, self.W_1) + self.b_1[:, None])
-            z = z * self.unit_mask[:, None]  # (S, B, m): each model keeps its own width
-        return torch.einsum("sbm,smo->sbo", z, self.W_2) + self.b_2[:, None]
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """Answers ``(S, B, out)`` for tokens ``(B, T)`` or ``(S, B, T)``."""
