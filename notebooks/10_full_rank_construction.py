@@ -64,14 +64,12 @@ sns.set_theme(context="notebook", style="whitegrid")
 # %% [markdown]
 # ## 1. The error of the construction, as $\beta$ grows
 #
-# For $d$ = {glue:text}`d` and $N \in$ {glue:text}`Ns` we estimate $\mathbb{E}\lVert f - A\rVert^2$
-# with {glue:text}`samples` random targets per point (float64; the same samples for every $\beta$),
+# For $d$ = {glue:text}`cfg_d` and $N \in$ {glue:text}`Ns` we estimate $\mathbb{E}\lVert f - A\rVert^2$
+# with {glue:text}`cfg_samples` random targets per point (float64; the same samples for every $\beta$),
 # for both targets.
 
 # %%
-page.record("d", cfg.d)
 page.record("Ns", ", ".join(map(str, cfg.Ns)))
-page.record("samples", cfg.samples)
 errors = {}  # (task, N) -> error per beta
 for task in ("nearest", "farthest"):
     for N in cfg.Ns:
@@ -135,7 +133,7 @@ for N in cfg.Ns:
 page.record("hardmax_max_error", max(hard_err.values()))
 
 # %% [markdown]
-# The largest squared error over all {glue:text}`samples` instances and every $N$ is
+# The largest squared error over all {glue:text}`cfg_samples` instances and every $N$ is
 # {glue:text}`hardmax_max_error`: the full-rank hardmax head *is* the nearest-neighbour function.
 #
 # ## 3. Error against $N$ at fixed $\beta$

@@ -65,12 +65,10 @@ sns.set_theme(context="notebook", style="whitegrid")
 # %% [markdown]
 # ## 1. The closed form against Monte Carlo
 #
-# For {glue:text}`mc_heads` random heads in $d = 16$ we fit $a = C^{-1}b$ and compare the
-# closed-form error with a Monte-Carlo estimate over {glue:text}`mc_samples` fresh instances.
+# For {glue:text}`cfg_mc_heads` random heads in $d = 16$ we fit $a = C^{-1}b$ and compare the
+# closed-form error with a Monte-Carlo estimate over {glue:text}`cfg_mc_samples` fresh instances.
 
 # %%
-page.record("mc_heads", cfg.mc_heads)
-page.record("mc_samples", cfg.mc_samples)
 q, k = theory.random_rank1_heads(cfg.mc_heads, 16, seed=derive_seed(seed, "check heads"))
 a = np.linalg.solve(theory.feature_gram(q, k), theory.feature_target(q, k))
 closed = theory.random_features_mse(q, k)
@@ -181,7 +179,6 @@ energy_mc = {
     for d in cfg.dims
 }
 energy_gaps = {d: np.abs(energy_mc[d] - np.cumsum(energy[d])[list(energy_degrees)]) for d in cfg.dims}
-page.record("energy_samples", cfg.energy_samples)
 page.record("energy_degrees", ", ".join(map(str, energy_degrees)))
 page.record("energy_gap", max(v.max() for v in energy_gaps.values()))
 
@@ -225,7 +222,7 @@ page.figure("fig_energy_and_heads_needed", fig)
 # harmonics of degree $\le L$ is a polynomial of degree $\le L$ in $s$, so the fraction of
 # $\mathbb{E}[\mathrm{sign}^2] = 1$ that a least-squares polynomial fit of degree $\le L$ explains
 # on Monte-Carlo samples of $s$ estimates $\sum_{\ell \le L} e_\ell$. With
-# {glue:text}`energy_samples` samples per $d$ and $L \in$ {glue:text}`energy_degrees`, the largest
+# {glue:text}`cfg_energy_samples` samples per $d$ and $L \in$ {glue:text}`energy_degrees`, the largest
 # gap between the two is {glue:text}`energy_gap:.4f`.
 #
 # **The theorem as stated, and what we could not verify.** The paper's lower bound (Theorem 2

@@ -68,12 +68,11 @@ sns.set_theme(context="notebook", style="whitegrid")
 # %% [markdown]
 # ## 1. The vote probability
 #
-# We draw $y$, the direction of $u = x_1 - x_2$, and $q$ uniformly ({glue:text}`vote_samples`
+# We draw $y$, the direction of $u = x_1 - x_2$, and $q$ uniformly ({glue:text}`cfg_vote_samples`
 # times), and bin the agreement of the vote with the truth by $\cos\theta$ (16 bins holding
 # equally many samples).
 
 # %%
-page.record("vote_samples", cfg.vote_samples)
 gen = generator(derive_seed(seed, "vote probability"), device)
 y, u, q = (tasks.sphere(cfg.vote_samples, d=cfg.d, gen=gen, dtype=torch.float64) for _ in range(3))
 centres, measured, formula = rank_theory.binned_vote_agreement(y, u, q, bins=16)
@@ -108,7 +107,6 @@ page.figure("fig_vote_probability", fig)
 # %%
 heads = np.array(cfg.heads)
 per_repeat = cfg.samples // cfg.repeats
-page.record("repeats", cfg.repeats)
 page.record("per_repeat", per_repeat)
 repeat_errors = {}  # H -> errors of the independent repeats (fresh heads, fresh instances)
 for H in heads:
@@ -164,7 +162,7 @@ page.figure("fig_two_layers", fig)
 # %% [markdown]
 # The executed construction follows the formula ({glue:text}`executed`, by $H$). The formula
 # averages over the heads as well as the instances, so each $H$ is measured on
-# {glue:text}`repeats` independent repeats of {glue:text}`per_repeat` fresh instances, each repeat
+# {glue:text}`cfg_repeats` independent repeats of {glue:text}`per_repeat` fresh instances, each repeat
 # with freshly drawn heads, and the standard error of the mean comes from the spread of the
 # repeats (which holds both sources of variance, never taken below the instances' binomial part).
 # The deviations from the formula, in standard errors, are {glue:text}`z_scores`. Its error falls
@@ -183,11 +181,10 @@ page.figure("fig_two_layers", fig)
 # position) and the second layer take the plurality. As $H \to \infty$ the plurality converges to
 # the point a *random direction* most often ranks first, which is the nearest neighbour for $N =
 # 2$ but not in general: the votes measure extremeness along random directions, not closeness
-# to $y$. We simulate the plurality with {glue:text}`plural_heads` heads (the same computation as
+# to $y$. We simulate the plurality with {glue:text}`cfg_plural_heads` heads (the same computation as
 # above, vectorised).
 
 # %%
-page.record("plural_heads", cfg.plural_heads)
 Hp = cfg.plural_heads
 qs = tasks.sphere(
     Hp, d=cfg.d, gen=generator(derive_seed(seed, "plurality heads"), device), dtype=torch.float64
@@ -211,7 +208,7 @@ fig.tight_layout()
 page.figure("fig_plurality", fig)
 
 # %% [markdown]
-# With {glue:text}`plural_heads` heads the plurality's error is smallest for $N = 2$ and grows
+# With {glue:text}`cfg_plural_heads` heads the plurality's error is smallest for $N = 2$ and grows
 # quickly with $N$ ({glue:text}`plurality`, by $N$), towards the zero predictor's 1. This does
 # not prove the conjecture (another two-layer circuit might do better); it shows why this
 # construction does not extend. The

@@ -46,12 +46,12 @@
 # "constant error" here is measured against the zero predictor's error $\mathbb E\lVert
 # f^*\rVert^2 \le 1$; with the sum every error would scale by $m^2$),
 # with $x_1 \perp x_2$ as on page 11, $y \sim \mathcal N(0, I_d)$ and fixed random biases
-# $v_j \sim \mathcal N(0, \sigma^2 I_d)$, $\sigma$ = {glue:text}`bias_scale`. The bias sits inside
+# $v_j \sim \mathcal N(0, \sigma^2 I_d)$, $\sigma$ = {glue:text}`cfg_bias_scale`. The bias sits inside
 # the score: $\langle x_i, y - v\rangle$ is a full-rank head's score with a query bias. Each
 # $f_{v_j}$ is one full-rank hardmax head, so $f^*$ is exactly a full-rank layer of $m = O(d^2)$
 # heads; for rank 1 we fit the best output weights on $H$ random rank-1 heads with random
-# biases, drawn as on page 11, by least squares on {glue:text}`n_train` samples, and measure on
-# {glue:text}`n_test` fresh ones.
+# biases, drawn as on page 11, by least squares on {glue:text}`cfg_train` samples, and measure on
+# {glue:text}`cfg_test` fresh ones.
 #
 # This page ran with profile {glue:text}`profile` in {glue:text}`runtime`.
 
@@ -73,9 +73,6 @@ page = attnlab.Page("14_biased_nearest_neighbor", profile=profile, seed=seed)
 cfg = page.cfg
 device = attnlab.default_device()
 sns.set_theme(context="notebook", style="whitegrid")
-page.record("bias_scale", cfg.bias_scale)
-page.record("n_train", cfg.train)
-page.record("n_test", cfg.test)
 
 # the target's m = 2d^2 + 1 fixed biases, one set per d, and its test instances (both sections)
 biases = {

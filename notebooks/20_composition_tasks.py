@@ -78,10 +78,10 @@ sns.set_theme(context="notebook", style="whitegrid")
 # %% [markdown]
 # ## 1. A worked example of Comp_n
 #
-# One random instance with $n$ = {glue:text}`n_example` (values shown 1-indexed, as in the paper).
+# One random instance with $n$ = {glue:text}`cfg_n_example` (values shown 1-indexed, as in the paper).
 
 # %%
-n = page.record("n_example", cfg.n_example)
+n = cfg.n_example
 w = ct.sample_comp(n, 1, seed=seed)[0]
 g, h, x = w[:n] + 1, w[n : 2 * n] + 1, int(w[2 * n]) + 1
 answer = int(ct.comp_task(w, n)) + 1
@@ -111,18 +111,15 @@ page.figure("fig_comp_example", fig)
 # vectorised labels with a direct per-input evaluation of the definitions, on every enumerated
 # input ({glue:text}`comp_checked` Comp_n inputs in all). We then check the two reductions on
 # every input: Ind_n to Comp_n on all Ind_n inputs, and SUM_2 to Match3 on all SUM_2 inputs
-# (modulus $m$ = {glue:text}`m`, SUM_2 length {glue:text}`sum2_len`); Match3 is compared with its
-# triple definition on all words of length {glue:text}`match3_len`. Larger $n$
-# ({glue:text}`random_ns`) are checked on {glue:text}`batch` random inputs each, against an
+# (modulus $m$ = {glue:text}`cfg_m`, SUM_2 length {glue:text}`cfg_sum2_len`); Match3 is compared with its
+# triple definition on all words of length {glue:text}`cfg_match3_len`. Larger $n$
+# ({glue:text}`random_ns`) are checked on {glue:text}`cfg_batch` random inputs each, against an
 # independent vectorised indexing of the definition.
 
 # %%
 page.record("enum_ns", list(cfg.enum_ns))
 page.record("random_ns", list(cfg.random_ns))
-page.record("batch", cfg.batch)
-m = page.record("m", cfg.m)
-page.record("sum2_len", cfg.sum2_len)
-page.record("match3_len", cfg.match3_len)
+m = cfg.m
 
 
 def comp_slow(w, n):  # the definition, one input at a time
@@ -186,14 +183,13 @@ print(
 # * **exactly, in closed form** (`attnlab.composition.tasks.most_frequent_value_accuracy`): summing
 #   $P(\max \ge k)$ over $k$, where the number of tables with every fibre below $k$ is counted by
 #   a dynamic programme over the values (no enumeration);
-# * **by enumerating every table** $h$ for the $n$ with $n^n \le$ {glue:text}`plateau_enum_max`
+# * **by enumerating every table** $h$ for the $n$ with $n^n \le$ {glue:text}`cfg_plateau_enum_max`
 #   ($n$ in {glue:text}`plateau_enum_ns`), summing the largest fibre over all of them;
 # * **by Monte Carlo**: the predictor answers the most frequent value of $h$ on
-#   {glue:text}`batch` random Comp_n instances per $n$ and is scored against the true label
+#   {glue:text}`cfg_batch` random Comp_n instances per $n$ and is scored against the true label
 #   $h(g(x))$.
 
 # %%
-page.record("plateau_enum_max", cfg.plateau_enum_max)
 plateau_ns = list(cfg.plateau_ns)
 exact = {n: ct.most_frequent_value_accuracy(n) for n in plateau_ns}  # Fractions
 

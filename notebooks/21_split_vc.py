@@ -201,13 +201,12 @@ page.figure("fig_split_vc", fig)
 #   into words $w_A \oplus w_B$ and the *task* is evaluated on them directly; every cell must
 #   match its pattern bit. This needs neither $M_A$ nor the search.
 # * **Exact value, by a second algorithm.** For every function whose truth table has at most
-#   {glue:text}`naive_max_words` words, every split's VC dimension is recomputed by plain subset
+#   {glue:text}`cfg_naive_max_words` words, every split's VC dimension is recomputed by plain subset
 #   enumeration in Python (`attnlab.composition.vc.vc_dimension_by_subsets`: no batching, no extension of
 #   shattered sets) and compared with the search. Checked here: {glue:text}`naive_checked`
 #   ({glue:text}`naive_splits` splits in all).
 
 # %%
-page.record("naive_max_words", cfg.naive_max_words)
 tasks = {"example": (f_example, [2, 2, 2, 2], ex)}  # name -> (task, alphabet sizes, search result)
 tasks |= {f"Ind_{n}": (lambda w, n=n: ct.ind_task(w, n), ct.ind_sizes(n), r) for n, r in ind.items()}
 tasks |= {f"Comp_{n}": (comp_f[n], ct.comp_sizes(n), r) for n, r in comp_r.items()}

@@ -97,8 +97,8 @@ sns.set_theme(context="notebook", style="whitegrid")
 # Two kinds of models feed it:
 #
 # * random one-layer transformers with $(d, H, \text{ReLU units})$ in {glue:text}`readout_configs`
-#   (random biases too), on {glue:text}`readout_inputs` random inputs of length
-#   {glue:text}`readout_length` each, split at $A$ = the first half of the positions; the
+#   (random biases too), on {glue:text}`cfg_readout_inputs` random inputs of length
+#   {glue:text}`cfg_readout_length` each, split at $A$ = the first half of the positions; the
 #   program's output must equal the model's own forward pass;
 # * the explicit one-layer construction of page 23 for $n$ in {glue:text}`readout_construction_ns`,
 #   on *every* Ind_n input (mapped to Comp_n with $x$ fixed, page 20), split at $A$ = the pointer;
@@ -138,8 +138,6 @@ def run_readout(model, tokens, A, target=0.0):
 
 
 page.record("readout_configs", [list(c) for c in cfg.readout_configs])
-page.record("readout_inputs", cfg.readout_inputs)
-page.record("readout_length", cfg.readout_length)
 page.record("readout_construction_ns", list(cfg.readout_construction_ns))
 T = cfg.readout_length
 rows = {}  # model -> measured gap, counted operations and the formula's terms
@@ -203,7 +201,7 @@ print("Ind_n errors of the counted program on the construction:", ind_errors)
 #
 # ## 2. The smallest size the bound allows, as $n$ grows
 #
-# For $n$ from 2 up to $10^k$, $k$ = {glue:text}`log10_n_max`, we compute the smallest $s$ with
+# For $n$ from 2 up to $10^k$, $k$ = {glue:text}`cfg_log10_n_max`, we compute the smallest $s$ with
 # $4k(t+2) \ge n$ at $H = d = P = s$ (below it no one-layer transformer computes Comp_n), the
 # Peng et al. threshold $s(s+1)p \ge n \log_2 n$ at $H = d = s$ for several precisions $p$, and
 # the size $\max(H, d, P)$ of the explicit one-layer construction of page 23 ($H = 2$,
@@ -213,7 +211,6 @@ print("Ind_n errors of the counted program on the construction:", ind_errors)
 # them at every $n$ (the last claim).
 
 # %%
-page.record("log10_n_max", cfg.log10_n_max)
 ns = np.unique(np.logspace(np.log10(2), cfg.log10_n_max, cfg.points).astype(np.int64))
 s_vc = np.array([min_size_vc(int(n)) for n in ns])
 s_peng = {p: np.array([min_size_peng(int(n), p) for n in ns]) for p in cfg.precisions}

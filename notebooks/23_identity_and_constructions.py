@@ -156,12 +156,11 @@ print(
 # ## 2. The constructions, exhaustively and on random inputs
 #
 # Every input for $n$ in {glue:text}`exhaustive_ns` ($n^{2n+1}$ inputs: 262 144 at $n=4$), and
-# {glue:text}`random_inputs` uniform random inputs for $n$ in {glue:text}`random_ns`.
+# {glue:text}`cfg_random_inputs` uniform random inputs for $n$ in {glue:text}`random_ns`.
 
 # %%
 page.record("exhaustive_ns", list(cfg.exhaustive_ns))
 page.record("random_ns", list(cfg.random_ns))
-page.record("random_inputs", cfg.random_inputs)
 results = {}
 for name, build in (("two_layer", two_layer_comp), ("one_layer", one_layer_comp)):
     for n in (*cfg.exhaustive_ns, *cfg.random_ns):
