@@ -368,11 +368,13 @@ page.figure("figN_error_vs_N", fig)
 # The depth theorem (page 13) gives low-rank heads scratch space through *concatenated*
 # positional coordinates. The authors' fig3 compares no positional encoding, a learned additive
 # table and learned concatenated coordinates (output cropped to the first $d$). The profile
-# trains the configurations below (fresh data, held-out errors). We have no values read off the
-# paper's fig3 (`attnlab.rank.reported` holds none), so none are drawn.
+# trains the configurations below ({glue:text}`fig3_steps` steps, fresh data, held-out errors).
+# We have no values read off the paper's fig3 (`attnlab.rank.reported` holds none), so none are
+# drawn.
 
 # %%
 f3 = cfg.fig3
+page.record("fig3_steps", f3.get("steps") or cfg.steps)
 fig3_table = {
     (layers, pos, r): runs.best("heldout", tag="fig3", layers=layers, positional=pos, rank=r)
     for layers in f3["layers"]

@@ -103,13 +103,17 @@ def test_groups_and_planned_work_of_every_profile(profile, monkeypatch):
 
 
 def test_heldout_errors_by_depth_context_and_rank():
-    from attnlab.book.profiles import sizes
+    from types import SimpleNamespace
+
     from attnlab.rank.training import RESULT_FIELDS, Runs
 
-    groups = depth.groups(sizes("15_depth_long_context", "quick"), seed=2)[:2]
+    sizes = SimpleNamespace(
+        d=16, ff=8, ranks=(16, 4, 1), layers=(1, 2), Ns=(4, 8), points=64, steps=10, steps_per_epoch=5,
+        lr={1: 0.01, 2: 0.003}, replicates=2, eval_batches=1,
+    )  # fmt: skip
+    groups = depth.groups(sizes, seed=2)
     runs = [g for _, g in groups]
     fake = [{f: [float(k) for k in range(g.K)] for f in RESULT_FIELDS} | {"ms_per_step": 1.0} for g in runs]
     errors = depth.heldout_errors(Runs.from_results(groups, runs, fake))
-    L, N = runs[0].layers, runs[0].N
-    assert errors[L, N, 16] == [0.0, 1.0] and errors[L, N, 1] == [4.0, 5.0]
-    assert len(errors) == 2 * 3
+    assert errors[1, 4, 16] == [0.0, 1.0] and errors[2, 8, 1] == [4.0, 5.0]
+    assert len(errors) == 2 * 2 * 3
