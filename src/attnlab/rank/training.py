@@ -52,7 +52,7 @@ from attnlab.book.progress import progress as progress_bar
 from attnlab.book.seeds import derive_seed, generator
 from attnlab.book.sweep import sweep
 from attnlab.book.work import Work
-from attnlab.rank.encoder import BatchedEncoder
+from attnlab.rank.encoder import POSITIONAL, BatchedEncoder
 from attnlab.rank.tasks import farthest_labels, sphere
 
 PROTOCOLS = ("fresh", "replay")
@@ -110,7 +110,7 @@ class TrainConfig:
                 f"got {len(self.ranks)} ranks and {len(self.seeds)} seeds"
             )
         check_int("ff", self.ff, low=1)
-        check_choice("positional", self.positional, ("none", "additive", "concatenated"))
+        check_choice("positional", self.positional, POSITIONAL)
         if self.pos_dim is not None:
             check_int("pos_dim", self.pos_dim, low=1)
         for r in self.ranks:
