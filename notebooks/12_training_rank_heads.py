@@ -71,8 +71,9 @@ import seaborn as sns
 import torch
 
 import attnlab
-from attnlab.rank import reported, tasks
-from attnlab.rank.training import TrainConfig, run_cached
+from attnlab.book.work import seconds_per_flop
+from attnlab.rank import reported, tasks, training
+from attnlab.rank.training import Runs
 
 page = attnlab.Page("12_training_rank_heads", profile=profile, seed=seed)
 cfg = page.cfg
@@ -84,60 +85,21 @@ for name in ("d", "ff", "batch", "steps", "steps_per_epoch"):
     page.record(name, getattr(cfg, name))
 page.record("n_seeds", cfg.seeds)
 page.record("eval_instances", cfg.eval_batches * cfg.batch)
-seeds = tuple(1000 * seed + j for j in range(cfg.seeds))  # replicate j of this page's seed
-init_seed = 1000 * seed  # "replay": the one initialisation of every run, as the authors' fixed seed
-FIELDS = ("metric", "heldout", "replayed_final", "epoch_loss", "qk_angle", "qk_scale")
 
-results = {}  # (tag, protocol, N, layers, c, positional, rank) -> {field: [per seed]}
+# %% [markdown]
+# Every training run of the page (fig1, figN and fig3 below) is listed first and submitted as one
+# sweep, so on a cluster they train in parallel; a model that two figures share (the same
+# configuration and seed) is trained once.
 
-
-def train_group(
-    N,
-    layers,
-    c,
-    ranks,
-    *,
-    protocols=("fresh",),
-    positional="none",
-    pos_dim=None,
-    lr=None,
-    steps=None,
-    batch=None,
-    tag="fig1",
-):
-    """Train every (protocol, rank, seed) of one shape in one batched pass; file the results by model."""
-    models = [(p, r, s) for p in protocols for r in ranks for s in seeds]
-    tc = TrainConfig(
-        d=cfg.d,
-        N=N,
-        ranks=tuple(r for _, r, _ in models),
-        seeds=tuple(s for _, _, s in models),
-        protocol=protocols[0] if len(protocols) == 1 else tuple(p for p, _, _ in models),
-        init_seed=init_seed,
-        layers=layers,
-        c=c,
-        ff=cfg.ff,
-        positional=positional,
-        pos_dim=pos_dim,
-        batch=batch or cfg.batch,
-        steps=steps or cfg.steps,
-        steps_per_epoch=cfg.steps_per_epoch,
-        lr=lr or cfg.lr,
-        eval_batches=cfg.eval_batches,
-    )
-    desc = f"N={N} L={layers} c={c} {positional} r={ranks} {'+'.join(protocols)}"
-    out = run_cached(tc, device, desc=desc)
-    for j, (p, r, _) in enumerate(models):
-        entry = results.setdefault((tag, p, N, layers, c, positional, r), {k: [] for k in FIELDS})
-        for key in FIELDS:
-            entry[key].append(out[key][j])
-    return out
-
-
-def best(N, layers, c, r, positional="none", tag="fig1", protocol="fresh", field="metric"):
-    """Best over seeds of ``field``: for "metric", the paper's number (best over seeds of the
-    min over epochs of the epoch-mean training loss); "heldout": the final held-out error."""
-    return min(results[tag, protocol, N, layers, c, positional, r][field])
+# %%
+groups = training.rank_heads_groups(cfg, seed)
+first = groups[0][1]
+page.work(
+    training.planned_work(cfg),
+    seconds_per_flop(training.step_timer(first, device), first.step_flops()),
+    device,
+)
+runs = Runs.train(groups, device, desc="rank x heads")
 
 
 # %% [markdown]
@@ -150,20 +112,19 @@ def best(N, layers, c, r, positional="none", tag="fig1", protocol="fresh", field
 # %%
 f1 = cfg.fig1
 protocols = tuple(f1["protocols"])
-for layers, c, ranks in f1["groups"]:
-    if f1.get("protocols_together", True):  # one batched pass for both protocols
-        train_group(f1["N"], layers, c, ranks, protocols=protocols)
-    else:  # one pass per protocol (the paper's sizes: memory)
-        for p in protocols:
-            train_group(f1["N"], layers, c, ranks, protocols=(p,))
+
+
+def best(field, L, c, r, protocol="fresh"):
+    """Best over seeds of ``field`` for a fig1 model ("metric": the paper's number)."""
+    return runs.best(field, tag="fig1", layers=L, c=c, rank=r, protocol=protocol)
+
+
 x_alone = {
     N: tasks.x_alone_baseline(N, cfg.d, samples=cfg.baseline_samples, seed=seed)["mse"]
     for N in sorted({f1["N"], *cfg.figN["Ns"]})
 }
 one_layer = [(c, r) for layers, c, ranks in f1["groups"] if layers == 1 for r in ranks]
-held = {
-    p: {(c, r): best(f1["N"], 1, c, r, protocol=p, field="heldout") for c, r in one_layer} for p in protocols
-}
+held = {p: {(c, r): best("heldout", 1, c, r, protocol=p) for c, r in one_layer} for p in protocols}
 full = {p: held[p][1, cfg.d] for p in protocols}
 low_rank = {p: {k: v for k, v in held[p].items() if k[1] < cfg.d} for p in protocols}
 ratio = {p: min(low_rank[p].values()) / full[p] for p in protocols}
@@ -192,7 +153,7 @@ for ax, L in zip(axes[0], trained_L, strict=True):
             if p in protocols:
                 ax.plot(
                     x,
-                    [best(f1["N"], L, c, r, protocol=p, field="heldout") for r in rs],
+                    [best("heldout", L, c, r, protocol=p) for r in rs],
                     style,
                     color=f"C{j}",
                     ms=7,
@@ -202,7 +163,7 @@ for ax, L in zip(axes[0], trained_L, strict=True):
         if "replay" in protocols:
             ax.plot(
                 x,
-                [best(f1["N"], L, c, r, protocol="replay") for r in rs],
+                [best("metric", L, c, r, protocol="replay") for r in rs],
                 "v:",
                 color=f"C{j}",
                 ms=6,
@@ -256,9 +217,9 @@ for c, r in one_layer:
         "paper": reported.FIG1.get((1, label), {}).get(paper_r),
     }
     if "replay" in protocols:
-        row["replay: replayed-set loss"] = best(f1["N"], 1, c, r, protocol="replay")
-        row["replay: held-out error"] = best(f1["N"], 1, c, r, protocol="replay", field="heldout")
-    row["fresh: held-out error"] = best(f1["N"], 1, c, r, protocol="fresh", field="heldout")
+        row["replay: replayed-set loss"] = best("metric", 1, c, r, protocol="replay")
+        row["replay: held-out error"] = best("heldout", 1, c, r, protocol="replay")
+    row["fresh: held-out error"] = best("heldout", 1, c, r)
     rows.append(row)
 table = pd.DataFrame(rows).set_index(["c", "r"])
 page.record("fig1_table", table.round(3).reset_index().to_dict(orient="records"))
@@ -268,7 +229,7 @@ table.round(3)
 # %%
 if "replay" in protocols:
     under = {  # held-out error / replayed-set loss of each replay-trained model
-        k: best(f1["N"], 1, *k, protocol="replay", field="heldout") / best(f1["N"], 1, *k, protocol="replay")
+        k: best("heldout", 1, *k, protocol="replay") / best("metric", 1, *k, protocol="replay")
         for k in one_layer
     }
     low_under = {k: v for k, v in under.items() if k[1] < cfg.d}
@@ -277,8 +238,8 @@ if "replay" in protocols:
     page.record("under_max", max(low_under.values()))
     page.record("under_full", under[1, cfg.d])
     page.record("under_r", lowest)
-    page.record("under_r_replayed", best(f1["N"], 1, 1, lowest, protocol="replay"))
-    page.record("under_r_heldout", best(f1["N"], 1, 1, lowest, protocol="replay", field="heldout"))
+    page.record("under_r_replayed", best("metric", 1, 1, lowest, protocol="replay"))
+    page.record("under_r_heldout", best("heldout", 1, 1, lowest, protocol="replay"))
     page.record(
         "under_verdict",
         "understates its held-out error, for every low-rank model"
@@ -295,13 +256,11 @@ if "replay" in protocols:
 
 
 # %%
-def late_gain(c, r):
-    """Epoch-mean training loss (fresh data) at mid-training over its value in the last epoch."""
-    curve = np.array(results["fig1", "fresh", f1["N"], 1, c, "none", r]["epoch_loss"]).min(axis=0)
-    return curve[len(curve) // 2 - 1] / curve[-1]
-
-
-late_drop = {k: 1 - 1 / late_gain(*k) for k in one_layer}  # fraction of the error removed late
+# the fraction of the error at mid-training that the second half removes (fresh data, best seed per epoch)
+late_drop = {
+    (c, r): training.late_drop(runs.curve(tag="fig1", protocol="fresh", layers=1, c=c, rank=r))
+    for c, r in one_layer
+}
 late_drop_low = max(v for k, v in late_drop.items() if k[1] < cfg.d)
 page.record("late_drop_full", 100 * late_drop[1, cfg.d])
 page.record("late_drop_low", 100 * late_drop_low)
@@ -332,9 +291,9 @@ page.record("late_drop_low", 100 * late_drop_low)
 # %%
 angles, lambdas = [], []
 for p in protocols:
-    entry = results["fig1", p, f1["N"], 1, 1, "none", cfg.d]
-    angles += entry["qk_angle"]
-    lambdas += [-s for s in entry["qk_scale"]]  # qk_scale = tr(W_q W_k^T)/d, so lambda = -qk_scale
+    full_rank_heads = dict(tag="fig1", protocol=p, layers=1, c=1, rank=cfg.d)
+    angles += runs.values("qk_angle", **full_rank_heads)
+    lambdas += [-s for s in runs.values("qk_scale", **full_rank_heads)]  # qk_scale = tr(W_q W_k^T)/d
 worst_head = int(np.argmin(angles))
 page.record("qk_angle", min(angles))
 page.record("qk_lambda", lambdas[worst_head])
@@ -356,23 +315,8 @@ page.record("qk_lambda", lambdas[worst_head])
 # %%
 fN = cfg.figN
 page.record("figN_points", fN["points"] or f"{cfg.batch} sequences")
-for N in fN["Ns"]:
-    batch = (fN["points"] // N) if fN["points"] else cfg.batch
-    same = (batch, fN["lr"], fN["steps"]) == (cfg.batch, cfg.lr, cfg.steps)
-    fig1_key = lambda r, N=N: ("fig1", "fresh", N, fN["layers"], fN["c"], "none", r)  # noqa: E731
-    done = [r for r in fN["ranks"] if same and fig1_key(r) in results]
-    for r in done:  # the same models (same seeds, data and sizes) were trained for fig1: reuse them
-        results["figN", "fresh", N, fN["layers"], fN["c"], "none", r] = results[fig1_key(r)]
-    missing = tuple(r for r in fN["ranks"] if r not in done)
-    if missing:
-        train_group(
-            N, fN["layers"], fN["c"], missing, lr=fN["lr"], steps=fN["steps"], batch=batch, tag="figN"
-        )
 low_r = min(fN["ranks"])
-err_N = {
-    r: np.array([best(N, fN["layers"], fN["c"], r, tag="figN", field="heldout") for N in fN["Ns"]])
-    for r in fN["ranks"]
-}
+err_N = {r: np.array([runs.best("heldout", tag="figN", N=N, rank=r) for N in fN["Ns"]]) for r in fN["ranks"]}
 base_N = np.array([x_alone[N] for N in fN["Ns"]])
 gain_N = base_N - err_N[low_r]  # how far the low-rank model gets below the x-alone baseline
 page.record("figN_low_rank", low_r)
@@ -410,7 +354,7 @@ ax.set_xscale("log", base=2)
 ax.set_xticks(fN["Ns"], [str(N) for N in fN["Ns"]])
 ax.legend(fontsize=8)
 fig.tight_layout()
-plt.show()
+page.figure("figN_error_vs_N", fig)
 
 # %% [markdown]
 # Full rank stays small for every $N$ ({glue:text}`figN_full`), while the rank-
@@ -424,39 +368,18 @@ plt.show()
 # The depth theorem (page 13) gives low-rank heads scratch space through *concatenated*
 # positional coordinates. The authors' fig3 compares no positional encoding, a learned additive
 # table and learned concatenated coordinates (output cropped to the first $d$). The profile
-# trains the configurations below (fresh data, held-out errors). We have no values read off the
-# paper's fig3 (`attnlab.rank.reported` holds none), so none are drawn.
+# trains the configurations below ({glue:text}`fig3_steps` steps, fresh data, held-out errors).
+# We have no values read off the paper's fig3 (`attnlab.rank.reported` holds none), so none are
+# drawn.
 
 # %%
 f3 = cfg.fig3
-
-
-def fig3_ranks(pos):
-    """The profile's ranks; with concatenated coordinates optionally also the widened model's
-    full rank ``d + pos_dim`` (one head), as in the authors' sweep."""
-    if pos == "concatenated" and f3.get("widened_full_rank", False):
-        return (cfg.d + f3["pos_dim"], *f3["ranks"])
-    return tuple(f3["ranks"])
-
-
-for layers in f3["layers"]:
-    for pos in f3["positional"]:
-        train_group(
-            f3["N"],
-            layers,
-            f3["c"],
-            fig3_ranks(pos),
-            positional=pos,
-            pos_dim=f3["pos_dim"] if pos == "concatenated" else None,
-            lr=f3.get("lr"),
-            steps=f3.get("steps"),
-            tag="fig3",
-        )
+page.record("fig3_steps", f3.get("steps") or cfg.steps)
 fig3_table = {
-    (layers, pos, r): best(f3["N"], layers, f3["c"], r, pos, tag="fig3", field="heldout")
+    (layers, pos, r): runs.best("heldout", tag="fig3", layers=layers, positional=pos, rank=r)
     for layers in f3["layers"]
     for pos in f3["positional"]
-    for r in fig3_ranks(pos)
+    for r in training.fig3_ranks(cfg, pos)
 }
 fig3_low = {k: v for k, v in fig3_table.items() if k[2] < cfg.d}
 fig3_names = {k: f"L={k[0]}, {k[1]}, r={k[2]}" for k in fig3_table}
@@ -478,7 +401,7 @@ ax.axvline(full["fresh"], color="C0", ls="--", label="one layer, full rank")
 ax.set(xlabel="held-out error", title=f"fig3: positional encodings, $N={f3['N']}$, $c={f3['c']}$")
 ax.legend(fontsize=8)
 fig.tight_layout()
-plt.show()
+page.figure("fig3_positional", fig)
 
 # %% [markdown]
 # Held-out errors: {glue:text}`fig3`. With {glue:text}`fig3_deepest` layers at rank

@@ -30,14 +30,14 @@
 #
 # **The experiment.** It is page 12's, on the farthest-neighbour task, with two things changed:
 # the depth $L = 1, 2, 3$ and the context $N$. For every pair $(L, N)$, one batched run trains the
-# full-rank model ($r = d$, one head), rank $r = d/4$ (4 heads) and rank 1 ($d$ heads), each
-# from {glue:text}`replicates` seeds. The attention parameters do not depend on the rank.
+# full-rank model ($r = d$, one head), rank $r = d/4$ (4 heads) and rank 1 ($d$ heads), with
+# {glue:text}`replicates` seed(s) each. The attention parameters do not depend on the rank.
 # Every model gets the **same budget**: {glue:text}`steps` steps of {glue:text}`points` points
 # each (so $N \times$ batch is fixed and a longer context means fewer sequences). The learning
 # rate is {glue:text}`lr`: the one-layer rate made the deeper models diverge while we sized the
 # page (they diverged or stalled). The recipe is page 12's default protocol: fresh data every
 # step, AdamW, warm-up then cosine. Every number below is a **held-out** error on
-# fresh instances, best over the replicates as the paper reports. Sizes: $d$ =
+# fresh instances, best over the replicates (where there are several) as the paper reports. Sizes: $d$ =
 # {glue:text}`d`, feed-forward width {glue:text}`ff`, no positional encoding (the task does not
 # depend on the order of the points). Page 13's construction needs concatenated positional
 # coordinates; page 12 trains such models at $N = 16$. They are left out here to keep the budget.
@@ -77,14 +77,15 @@ import seaborn as sns
 import torch
 
 import attnlab
+from attnlab.book.work import seconds_per_flop
 from attnlab.rank import depth, tasks
-from attnlab.rank.training import TrainConfig, run_cached
+from attnlab.rank.training import Runs, step_timer
 
 page = attnlab.Page("15_depth_long_context", profile=profile, seed=seed)
 cfg = page.cfg
 device = attnlab.default_device()
 if cfg.threads and device.type == "cpu":
-    torch.set_num_threads(cfg.threads)  # the profile's choice (quick: one thread, beside other jobs)
+    torch.set_num_threads(cfg.threads)  # the profile's choice (quick: both CI cores)
 sns.set_theme(context="notebook", style="whitegrid")
 for name in ("d", "ff", "steps", "points", "replicates"):
     page.record(name, getattr(cfg, name))
@@ -92,37 +93,22 @@ page.record("Ns", ", ".join(map(str, cfg.Ns)))
 page.record("lr", ", ".join(f"{cfg.lr[L]} at $L = {L}$" for L in sorted(cfg.layers)))
 full_rank, ranks = cfg.d, tuple(cfg.ranks)
 low_ranks = tuple(r for r in ranks if r != full_rank)
-seeds = tuple(1000 * seed + j for j in range(cfg.replicates))  # replicate j of this page's seed
 
 # %% [markdown]
 # ## 1. Training: one batched run per depth and context
 #
 # Each run holds the {glue:text}`n_models` models of one $(L, N)$: every rank, every replicate.
-# Finished runs are cached, so an interrupted sweep resumes where it stopped.
+# All runs are submitted together (on a cluster they train in parallel), and finished runs are
+# cached, so an interrupted sweep resumes where it stopped.
 
 # %%
-errors = {}  # (L, N, r) -> held-out error of each replicate
-ms_per_step = {}
-group_ranks, group_seeds = depth.group_models(ranks, seeds)
-page.record("n_models", len(group_ranks))
-for L, N in depth.sweep(cfg.layers, cfg.Ns):
-    tc = TrainConfig(
-        d=cfg.d,
-        N=N,
-        ranks=group_ranks,
-        seeds=group_seeds,
-        layers=L,
-        ff=cfg.ff,
-        batch=depth.batch_for(N, cfg.points),
-        steps=cfg.steps,
-        steps_per_epoch=cfg.steps_per_epoch,
-        lr=cfg.lr[L],
-        eval_batches=cfg.eval_batches,
-    )
-    out = run_cached(tc, device, desc=f"L={L} N={N}", namespace="depth_long_context")
-    ms_per_step[L, N] = out["ms_per_step"]
-    for r, held in zip(group_ranks, out["heldout"], strict=True):
-        errors.setdefault((L, N, r), []).append(held)
+groups = depth.groups(cfg, seed)
+first = groups[0][1]
+page.record("n_models", first.K)
+page.work(depth.planned_work(cfg), seconds_per_flop(step_timer(first, device), first.step_flops()), device)
+runs = Runs.train(groups, device, namespace="depth_long_context", desc="depth x context")
+errors = depth.heldout_errors(runs)  # (L, N, r) -> held-out error of each replicate
+ms_per_step = {(row["layers"], row["N"]): row["ms_per_step"] for row in runs.rows}
 
 x_alone = {
     N: tasks.x_alone_baseline(N, cfg.d, samples=cfg.baseline_samples, seed=seed)["mse"] for N in cfg.Ns

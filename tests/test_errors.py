@@ -15,6 +15,9 @@ from attnlab.composition import tasks as ct
 from attnlab.composition import vc
 from attnlab.composition.training import CompConfig
 from attnlab.rank import tasks as nb
+from attnlab.rank.training import TrainConfig
+
+TC = dict(d=16, N=8, ranks=(16,), seeds=(0,))
 
 q, k, v = torch.zeros(2, 3, 4), torch.zeros(2, 5, 4), torch.zeros(2, 5, 6)
 
@@ -248,6 +251,36 @@ CASES = [
         lambda: CompConfig(n=3, eval_samples=0),
         ValueError,
         r"^eval_samples must be an integer >= 1",
+    ),
+    (
+        "TrainConfig steps_per_epoch 0",
+        lambda: TrainConfig(**TC, steps_per_epoch=0),
+        ValueError,
+        r"^steps_per_epoch must be an integer >= 1",
+    ),
+    (
+        "TrainConfig eval_batches 0",
+        lambda: TrainConfig(**TC, eval_batches=0),
+        ValueError,
+        r"^eval_batches must be an integer >= 1",
+    ),
+    (
+        "TrainConfig warmup > 1",
+        lambda: TrainConfig(**TC, warmup=2.0),
+        ValueError,
+        r"^warmup must be a number in \[0.0, 1.0\]",
+    ),
+    (
+        "TrainConfig protocol",
+        lambda: TrainConfig(**TC, protocol="epochs"),
+        ValueError,
+        r"^protocol must be one of 'fresh', 'replay'",
+    ),
+    (
+        "TrainConfig rank > width",
+        lambda: TrainConfig(**{**TC, "ranks": (32,)}),
+        ValueError,
+        r"^ranks must be an integer in \[1, 16\]",
     ),
 ]
 

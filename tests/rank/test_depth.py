@@ -83,3 +83,37 @@ def test_gap_closed_is_zero_at_baseline_and_one_at_full_rank():
 def test_series_by_increasing_N():
     values = {(1, 16, 4): 3.0, (1, 4, 4): 1.0, (2, 4, 4): 9.0, (1, 8, 4): 2.0, (1, 4, 1): 7.0}
     assert depth.series(values, 1, 4) == ([4, 8, 16], [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("profile", ("quick", "laptop", "paper"))
+def test_groups_and_planned_work_of_every_profile(profile, monkeypatch):
+    from attnlab.book.profiles import sizes
+    from attnlab.rank import training
+
+    monkeypatch.setattr(training, "train", None)  # planning trains nothing
+    cfg = sizes("15_depth_long_context", profile)
+    groups = depth.groups(cfg, seed=0)
+    assert len(groups) == len(cfg.layers) * len(cfg.Ns)
+    K = len(cfg.ranks) * cfg.replicates
+    assert all(g.K == K and g.batch * g.N <= cfg.points and g.lr == cfg.lr[g.layers] for _, g in groups)
+    work = depth.planned_work(cfg)
+    assert work.runs == K * len(groups)  # every model of every (L, N), none shared
+    assert work.steps == cfg.steps * len(groups)
+    assert work.flops == pytest.approx(sum(g.steps * g.step_flops() for _, g in groups))
+
+
+def test_heldout_errors_by_depth_context_and_rank():
+    from types import SimpleNamespace
+
+    from attnlab.rank.training import RESULT_FIELDS, Runs
+
+    sizes = SimpleNamespace(
+        d=16, ff=8, ranks=(16, 4, 1), layers=(1, 2), Ns=(4, 8), points=64, steps=10, steps_per_epoch=5,
+        lr={1: 0.01, 2: 0.003}, replicates=2, eval_batches=1,
+    )  # fmt: skip
+    groups = depth.groups(sizes, seed=2)
+    runs = [g for _, g in groups]
+    fake = [{f: [float(k) for k in range(g.K)] for f in RESULT_FIELDS} | {"ms_per_step": 1.0} for g in runs]
+    errors = depth.heldout_errors(Runs.from_results(groups, runs, fake))
+    assert errors[1, 4, 16] == [0.0, 1.0] and errors[2, 8, 1] == [4.0, 5.0]
+    assert len(errors) == 2 * 2 * 3

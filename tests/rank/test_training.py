@@ -5,14 +5,23 @@ import math
 import pytest
 import torch
 
+from attnlab.book.profiles import PROFILES, sizes
+from attnlab.book.seeds import derive_seed
 from attnlab.rank import training as train_mod
 from attnlab.rank.training import (
+    Runs,
     TrainConfig,
     angle_to_identity,
     epoch_lr_factor,
+    late_drop,
     lr_factor,
-    run_cached,
+    planned_work,
+    rank_heads_groups,
+    run_sweep,
+    step_flops,
     train,
+    unique_groups,
+    work_of,
 )
 
 SMALL = dict(d=8, N=6, ff=32, batch=16, steps=24, steps_per_epoch=6, lr=0.01)
@@ -156,6 +165,7 @@ def test_angle_to_identity():
 
 def test_cache_resumes_an_interrupted_sweep(tmp_path, monkeypatch):
     monkeypatch.setenv("ATTNLAB_CACHE", str(tmp_path))
+    monkeypatch.delenv("ATTNLAB_RAY_ADDRESS", raising=False)
     calls = []
     real = train_mod.train
 
@@ -168,13 +178,98 @@ def test_cache_resumes_an_interrupted_sweep(tmp_path, monkeypatch):
     monkeypatch.setattr(train_mod, "train", counting)
     sweep = [TrainConfig(ranks=(8,), seeds=(s,), **SMALL) for s in (5, 99)]
     with pytest.raises(KeyboardInterrupt):
-        for cfg in sweep:
-            run_cached(cfg, progress=False)
-    results = [run_cached(cfg, progress=False) for cfg in sweep]  # resume
+        run_sweep(sweep)
+    results = run_sweep(sweep)  # resume
     assert calls == [(5,), (99,), (99,)]  # the finished configuration was not retrained
-    again = [run_cached(cfg, progress=False) for cfg in sweep]
+    again = run_sweep(sweep)
     assert again == results and len(calls) == 3
     assert math.isclose(results[0]["qk_angle"][0], again[0]["qk_angle"][0])
+
+
+def test_key_round_trip():
+    cfg = TrainConfig(ranks=(8, 4), seeds=(1, 2), protocol=("fresh", "replay"), pos_dim=3, **SMALL)
+    key = cfg.to_key("cpu")
+    assert key["device_type"] == "cpu" and isinstance(key["ranks"], tuple | list)
+    assert TrainConfig.from_key(key) == cfg
+    import json
+
+    assert TrainConfig.from_key(json.loads(json.dumps(key))) == cfg  # as the cache stores it
+
+
+def test_data_streams_come_from_derive_seed():
+    gens = train_mod.data_generators((3,), "cpu") + train_mod.heldout_generators((3,), "cpu")
+    assert gens[0].initial_seed() == derive_seed(3, "train data")
+    assert gens[1].initial_seed() == derive_seed(3, "held-out data")
+
+
+def test_unique_groups_train_a_shared_model_once_and_work_counts_them():
+    a = TrainConfig(ranks=(8, 4), seeds=(0, 0), protocol=("fresh", "replay"), **SMALL)
+    b = TrainConfig(ranks=(8, 2), seeds=(0, 0), **SMALL)  # (8, seed 0, fresh) is also in a
+    c = TrainConfig(ranks=(8,), seeds=(0,), **SMALL)  # entirely in a
+    runs = unique_groups([("a", a), ("b", b), ("c", c)])
+    assert [r.ranks for r in runs] == [(8, 4), (2,)]
+    work = work_of(runs)
+    assert work.runs == 3 and work.steps == 2 * SMALL["steps"]
+    flops = step_flops(d=8, N=6, batch=16, layers=1, c=1, ff=32)
+    assert work.flops == pytest.approx(3 * SMALL["steps"] * flops)
+
+
+def test_runs_table_files_every_model_and_finds_the_best():
+    a = TrainConfig(ranks=(8, 8, 4), seeds=(0, 1, 0), **SMALL)
+    b = TrainConfig(ranks=(8, 2), seeds=(1, 1), **SMALL)
+    groups = [("fig1", a), ("figN", b)]
+    runs = unique_groups(groups)
+    fake = [
+        {
+            "metric": [0.1 * (k + 1) + i for k in range(cfg.K)],
+            "heldout": [0.2 * (k + 1) + i for k in range(cfg.K)],
+            "final": [0.0] * cfg.K,
+            "replayed_final": [None] * cfg.K,
+            "epoch_loss": [[1.0, 0.5 + k, 0.4] for k in range(cfg.K)],
+            "qk_angle": [None] * cfg.K,
+            "qk_scale": [None] * cfg.K,
+            "ms_per_step": 1.0 + i,
+        }
+        for i, cfg in enumerate(runs)
+    ]
+    table = Runs.from_results(groups, runs, fake)
+    assert len(table.rows) == 5
+    assert table.best("heldout", tag="fig1", rank=8) == pytest.approx(0.2)
+    assert table.values("heldout", tag="figN", rank=8) == pytest.approx([0.4])  # trained in fig1's run
+    assert table.values("heldout", tag="figN", rank=2) == pytest.approx([1.2])
+    assert table.curve(tag="fig1", rank=8) == [1.0, 0.5, 0.4]
+    with pytest.raises(KeyError):
+        table.best("heldout", rank=16)
+    with pytest.raises(ValueError, match="where"):
+        table.best("heldout", heads=1)
+
+
+def test_late_drop():
+    assert late_drop([1.0, 0.5, 0.4, 0.25]) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="curve"):
+        late_drop([1.0])
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_planned_work_counts_the_page_runs_without_training(profile, monkeypatch):
+    monkeypatch.setattr(train_mod, "train", None)  # nothing may train
+    cfg = sizes("12_training_rank_heads", profile)
+    runs = unique_groups(rank_heads_groups(cfg, seed=0))
+    work = planned_work(cfg)
+    assert work.runs == sum(r.K for r in runs) and work.steps == sum(r.steps for r in runs)
+    assert work.flops == pytest.approx(sum(r.steps * r.step_flops() for r in runs))
+    n_models = len({(tag, one) for tag, g in rank_heads_groups(cfg, 0) for one in g.models()})
+    assert work.runs < n_models or profile == "paper"  # fig1's models are reused for figN
+    if profile == "quick":
+        assert work.runs == 6 + 2 + 2 + 2 + 2  # fig1 (both protocols, c=1 and c=4), figN N=4, 64, fig3
+
+
+def test_page_seeds_are_derived():
+    cfg = sizes("12_training_rank_heads", "quick")
+    groups = rank_heads_groups(cfg, seed=1)
+    seeds = {s for _, g in groups for s in g.seeds}
+    assert seeds == {derive_seed(1, "replicate", j) for j in range(cfg.seeds)}
+    assert {g.init_seed for _, g in groups} == {derive_seed(1, "replay init")}
 
 
 @pytest.mark.parametrize(
@@ -188,11 +283,15 @@ def test_cache_resumes_an_interrupted_sweep(tmp_path, monkeypatch):
         (dict(protocol="epochs"), "protocol"),
         (dict(protocol=("fresh", "replay")), "protocol"),
         (dict(eval_batches=0), "eval_batches"),
+        (dict(steps_per_epoch=0), "steps_per_epoch"),
+        (dict(warmup=1.5), "warmup"),
+        (dict(ranks=(9,)), "ranks"),
+        (dict(pos_dim=0), "pos_dim"),
     ],
 )
 def test_bad_input(kwargs, name):
-    with pytest.raises(ValueError, match=name):
-        train(TrainConfig(ranks=(8,), seeds=(0,), **{**SMALL, **kwargs}), progress=False)
+    with pytest.raises(ValueError, match=name):  # on construction, before anything trains
+        TrainConfig(**{"ranks": (8,), "seeds": (0,), **SMALL, **kwargs})
 
 
 def test_device_is_automatic_and_overridable(monkeypatch):

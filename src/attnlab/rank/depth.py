@@ -8,7 +8,9 @@ full-rank model of the same depth. This module holds the pieces that are not plo
 
 * :func:`sweep` lists the batched groups ``(L, N)`` and :func:`group_models` the models of one
   group (ranks x replicate seeds, in the order :class:`~attnlab.rank.training.TrainConfig` takes them);
-  :func:`batch_for` turns the points per step into sequences per step.
+  :func:`batch_for` turns the points per step into sequences per step; :func:`groups` builds
+  the page's configurations from its sizes, :func:`planned_work` their work (any profile,
+  nothing trained) and :func:`heldout_errors` reads the trained models back by ``(L, N, r)``.
 * :func:`summarize` reduces the replicates of each ``(L, N, r)`` (best, as the paper reports, or
   median); :func:`error_ratio` gives the low-rank / full-rank error ratio; :func:`gap_closed`
   the fraction of the way from the x-alone baseline down to full rank that a model covers
@@ -19,8 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from statistics import median
+from typing import Any
 
 from attnlab._checks import check_choice, check_int
+from attnlab.book.work import Work
+from attnlab.rank.training import Runs, TrainConfig, replicate_seeds, unique_groups, work_of
 
 Key = tuple[int, int, int]  # (layers L, context N, rank r)
 REDUCTIONS = ("min", "median")
@@ -51,6 +56,46 @@ def batch_for(N: int, points: int) -> int:
     check_int("N", N, low=2)
     check_int("points", points, low=1)
     return max(1, points // N)
+
+
+def groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
+    """Page 15's runs at ``sizes("15_depth_long_context", profile)``: one ``("depth", config)``
+    per ``(L, N)`` of :func:`sweep`, holding every rank x replicate (:func:`group_models`, the
+    replicates :func:`~attnlab.rank.training.replicate_seeds` of ``seed``), all with the same
+    steps and points per step, at the depth's learning rate ``sizes.lr[L]``."""
+    ranks, seeds = group_models(sizes.ranks, replicate_seeds(seed, sizes.replicates))
+    return [
+        (
+            "depth",
+            TrainConfig(
+                d=sizes.d,
+                N=N,
+                ranks=ranks,
+                seeds=seeds,
+                layers=L,
+                ff=sizes.ff,
+                batch=batch_for(N, sizes.points),
+                steps=sizes.steps,
+                steps_per_epoch=sizes.steps_per_epoch,
+                lr=sizes.lr[L],
+                eval_batches=sizes.eval_batches,
+            ),
+        )
+        for L, N in sweep(sizes.layers, sizes.Ns)
+    ]
+
+
+def planned_work(sizes: Any) -> Work:
+    """Page 15's training work at ``sizes`` (any profile), without training anything."""
+    return work_of(unique_groups(groups(sizes, seed=0)))
+
+
+def heldout_errors(runs: Runs) -> dict[Key, list[float]]:
+    """The held-out error of every replicate, by ``(L, N, r)``."""
+    out: dict[Key, list[float]] = {}
+    for row in runs.rows:
+        out.setdefault((row["layers"], row["N"], row["rank"]), []).append(row["heldout"])
+    return out
 
 
 def summarize(errors: Mapping[Key, Sequence[float]], reduce: str = "min") -> dict[Key, float]:

@@ -19,15 +19,10 @@ distinct rank (all models of that rank together). Model ``k`` is
 initialised from its own seed only, so a model trained inside a batch and the same model
 trained alone start (and, in exact arithmetic, stay) identical.
 
-Speed (profiled on a 2-core CPU; numbers in ``benchmarks/results``, shown on the book's
-Performance page): the ``c`` modules are ``c * H`` heads of one attention call; q/k/v
-weights are one fused parameter ``Wqkv``; biases are added inside the products
-(``baddbmm``); the ReLU runs in place on the product, not on a view of it (an in-place op on a
-view makes autograd copy the whole hidden layer in backward); and for narrow models the
-feed-forward layer runs in cache-sized chunks (:class:`ChunkedFeedForward`). The largest
-single cost the profiler showed, page faults on the freshly ``mmap``-ed memory of every
-step's large activations, is removed by :func:`attnlab.book.device.keep_freed_memory`, which
-:func:`attnlab.rank.training.train` calls.
+Speed (measurements in ``benchmarks/``): the ``c`` modules are ``c * H`` heads of one attention
+call, q/k/v weights one fused parameter ``Wqkv``, biases added inside the products
+(``baddbmm``), and narrow models' feed-forward layers run in cache-sized chunks
+(:class:`ChunkedFeedForward`), all to cut memory traffic, the CPU's bottleneck.
 
 **The width multiplier, parameterised as the authors do.** Their layer sums the outputs of ``c``
 ``nn.MultiheadAttention`` modules and divides the sum by ``c`` in the forward pass. Here the ``c``
@@ -66,11 +61,8 @@ POSITIONAL = ("none", "additive", "concatenated")
 
 
 def unit_norm(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-    """``s * x / ||x||`` over the last dimension; ``x (K, ..., D)``, ``s (K,)``.
-
-    The scale ``s / ||x||`` is formed on the small ``(K, ..., 1)`` tensor, so only one
-    full-size multiply touches ``x``.
-    """
+    """``s * x / ||x||`` over the last dimension; ``x (K, ..., D)``, ``s (K,)`` (the scale is
+    formed on the small ``(K, ..., 1)`` tensor: one full-size multiply)."""
     scale = s.view(-1, *([1] * (x.dim() - 1)))
     return x * (scale / x.norm(dim=-1, keepdim=True).clamp_min(1e-12))
 
@@ -78,12 +70,9 @@ def unit_norm(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
 class ChunkedFeedForward(torch.autograd.Function):
     """``W_2 relu(W_1 h + b_1) + b_2`` for ``K`` models, a cache-sized chunk of tokens at a time.
 
-    The wide hidden layer (``ff`` values per token, 32 MB per model at the paper's sizes) is
-    never written to main memory: the forward pass keeps one chunk of it in a small workspace,
-    and the backward pass recomputes it chunk by chunk (one extra product, ``+1/6`` of the
-    feed-forward FLOPs) instead of storing it. On a CPU whose matrix products are fast and whose
-    memory is slow, the saved memory traffic (the ReLU, its backward and the stored activation,
-    each a full pass over the hidden layer) outweighs the extra product.
+    The wide hidden layer is never written to main memory: the forward pass keeps one chunk of
+    it in a small workspace, and the backward pass recomputes it chunk by chunk (one extra
+    product) instead of storing it, which is faster where memory, not arithmetic, is the limit.
 
     ``apply(h (K, M, D), W1 (K, D, F), b1 (K, F), W2 (K, F, D), b2 (K, D)) -> (K, M, D)``.
     """
@@ -194,11 +183,7 @@ class BatchedEncoder(nn.Module):
         order = torch.cat([idx for _, idx in self.rank_groups])
         self.unsort = torch.argsort(order)
         self.E = E
-        # ChunkedFeedForward pays off where the feed-forward products are memory-bound (narrow
-        # models, D <= 32: 5-28% faster steps measured) and costs 10-30% at D = 64, where they
-        # are compute-bound and its recomputation is pure overhead. Same numbers either way.
-        # feed_forward also skips it when all tokens fit in one chunk (a single model at the
-        # quick sizes: 1.7 ms instead of 2.5 ms per feed-forward pass, measured on one thread).
+        # chunks only where the feed-forward products are memory-bound (narrow models); same numbers
         self.chunked_ff = D <= 32
 
     def _init_one(self, seed: int) -> dict[str, torch.Tensor]:
@@ -252,10 +237,7 @@ class BatchedEncoder(nn.Module):
         """
         K, B, N, _ = h.shape
         E = self.E
-        # Three products into the fused weight's column blocks rather than one (K, B*N, 3E)
-        # product: SDPA's backward returns three separate gradients, and stitching them back
-        # into one (3E)-wide tensor costs a concatenation and a copy of the largest tensors of
-        # the layer (measured slower on CPU); the weight slices' gradients are tiny.
+        # three products, not one (K, B*N, 3E): SDPA's three gradients then need no concatenation
         Wq, Wk, Wv = self.Wqkv[l].split(E, dim=-1)  # (K, D, E) each
         bq, bk, bv = self.bqkv[l].split(E, dim=-1)  # (K, E) each
         q, k, v = (self._linear(h, W, b) for W, b in ((Wq, bq), (Wk, bk), (Wv, bv)))  # (K, B, N, E)
@@ -270,9 +252,8 @@ class BatchedEncoder(nn.Module):
         out = outs[0] if len(outs) == 1 else torch.cat(outs)[self.unsort]  # (K, B, N, E), model order
         if self.c == 1:
             return self._linear(out, self.Wo[l], self.bo[l, :, 0])  # (K, B, N, D)
-        # (1/c) (out Wo + sum of biases) = out (Wo / c) + mean of biases. The 1/c is applied to the
-        # small weight, not to the product: `baddbmm(..., alpha=1/c)` measured 30% slower (forward
-        # and backward) on CPU. Gradients are those of the authors' form either way.
+        # (1/c) (out Wo + sum of biases) = out (Wo / c) + mean of biases: 1/c on the small weight,
+        # the cheapest place; gradients are those of the authors' form either way.
         return self._linear(out, self.Wo[l] * (1.0 / self.c), self.bo[l].mean(1))  # (K, B, N, D)
 
     def feed_forward(self, h: torch.Tensor, l: int) -> torch.Tensor:

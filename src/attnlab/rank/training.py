@@ -24,16 +24,24 @@ After training, every model's error is measured on ``eval_batches x batch`` fres
 instances (``heldout``), and a replay model's loss on its whole replayed set (``replayed_final``).
 
 :func:`train` runs one :class:`~attnlab.rank.encoder.BatchedEncoder` (``K`` models in one pass;
-AdamW is element-wise, so stacking models changes nothing) and :func:`run_cached` stores each
-finished configuration in the results cache, so an interrupted sweep resumes where it stopped.
+AdamW is element-wise, so stacking models changes nothing). A page lists its batched groups
+(page 12: :func:`rank_heads_groups`), plans their work without training (:func:`planned_work`),
+and trains them as one list (:meth:`Runs.train`, through :func:`attnlab.book.sweep.sweep`: each
+finished run cached, an interrupted sweep resumed, the runs spread over a Ray cluster when one
+is configured); :class:`Runs` is the table of trained models the page reads.
+
+Seeds: model ``k``'s initial weights come from ``seeds[k]`` itself, its training data from
+``derive_seed(seeds[k], "train data")`` and its held-out data from
+``derive_seed(seeds[k], "held-out data")``; a page's replicate seeds are
+``derive_seed(seed, "replicate", j)`` (:func:`replicate_seeds`).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 import torch
@@ -41,9 +49,10 @@ import torch
 from attnlab._checks import check_choice, check_float, check_int
 from attnlab.book.device import default_device, keep_freed_memory
 from attnlab.book.progress import progress as progress_bar
-from attnlab.book.seeds import generator
+from attnlab.book.seeds import derive_seed, generator
 from attnlab.book.sweep import sweep
-from attnlab.rank.encoder import BatchedEncoder
+from attnlab.book.work import Work
+from attnlab.rank.encoder import POSITIONAL, BatchedEncoder
 from attnlab.rank.tasks import farthest_labels, sphere
 
 PROTOCOLS = ("fresh", "replay")
@@ -67,9 +76,8 @@ class TrainConfig:
         precision: ``"float32"`` (default) or, opt-in, ``"bfloat16"``: matrix products under
             ``torch.autocast`` in bfloat16 (parameters, optimizer and loss stay float32); faster
             where the CPU/GPU has bfloat16 units, and the numbers change.
-        compile: opt-in ``torch.compile`` of the model. Measured on the 2-core CPU: the compile
-            takes 10-25 s and saves 15-20% per step, so it pays off only for long runs (the
-            ``paper`` profile), not for the quick profile's 1500-step runs.
+        compile: opt-in ``torch.compile`` of the model: its compile time pays off only on long
+            runs (the ``paper`` profile).
     """
 
     d: int
@@ -91,7 +99,6 @@ class TrainConfig:
     protocol: str | tuple[str, ...] = "fresh"
     init_seed: int = 0
     eval_batches: int = 16
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Every field is checked on construction: a bad value raises ``ValueError`` naming it."""
@@ -102,13 +109,16 @@ class TrainConfig:
                 "ranks and seeds must be non-empty and of equal length (one model each), "
                 f"got {len(self.ranks)} ranks and {len(self.seeds)} seeds"
             )
+        check_int("ff", self.ff, low=1)
+        check_choice("positional", self.positional, POSITIONAL)
+        if self.pos_dim is not None:
+            check_int("pos_dim", self.pos_dim, low=1)
         for r in self.ranks:
-            check_int("ranks", r, low=1, high=self.d + (self.pos_dim or 0))
+            check_int("ranks", r, low=1, high=self.width)
         for seed in self.seeds:
             check_int("seeds", seed, low=0)
         check_int("layers", self.layers, low=1)
         check_int("c", self.c, low=1)
-        check_int("ff", self.ff, low=1)
         check_int("batch", self.batch, low=1)
         check_int("steps", self.steps, low=1)
         check_int("steps_per_epoch", self.steps_per_epoch, low=1)
@@ -118,6 +128,45 @@ class TrainConfig:
         check_int("init_seed", self.init_seed, low=0)
         check_int("eval_batches", self.eval_batches, low=1)
         self.protocols()
+
+    @property
+    def K(self) -> int:
+        """Models trained together."""
+        return len(self.ranks)
+
+    @property
+    def width(self) -> int:
+        """The model width ``D``: ``d``, plus ``pos_dim`` (default ``d``) concatenated coordinates."""
+        return self.d + ((self.pos_dim or self.d) if self.positional == "concatenated" else 0)
+
+    def step_flops(self) -> float:
+        """FLOPs of one training step of all ``K`` models (:func:`step_flops`)."""
+        return step_flops(
+            d=self.width, N=self.N, batch=self.batch, layers=self.layers, c=self.c, ff=self.ff, K=self.K
+        )
+
+    def flops(self) -> float:
+        """Training FLOPs of the whole run: ``steps`` steps of :meth:`step_flops`."""
+        return self.steps * self.step_flops()
+
+    def models(self) -> list[TrainConfig]:
+        """Each model alone, as a one-model configuration (trained alone, it trains the same)."""
+        return [
+            replace(self, ranks=(r,), seeds=(s,), protocol=p)
+            for r, s, p in zip(self.ranks, self.seeds, self.protocols(), strict=True)
+        ]
+
+    def to_key(self, device: torch.device | str = "cpu") -> dict[str, Any]:
+        """The cache key (and sweep task) of this run: its fields (JSON types) and the device type."""
+        key = asdict(self)
+        key["device_type"] = torch.device(device).type
+        return key
+
+    @classmethod
+    def from_key(cls, key: Mapping[str, Any]) -> TrainConfig:
+        """The configuration of a :meth:`to_key` key (lists back to tuples; the device type dropped)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in key.items() if k in names})
 
     def protocols(self) -> tuple[str, ...]:
         """The protocol of each of the ``K`` models."""
@@ -183,12 +232,12 @@ def epoch_lr_factor(epoch: int, epochs: int) -> float:
 
 def data_generators(seeds: tuple[int, ...], device: torch.device) -> list[torch.Generator]:
     """One data stream per model, derived from its seed (so alone or batched, it sees the same data)."""
-    return [generator(1_000_003 + 7919 * s, device) for s in seeds]
+    return [generator(derive_seed(s, "train data"), device) for s in seeds]
 
 
 def heldout_generators(seeds: tuple[int, ...], device: torch.device) -> list[torch.Generator]:
     """Per model, a data stream disjoint from its training stream (held-out evaluation)."""
-    return [generator(500_000_003 + 7919 * s, device) for s in seeds]
+    return [generator(derive_seed(s, "held-out data"), device) for s in seeds]
 
 
 def sample(gens: list[torch.Generator], batch: int, N: int, d: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -355,20 +404,17 @@ def _qk_summary(cfg: TrainConfig, model: BatchedEncoder) -> dict[str, list]:
     return {"qk_angle": angles, "qk_scale": scales}
 
 
-def config_key(cfg: TrainConfig, device: torch.device | str = "cpu") -> dict[str, Any]:
-    """The cache key (and sweep task) of one run: the configuration and the device type."""
-    key = asdict(cfg)
-    key["device_type"] = torch.device(device).type
-    return key
-
-
 def run_key(key: dict[str, Any]) -> dict[str, Any]:
-    """One sweep task: :func:`train` on a key of :func:`config_key`, plus the ``qk`` summary."""
-    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in key.items() if k != "device_type"}
-    cfg = TrainConfig(**fields)
-    device = (
-        default_device() if key.get("device_type") == "cuda" else torch.device(key.get("device_type", "cpu"))
-    )
+    """One sweep task: :func:`train` on a :meth:`TrainConfig.to_key` key, plus the ``qk`` summary.
+
+    For every model with a single full-rank head in layer 1, ``qk_angle`` is the angle between its
+    ``W_q W_k^T`` (restricted to the first ``d`` coordinates) and ``I``, and ``qk_scale`` the
+    coefficient ``tr(W_q W_k^T) / d`` of its projection onto ``I`` (``-lambda`` for
+    ``-lambda I``); ``None`` for the other models.
+    """
+    cfg = TrainConfig.from_key(key)
+    device_type = key.get("device_type", "cpu")
+    device = default_device() if device_type == "cuda" else torch.device(device_type)
     result, model = train(
         cfg, device, progress=True, desc=f"N={cfg.N} L={cfg.layers} c={cfg.c} r={cfg.ranks}"
     )
@@ -377,33 +423,226 @@ def run_key(key: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_sweep(
-    cfgs: list[TrainConfig],
+    cfgs: Sequence[TrainConfig],
     device: torch.device | str = "cpu",
     *,
     desc: str = "runs",
     namespace: str = "rank_heads",
 ) -> list[dict[str, Any]]:
-    """:func:`train` on each configuration through :func:`attnlab.book.sweep.sweep`: results cached,
-    an interrupted sweep resumed, and the runs spread over a Ray cluster when one is configured."""
-    return sweep(run_key, [config_key(c, device) for c in cfgs], namespace=namespace, desc=desc)
+    """:func:`train` on every configuration, submitted as one list to
+    :func:`attnlab.book.sweep.sweep`: results cached, an interrupted sweep resumed, and the runs
+    spread over a Ray cluster when one is configured."""
+    return sweep(run_key, [c.to_key(device) for c in cfgs], namespace=namespace, desc=desc)
 
 
-def run_cached(
-    cfg: TrainConfig,
-    device: torch.device | str = "cpu",
-    *,
-    progress: bool = True,
-    desc: str = "",
-    namespace: str = "rank_heads",
-) -> dict[str, Any]:
-    """:func:`train` through the results cache (keyed by the full configuration), as a sweep of one.
+# -- a page's training runs: planned as groups, trained as one sweep, read as a table of models --
 
-    Also stores, for every model with a single full-rank head in layer 1, the angle between its
-    ``W_q W_k^T`` (restricted to the first ``d`` coordinates) and ``I``, and the coefficient
-    ``tr(W_q W_k^T) / d`` of its projection onto ``I`` (``-lambda`` for ``-lambda I``):
-    ``qk_angle``/``qk_scale`` (``None`` for the other models).
+RESULT_FIELDS = ("metric", "final", "heldout", "replayed_final", "epoch_loss", "qk_angle", "qk_scale")
+
+
+def replicate_seeds(seed: int, n: int) -> tuple[int, ...]:
+    """The seeds of a page's ``n`` replicate models under the page's ``seed``."""
+    check_int("n", n, low=1)
+    return tuple(derive_seed(seed, "replicate", j) for j in range(n))
+
+
+def unique_groups(groups: Iterable[tuple[str, TrainConfig]]) -> list[TrainConfig]:
+    """The batched runs to train for ``groups`` of ``(tag, config)``: each group less the models
+    an earlier group already trains (the same one-model configuration), empty groups dropped."""
+    seen: set[TrainConfig] = set()
+    out = []
+    for _, cfg in groups:
+        keep = [k for k, one in enumerate(cfg.models()) if one not in seen]
+        seen.update(cfg.models())
+        if keep:
+            protocols = cfg.protocols()
+            out.append(
+                replace(
+                    cfg,
+                    ranks=tuple(cfg.ranks[k] for k in keep),
+                    seeds=tuple(cfg.seeds[k] for k in keep),
+                    protocol=tuple(protocols[k] for k in keep),
+                )
+            )
+    return out
+
+
+def work_of(cfgs: Iterable[TrainConfig]) -> Work:
+    """Runs (models), optimiser steps (a batched run counts its steps once) and FLOPs of ``cfgs``."""
+    cfgs = list(cfgs)
+    return Work(sum(c.K for c in cfgs), sum(c.steps for c in cfgs), sum(c.flops() for c in cfgs))
+
+
+def step_timer(cfg: TrainConfig, device: torch.device | str = "cpu") -> Callable[[], None]:
+    """One training step of ``cfg``'s models per call (for :func:`attnlab.book.work.seconds_per_flop`,
+    with ``cfg.step_flops()``); a throw-away model, so the page's runs are unchanged."""
+    model = cfg.build().to(device)
+    opt, gens = make_optimizer(model, cfg.lr), data_generators(cfg.seeds, device)
+    return lambda: training_step(model, opt, gens, cfg.batch)
+
+
+@dataclass(frozen=True)
+class Runs:
+    """A table of trained models: one row per model of each ``(tag, config)`` group, with its
+    identity (``tag, protocol, N, layers, c, positional, rank, seed``), its run's ``ms_per_step``
+    and its results (:data:`RESULT_FIELDS`)."""
+
+    rows: tuple[dict[str, Any], ...]
+
+    @classmethod
+    def train(
+        cls,
+        groups: Sequence[tuple[str, TrainConfig]],
+        device: torch.device | str = "cpu",
+        *,
+        namespace: str = "rank_heads",
+        desc: str = "runs",
+    ) -> Runs:
+        """Train ``groups`` as one sweep of their :func:`unique_groups` and file every model."""
+        runs = unique_groups(groups)
+        results = run_sweep(runs, device, namespace=namespace, desc=desc)
+        return cls.from_results(groups, runs, results)
+
+    @classmethod
+    def from_results(
+        cls,
+        groups: Sequence[tuple[str, TrainConfig]],
+        runs: Sequence[TrainConfig],
+        results: Sequence[Mapping[str, Any]],
+    ) -> Runs:
+        """File the results of ``runs`` (one per run) under the models of ``groups``."""
+        by_model = {}
+        for cfg, out in zip(runs, results, strict=True):
+            for k, one in enumerate(cfg.models()):
+                by_model[one] = {f: out[f][k] for f in RESULT_FIELDS} | {"ms_per_step": out["ms_per_step"]}
+        rows = []
+        for tag, cfg in groups:
+            for one in cfg.models():
+                identity = dict(
+                    tag=tag,
+                    protocol=one.protocol,
+                    N=one.N,
+                    layers=one.layers,
+                    c=one.c,
+                    positional=one.positional,
+                    rank=one.ranks[0],
+                    seed=one.seeds[0],
+                )
+                rows.append(identity | by_model[one])
+        return cls(tuple(rows))
+
+    def select(self, **where: Any) -> list[dict[str, Any]]:
+        """The rows whose fields equal ``where``'s values; a ``KeyError`` if there are none."""
+        names = self.rows[0].keys() if self.rows else ()
+        for name in where:
+            if name not in names:
+                raise ValueError(f"where: no field {name!r}; fields: {', '.join(names)}")
+        out = [row for row in self.rows if all(row[k] == v for k, v in where.items())]
+        if not out:
+            raise KeyError(f"no trained model with {where}")
+        return out
+
+    def values(self, field: str, **where: Any) -> list[Any]:
+        """``field`` of every matching model, in the order of the groups."""
+        return [row[field] for row in self.select(**where)]
+
+    def best(self, field: str = "metric", **where: Any) -> float:
+        """The best (smallest) ``field`` over the matching models: with ``"metric"``, the paper's
+        number (best over seeds of the min over epochs of the epoch-mean training loss)."""
+        return float(min(self.values(field, **where)))
+
+    def curve(self, **where: Any) -> list[float]:
+        """Per epoch, the smallest epoch-mean training loss over the matching models."""
+        return [min(epoch) for epoch in zip(*self.values("epoch_loss", **where), strict=True)]
+
+
+def late_drop(curve: Sequence[float]) -> float:
+    """The fraction of the error at mid-training that the second half of training removes:
+    ``1 - curve[-1] / curve[mid]``, ``mid`` the last epoch of the first half."""
+    if len(curve) < 2:
+        raise ValueError(f"curve must have at least 2 epochs, got {len(curve)}")
+    return 1 - curve[-1] / curve[len(curve) // 2 - 1]
+
+
+def fig3_ranks(sizes: Any, positional: str) -> tuple[int, ...]:
+    """fig3's ranks: the profile's, with concatenated coordinates optionally also the widened
+    model's full rank ``d + pos_dim`` (one head), as in the authors' sweep."""
+    f3 = sizes.fig3
+    if positional == "concatenated" and f3.get("widened_full_rank", False):
+        return (sizes.d + f3["pos_dim"], *f3["ranks"])
+    return tuple(f3["ranks"])
+
+
+def rank_heads_groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
+    """Page 12's batched groups ``(tag, config)`` at the sizes ``sizes("12_training_rank_heads", p)``.
+
+    ``fig1``: every ``(layers, c, ranks)`` group, both protocols in one pass (or one pass per
+    protocol); ``figN``: fresh data, ``batch = points // N``; ``fig3``: every depth and positional
+    encoding. Each model's seeds come from :func:`replicate_seeds`; the replay models share the
+    one initialisation ``derive_seed(seed, "replay init")``, as the authors' fixed seed.
     """
-    return run_sweep([cfg], device, desc=desc or "run", namespace=namespace)[0]
+    seeds = replicate_seeds(seed, sizes.seeds)
+    init_seed = derive_seed(seed, "replay init")
+    common = dict(
+        d=sizes.d,
+        ff=sizes.ff,
+        steps_per_epoch=sizes.steps_per_epoch,
+        eval_batches=sizes.eval_batches,
+        init_seed=init_seed,
+    )
+
+    def group(tag, N, layers, c, ranks, protocols=("fresh",), *, lr, steps, batch, **kw):
+        models = [(p, r, s) for p in protocols for r in ranks for s in seeds]
+        cfg = TrainConfig(
+            N=N,
+            layers=layers,
+            c=c,
+            ranks=tuple(r for _, r, _ in models),
+            seeds=tuple(s for _, _, s in models),
+            protocol=tuple(p for p, _, _ in models),
+            lr=lr or sizes.lr,
+            steps=steps or sizes.steps,
+            batch=batch or sizes.batch,
+            **common,
+            **kw,
+        )
+        return tag, cfg
+
+    f1, fN, f3 = sizes.fig1, sizes.figN, sizes.fig3
+    out = []
+    for layers, c, ranks in f1["groups"]:
+        protocols = tuple(f1["protocols"])
+        passes = [protocols] if f1.get("protocols_together", True) else [(p,) for p in protocols]
+        for ps in passes:
+            out.append(group("fig1", f1["N"], layers, c, ranks, ps, lr=None, steps=None, batch=None))
+    for N in fN["Ns"]:
+        batch = fN["points"] // N if fN["points"] else None
+        out.append(
+            group("figN", N, fN["layers"], fN["c"], fN["ranks"], lr=fN["lr"], steps=fN["steps"], batch=batch)
+        )
+    for layers in f3["layers"]:
+        for pos in f3["positional"]:
+            extra = {"positional": pos, "pos_dim": f3["pos_dim"] if pos == "concatenated" else None}
+            out.append(
+                group(
+                    "fig3",
+                    f3["N"],
+                    layers,
+                    f3["c"],
+                    fig3_ranks(sizes, pos),
+                    lr=f3.get("lr"),
+                    steps=f3.get("steps"),
+                    batch=None,
+                    **extra,
+                )
+            )
+    return out
+
+
+def planned_work(sizes: Any) -> Work:
+    """Page 12's training work at ``sizes`` (any profile), without training: the runs of
+    :func:`unique_groups` of :func:`rank_heads_groups` (the seeds do not change the work)."""
+    return work_of(unique_groups(rank_heads_groups(sizes, seed=0)))
 
 
 def step_flops(*, d: int, N: int, batch: int, layers: int, c: int, ff: int, K: int = 1) -> float:
