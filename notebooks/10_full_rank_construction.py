@@ -58,7 +58,7 @@ from attnlab.rank import constructions, tasks, theory
 
 page = attnlab.Page("10_full_rank_construction", profile=profile, seed=seed)
 cfg = page.cfg
-device = attnlab.default_device()
+device = page.device()
 sns.set_theme(context="notebook", style="whitegrid")
 
 # %% [markdown]

@@ -68,7 +68,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-import torch
 
 import attnlab
 from attnlab.book.work import seconds_per_flop
@@ -77,9 +76,7 @@ from attnlab.rank.training import Runs
 
 page = attnlab.Page("12_training_rank_heads", profile=profile, seed=seed)
 cfg = page.cfg
-device = attnlab.default_device()
-if cfg.threads and device.type == "cpu":
-    torch.set_num_threads(cfg.threads)  # the profile's choice (quick: both CI cores)
+device = page.device()  # on CPU with the profile's threads
 sns.set_theme(context="notebook", style="whitegrid")
 for name in ("d", "ff", "batch", "steps", "steps_per_epoch"):
     page.record(name, getattr(cfg, name))

@@ -62,7 +62,7 @@ from attnlab.rank.constructions import TwoLayerVote
 
 page = attnlab.Page("13_depth", profile=profile, seed=seed)
 cfg = page.cfg
-device = attnlab.default_device()
+device = page.device()
 sns.set_theme(context="notebook", style="whitegrid")
 
 # %% [markdown]

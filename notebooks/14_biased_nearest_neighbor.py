@@ -71,7 +71,7 @@ from attnlab.rank import constructions, tasks, theory
 
 page = attnlab.Page("14_biased_nearest_neighbor", profile=profile, seed=seed)
 cfg = page.cfg
-device = attnlab.default_device()
+device = page.device()
 sns.set_theme(context="notebook", style="whitegrid")
 
 # the target's m = 2d^2 + 1 fixed biases, one set per d, and its test instances (both sections)

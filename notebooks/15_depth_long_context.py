@@ -74,7 +74,6 @@ seed = 0
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
-import torch
 
 import attnlab
 from attnlab.book.work import seconds_per_flop
@@ -83,9 +82,7 @@ from attnlab.rank.training import Runs, step_timer
 
 page = attnlab.Page("15_depth_long_context", profile=profile, seed=seed)
 cfg = page.cfg
-device = attnlab.default_device()
-if cfg.threads and device.type == "cpu":
-    torch.set_num_threads(cfg.threads)  # the profile's choice (quick: both CI cores)
+device = page.device()  # on CPU with the profile's threads
 sns.set_theme(context="notebook", style="whitegrid")
 for name in ("d", "ff", "steps", "points", "replicates"):
     page.record(name, getattr(cfg, name))

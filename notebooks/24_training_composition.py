@@ -53,7 +53,6 @@ seed = 0
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
-import torch
 
 import attnlab
 from attnlab.book.work import seconds_per_flop
@@ -65,9 +64,7 @@ from attnlab.composition.vc import min_mlp_params_vc
 page = attnlab.Page("24_training_composition", profile=profile, seed=seed)
 cfg = page.cfg
 sns.set_theme(context="notebook", style="whitegrid")
-device = str(attnlab.default_device())
-if cfg.threads and device == "cpu":
-    torch.set_num_threads(cfg.threads)  # the profile's choice (quick: both CI cores)
+device = str(page.device())  # on CPU with the profile's threads
 runs_all = tr.page_configs(cfg, seed)  # every training run of the page, from its sizes
 model_seeds = list(runs_all["depth"][0].seeds)  # derive_seed(seed, "model", i): distinct for every page seed
 for k in (

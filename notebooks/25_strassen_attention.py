@@ -83,9 +83,7 @@ from attnlab.composition import training as tr
 page = attnlab.Page("25_strassen_attention", profile=profile, seed=seed)
 cfg = page.cfg
 sns.set_theme(context="notebook", style="whitegrid")
-device = str(attnlab.default_device())
-if cfg.threads and device == "cpu":
-    torch.set_num_threads(cfg.threads)
+device = str(page.device())  # on CPU with the profile's threads
 runs = st.page_configs(cfg, seed)  # every training run of the page (sections 3 and 4), from its sizes
 model_seeds = list(tr.model_seeds(seed, cfg.seeds))  # derive_seed(seed, "model", i)
 page.record("model_seeds", model_seeds)

@@ -100,3 +100,14 @@ def test_the_page_glues_and_shows_its_sizes(monkeypatch, capsys):
     data = json.loads(page.finish().read_text())
     assert data["sizes"]["d"] == quick["d"]
     assert f"`d` = {quick['d']}" in capsys.readouterr().out  # on the run card
+
+
+def test_page_device_uses_the_profiles_threads_on_cpu():
+    before = torch.get_num_threads()
+    try:
+        page = Page("24_training_composition", profile="quick", seed=0)
+        assert page.device().type in ("cpu", "cuda", "mps")
+        if page.device().type == "cpu":
+            assert torch.get_num_threads() == sizes("24_training_composition", "quick").threads
+    finally:
+        torch.set_num_threads(before)

@@ -154,6 +154,20 @@ class Page:
             )
         )
 
+    def device(self) -> torch.device:
+        """The device the page computes on (:func:`attnlab.book.device.default_device`).
+
+        On CPU, torch uses the profile's ``threads`` when the page's sizes set one (quick: both
+        CI cores; the notebooks run one at a time), else torch's default.
+        """
+        from attnlab.book.device import default_device
+
+        device = default_device()
+        threads = getattr(self.cfg, "threads", None)
+        if threads and device.type == "cpu":
+            torch.set_num_threads(threads)
+        return device
+
     def record(self, name: str, value: Any) -> Any:
         """Keep ``value`` in the results and glue it under ``name`` for the prose; returns it."""
         self.numbers[name] = _plain(value)
