@@ -77,8 +77,9 @@ from attnlab.composition.vc import (
     min_size_peng,
     min_size_vc,
     peng_error_bound,
+    readout_on_model,
     readout_operation_terms,
-    readout_program,
+    smallest_integer,
     vc_upper_bound,
 )
 
@@ -109,34 +110,6 @@ sns.set_theme(context="notebook", style="whitegrid")
 
 
 # %%
-def run_readout(model, tokens, A, target=0.0):
-    """F on every input: (largest relative gap to the model's output, answers, largest count per stage)."""
-    with torch.no_grad():
-        al, la, be, mu, xo = (part[0] for part in model.head_parts(tokens, A))
-        y_model = model(tokens)[0, :, 0]
-        W_1 = None if model.W_1 is None else model.W_1[0]
-        b_1 = None if model.b_1 is None else model.b_1[0]
-        gap, answers, counts = 0.0, [], {}
-        for b in range(tokens.shape[0]):
-            y, answer, c = readout_program(
-                al[b],
-                la[b],
-                be[b],
-                mu[b],
-                xo[b],
-                model.W_o[0, 0],
-                W_1,
-                b_1,
-                model.W_2[0],
-                model.b_2[0],
-                target,
-            )
-            gap = max(gap, abs(y - float(y_model[b])) / max(1.0, abs(float(y_model[b]))))
-            answers.append(answer)
-            counts = {k: max(v, counts.get(k, 0)) for k, v in c.items()}
-    return gap, answers, counts
-
-
 page.record("readout_configs", [list(c) for c in cfg.readout_configs])
 page.record("readout_construction_ns", list(cfg.readout_construction_ns))
 T = cfg.readout_length
@@ -148,7 +121,7 @@ for d, H, units in cfg.readout_configs:
             if bias is not None:
                 bias.normal_()
     tokens = torch.randint(0, 3, (cfg.readout_inputs, T))
-    gap, _, counted = run_readout(model, tokens, range((T - 1) // 2))
+    gap, _, counted = readout_on_model(model, tokens, range((T - 1) // 2))
     rows[f"random d={d} H={H} units={units}"] = dict(
         d=d,
         H=H,
@@ -161,7 +134,7 @@ ind_errors = {}
 for n in cfg.readout_construction_ns:
     model = constructions.one_layer_comp(n)
     I = ct.all_inputs(ct.ind_sizes(n))
-    gap, answers, counted = run_readout(model, ct.comp_from_ind(I, n), [0])  # answer: h(g(x)) = 0
+    gap, answers, counted = readout_on_model(model, ct.comp_from_ind(I, n), [0])  # answer: h(g(x)) = 0
     ind_errors[n] = int((torch.tensor(answers) != ct.ind_task(I, n)).sum())
     rows[f"construction n={n}"] = dict(
         d=model.d,
@@ -310,26 +283,15 @@ page.record("peng_err_limit", peng_error_bound(10**12, 1, 16, 64))
 
 
 # %%
-def smallest(ok, lo):
-    """The smallest integer >= lo where the monotone predicate ok holds, by doubling then bisection."""
-    hi = max(lo, 1)
-    while not ok(hi):
-        hi *= 2
-    while lo < hi:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if ok(mid) else (mid + 1, hi)
-    return lo
-
-
 solve_gap = {"size_vc": 0, "size_peng": 0, "mlp_params": 0}  # closed form != bisection, per quantity
 for i, n in enumerate(int(n) for n in ns):
-    solve_gap["size_vc"] += int(s_vc[i] != smallest(lambda s, n=n: vc_upper_bound(s, s, s) >= n, 1))
+    solve_gap["size_vc"] += int(s_vc[i] != smallest_integer(lambda s, n=n: vc_upper_bound(s, s, s) >= n, 1))
     for p in cfg.precisions:
         peng_ok = lambda s, n=n, p=p: s * (s + 1) * p >= n * math.log2(n)  # noqa: E731
-        solve_gap["size_peng"] += int(s_peng[p][i] != smallest(peng_ok, 1))
+        solve_gap["size_peng"] += int(s_peng[p][i] != smallest_integer(peng_ok, 1))
     for d in cfg.fixed_d:
         vc_ok = lambda P, n=n, d=d: vc_upper_bound(d, cfg.fixed_H, P) >= n  # noqa: E731
-        solve_gap["mlp_params"] += int(min_P[d][i] != smallest(vc_ok, 0))
+        solve_gap["mlp_params"] += int(min_P[d][i] != smallest_integer(vc_ok, 0))
 print("closed form vs bisection, mismatches:", solve_gap)
 
 # %% [markdown]

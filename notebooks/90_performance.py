@@ -266,36 +266,22 @@ page.figure("fig_perf_flops", fig)
 # gives every product both of its gradients.
 
 # %%
-from torch.nn.attention import SDPBackend, sdpa_kernel
-from torch.utils.flop_counter import FlopCounterMode
-
-from attnlab.rank.encoder import BatchedEncoder
-from attnlab.rank.training import data_generators, make_optimizer, training_step
+from attnlab.rank.training import counted_flops
 
 count_batch = page.record("count_batch", 4)
 fs = fl["sizes"]
-analytic = step_flops(**{k: fs[k] for k in ("d", "N", "layers", "c", "ff")}, batch=count_batch)
-
-
-def counted_flops(H: int, training: bool) -> int:
-    """PyTorch's count of one pass at the benchmark's sizes: forward and backward with the input's
-    gradient, or (training=True) one real `training_step`, whose input needs no gradient."""
-    model = BatchedEncoder(
-        fs["d"], fs["N"], (fs["d"] // H,), (seed,), layers=fs["layers"], c=fs["c"], ff=fs["ff"]
-    )
-    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
-        if training:
-            gens = data_generators((seed,), torch.device("cpu"))
-            training_step(model, make_optimizer(model, 1e-3), gens, count_batch)
-        else:
-            x = torch.randn(1, count_batch, fs["N"], fs["d"], requires_grad=True)
-            model(x).square().sum().backward()
-    return counter.get_total_flops()
+shape = {k: fs[k] for k in ("d", "N", "layers", "c", "ff")}
+analytic = step_flops(**shape, batch=count_batch)
 
 
 heads_checked = [r["H"] for r in rows3]
-count_ratio = {f"H={H}": counted_flops(H, training=False) / analytic for H in heads_checked}
-step_ratio = {f"H={H}": counted_flops(H, training=True) / analytic for H in heads_checked}
+count_ratio = {
+    f"H={H}": counted_flops(**shape, batch=count_batch, heads=H, seed=seed) / analytic for H in heads_checked
+}
+step_ratio = {
+    f"H={H}": counted_flops(**shape, batch=count_batch, heads=H, training=True, seed=seed) / analytic
+    for H in heads_checked
+}
 count_err = max(abs(v - 1) for v in count_ratio.values())
 page.record("count_ratio", {k: round(v, 6) for k, v in count_ratio.items()})
 page.record("step_ratio", min(step_ratio.values()))

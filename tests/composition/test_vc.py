@@ -164,3 +164,25 @@ def test_bad_inputs_name_the_parameter():
         vc_upper_bound(1, 1, -1)
     with pytest.raises(ValueError, match="n must"):
         min_size_vc(1)
+
+
+def test_smallest_integer_finds_the_threshold_of_a_monotone_predicate():
+    from attnlab.composition.vc import smallest_integer
+
+    for threshold in (0, 1, 5, 17, 1000):
+        assert smallest_integer(lambda x, t=threshold: x >= t, 0) == threshold
+    assert smallest_integer(lambda x: x >= 3, 10) == 10
+
+
+def test_readout_on_model_reproduces_the_forward_pass():
+    from attnlab.composition.transformer import SoftmaxTransformer
+    from attnlab.composition.vc import readout_on_model
+
+    torch.manual_seed(0)
+    model = SoftmaxTransformer(7, 3, 4, heads=2, mlp_width=5, out=1).double()
+    tokens = torch.randint(0, 3, (20, 7))
+    gap, answers, counts = readout_on_model(model, tokens, range(3))
+    assert gap < 1e-10
+    y = model(tokens)[0, :, 0]
+    assert answers == ((y - 0.0).abs() < 0.5).tolist()
+    assert set(counts) == {"heads", "W_O", "residual", "mlp", "threshold"}

@@ -305,3 +305,14 @@ def test_device_is_automatic_and_overridable(monkeypatch):
     monkeypatch.setenv("ATTNLAB_DEVICE", "gpu")
     with pytest.raises(ValueError, match="ATTNLAB_DEVICE"):
         default_device()
+
+
+def test_counted_flops_agree_with_the_formula():
+    from attnlab.rank.training import counted_flops
+
+    shape = dict(d=16, N=8, layers=1, c=2, ff=32)
+    for heads in (1, 4):
+        counted = counted_flops(**shape, batch=4, heads=heads)
+        assert counted == pytest.approx(step_flops(**shape, batch=4), rel=1e-9)
+    with pytest.raises(ValueError, match="heads"):
+        counted_flops(**shape, batch=4, heads=3)

@@ -431,6 +431,44 @@ def readout_program(
     return y, above and below, ops.counts
 
 
+def readout_on_model(model, tokens: torch.Tensor, A: Iterable[int], target: float = 0.0):
+    """Run :func:`readout_program` on every input of ``tokens`` for the first of ``model``'s models.
+
+    ``model`` is a one-layer :class:`~attnlab.composition.transformer.SoftmaxTransformer` with a
+    real output; its key identity (``head_parts``) gives the four sums for the split ``A``.
+
+    Returns ``(gap, answers, counts)``: the largest gap between the program's real output and
+    the model's, relative to ``max(1, |model output|)``; the program's thresholded answer per
+    input; the largest operation count per stage over the inputs.
+    """
+    with torch.no_grad():
+        al, la, be, mu, xo = (part[0] for part in model.head_parts(tokens, list(A)))
+        y_model = model(tokens)[0, :, 0].tolist()
+        W_1 = None if model.W_1 is None else model.W_1[0]
+        b_1 = None if model.b_1 is None else model.b_1[0]
+        weights = (model.W_o[0, 0], W_1, b_1, model.W_2[0], model.b_2[0])
+        gap, answers, counts = 0.0, [], {}
+        for b, y_ref in enumerate(y_model):
+            y, answer, c = readout_program(al[b], la[b], be[b], mu[b], xo[b], *weights, target)
+            gap = max(gap, abs(y - y_ref) / max(1.0, abs(y_ref)))
+            answers.append(answer)
+            counts = {k: max(v, counts.get(k, 0)) for k, v in c.items()}
+    return gap, answers, counts
+
+
+def smallest_integer(ok: Callable[[int], bool], low: int) -> int:
+    """The smallest integer ``>= low`` where the monotone predicate ``ok`` holds (doubling, then
+    bisection): an independent check of the closed-form minima below."""
+    low = check_int("low", low, low=0)
+    high = max(low, 1)
+    while not ok(high):
+        high *= 2
+    while low < high:
+        mid = (low + high) // 2
+        low, high = (low, mid) if ok(mid) else (mid + 1, high)
+    return low
+
+
 def vc_upper_bound(d: int, H: int, P: int) -> int:
     """Anthony & Bartlett (1999), Theorem 8.4, applied to the proof's class: ``4 k (t + 2)``.
 

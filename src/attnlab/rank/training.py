@@ -663,3 +663,41 @@ def step_flops(*, d: int, N: int, batch: int, layers: int, c: int, ff: int, K: i
     T, D, E = batch * N, d, c * d
     forward = 2 * T * D * 3 * E + 4 * batch * N * N * E + 2 * T * E * D + 4 * T * D * ff
     return 3.0 * forward * layers * K
+
+
+def counted_flops(
+    *,
+    d: int,
+    N: int,
+    batch: int,
+    layers: int,
+    c: int,
+    ff: int,
+    heads: int,
+    training: bool = False,
+    seed: int = 0,
+) -> int:
+    """PyTorch's own count of the matrix-product FLOPs of one pass of a :class:`BatchedEncoder`.
+
+    ``training=False``: one forward and backward pass whose input requires a gradient (every
+    product then gets both of its gradients, as :func:`step_flops` assumes); ``training=True``:
+    one real :func:`training_step`, whose input needs none. Attention runs on the math backend,
+    since ``FlopCounterMode`` does not see inside the fused CPU kernel. An independent check of
+    :func:`step_flops`.
+    """
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+
+    check_int("heads", heads, low=1)
+    if d % heads:
+        raise ValueError(f"heads must divide d = {d}, got {heads}")
+    model = BatchedEncoder(d, N, (d // heads,), (seed,), layers=layers, c=c, ff=ff)
+    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+        if training:
+            training_step(
+                model, make_optimizer(model, 1e-3), data_generators((seed,), torch.device("cpu")), batch
+            )
+        else:
+            x = torch.randn(1, batch, N, d, requires_grad=True)
+            model(x).square().sum().backward()
+    return counter.get_total_flops()
