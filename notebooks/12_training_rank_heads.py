@@ -32,13 +32,13 @@
 # **Two protocols.** The recipe is the authors': AdamW with betas (0.9, 0.95) and no weight
 # decay, a linear warm-up over the first 1/20 of training, then a cosine decay to 0; the loss is
 # the squared error per point summed over coordinates (so the zero predictor scores 1); the number
-# reported is the minimum over epochs (blocks of {glue:text}`steps_per_epoch` steps) of the
+# reported is the minimum over epochs (blocks of {glue:text}`cfg_steps_per_epoch` steps) of the
 # epoch-mean training loss, best over seeds. What the authors' code feeds the model differs
 # from what the theory is about:
 #
 # * **replay** (the authors' code {cite}`amsel2024code`): with a data seed set, their data
 #   module re-seeds its generator at the start of every epoch, so every epoch replays the same
-#   {glue:text}`steps_per_epoch` batches, a finite training set the model can memorise; the
+#   {glue:text}`cfg_steps_per_epoch` batches, a finite training set the model can memorise; the
 #   logged loss is the loss on that set. Their scheduler moves the rate once per epoch, the first
 #   epoch at rate 0, and every run of a configuration starts from the same weights.
 # * **fresh** (attnlab's default): a fresh batch every step, a per-step schedule along the same
@@ -52,8 +52,8 @@
 #
 # **Sizes.** The paper uses $d = 64$, feed-forward width 2048, batch 256, $10^5$ steps
 # (figN: $2\cdot 10^5$), five seeds, on a GPU. This page ran with profile {glue:text}`profile`:
-# $d$ = {glue:text}`d`, feed-forward width {glue:text}`ff`, batch {glue:text}`batch`,
-# {glue:text}`steps` steps, {glue:text}`n_seeds` seed(s) per configuration, in {glue:text}`runtime`.
+# $d$ = {glue:text}`cfg_d`, feed-forward width {glue:text}`cfg_ff`, batch {glue:text}`cfg_batch`,
+# {glue:text}`cfg_steps` steps, {glue:text}`cfg_seeds` seed(s) per configuration, in {glue:text}`runtime`.
 # The paper's values are drawn on the same axes against the *relative* rank $r/d$, the quantity
 # the theory is about, since our $d$ is smaller.
 
@@ -78,9 +78,6 @@ page = attnlab.Page("12_training_rank_heads", profile=profile, seed=seed)
 cfg = page.cfg
 device = page.device()  # on CPU with the profile's threads
 sns.set_theme(context="notebook", style="whitegrid")
-for name in ("d", "ff", "batch", "steps", "steps_per_epoch"):
-    page.record(name, getattr(cfg, name))
-page.record("n_seeds", cfg.seeds)
 page.record("eval_instances", cfg.eval_batches * cfg.batch)
 
 # %% [markdown]

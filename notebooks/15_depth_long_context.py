@@ -31,14 +31,14 @@
 # **The experiment.** It is page 12's, on the farthest-neighbour task, with two things changed:
 # the depth $L = 1, 2, 3$ and the context $N$. For every pair $(L, N)$, one batched run trains the
 # full-rank model ($r = d$, one head), rank $r = d/4$ (4 heads) and rank 1 ($d$ heads), with
-# {glue:text}`replicates` seed(s) each. The attention parameters do not depend on the rank.
-# Every model gets the **same budget**: {glue:text}`steps` steps of {glue:text}`points` points
+# {glue:text}`cfg_replicates` seed(s) each. The attention parameters do not depend on the rank.
+# Every model gets the **same budget**: {glue:text}`cfg_steps` steps of {glue:text}`cfg_points` points
 # each (so $N \times$ batch is fixed and a longer context means fewer sequences). The learning
 # rate is {glue:text}`lr`: the one-layer rate made the deeper models diverge while we sized the
 # page (they diverged or stalled). The recipe is page 12's default protocol: fresh data every
 # step, AdamW, warm-up then cosine. Every number below is a **held-out** error on
 # fresh instances, best over the replicates (where there are several) as the paper reports. Sizes: $d$ =
-# {glue:text}`d`, feed-forward width {glue:text}`ff`, no positional encoding (the task does not
+# {glue:text}`cfg_d`, feed-forward width {glue:text}`cfg_ff`, no positional encoding (the task does not
 # depend on the order of the points). Page 13's construction needs concatenated positional
 # coordinates; page 12 trains such models at $N = 16$. They are left out here to keep the budget.
 #
@@ -84,8 +84,6 @@ page = attnlab.Page("15_depth_long_context", profile=profile, seed=seed)
 cfg = page.cfg
 device = page.device()  # on CPU with the profile's threads
 sns.set_theme(context="notebook", style="whitegrid")
-for name in ("d", "ff", "steps", "points", "replicates"):
-    page.record(name, getattr(cfg, name))
 page.record("Ns", ", ".join(map(str, cfg.Ns)))
 page.record("lr", ", ".join(f"{cfg.lr[L]} at $L = {L}$" for L in sorted(cfg.layers)))
 full_rank, ranks = cfg.d, tuple(cfg.ranks)

@@ -78,15 +78,13 @@ sns.set_theme(context="notebook", style="whitegrid")
 # %% [markdown]
 # ## 1. The identity on random transformers
 #
-# {glue:text}`models` random one-layer transformers ($d$ = {glue:text}`d`, $H$ =
-# {glue:text}`heads`, {glue:text}`mlp_width` ReLU units, {glue:text}`length` tokens over
-# {glue:text}`vocab` symbols, weights $\mathcal{N}(0, 1/d)$, stacked and evaluated together), each
+# {glue:text}`cfg_models` random one-layer transformers ($d$ = {glue:text}`cfg_d`, $H$ =
+# {glue:text}`cfg_heads`, {glue:text}`cfg_mlp_width` ReLU units, {glue:text}`cfg_length` tokens over
+# {glue:text}`cfg_vocab` symbols, weights $\mathcal{N}(0, 1/d)$, stacked and evaluated together), each
 # read at an auxiliary token and, separately, at the last input token with its symbol fixed;
-# {glue:text}`splits` random splits, {glue:text}`inputs` random inputs each.
+# {glue:text}`cfg_splits` random splits, {glue:text}`cfg_inputs` random inputs each.
 
 # %%
-for k in ("models", "d", "heads", "mlp_width", "length", "vocab", "splits", "inputs"):
-    page.record(k, getattr(cfg, k))
 gen = torch.Generator().manual_seed(seed)
 
 

@@ -32,9 +32,9 @@
 #
 # 1. **Depth at fixed size.** One and two layers with the same $d$, $H$ and output MLP (so the
 #    same size $\max(H, d, P)$ in the theorem's sense; the second layer adds attention
-#    parameters, which the theorem's size does not count), for $n$ in {glue:text}`ns`.
+#    parameters, which the theorem's size does not count), for $n$ in {glue:text}`cfg_ns`.
 # 2. **The empirical frontier.** For one layer at fixed $d$, the smallest output-MLP width whose
-#    best seed reaches {glue:text}`threshold` accuracy, for $n$ in {glue:text}`frontier_ns`,
+#    best seed reaches {glue:text}`cfg_threshold` accuracy, for $n$ in {glue:text}`cfg_frontier_ns`,
 #    against the VC bound's smallest $P$ (page 22) and the explicit construction's $P$.
 #
 # All runs of the page go to `attnlab.composition.training.train_sweep` as one list: cached by
@@ -67,21 +67,6 @@ sns.set_theme(context="notebook", style="whitegrid")
 device = str(page.device())  # on CPU with the profile's threads
 runs_all = tr.page_configs(cfg, seed)  # every training run of the page, from its sizes
 model_seeds = list(runs_all["depth"][0].seeds)  # derive_seed(seed, "model", i): distinct for every page seed
-for k in (
-    "ns",
-    "d",
-    "heads",
-    "mlp_width",
-    "steps",
-    "batch",
-    "lr",
-    "threshold",
-    "frontier_ns",
-    "widths",
-    "frontier_steps",
-    "eval_every",
-):
-    page.record(k, list(getattr(cfg, k)) if isinstance(getattr(cfg, k), tuple) else getattr(cfg, k))
 page.record("model_seeds", model_seeds)
 
 # the work of this profile, and its time estimated from one representative step on this device
@@ -101,9 +86,9 @@ depth_results, frontier_results = results[: len(runs_all["depth"])], results[len
 # %% [markdown]
 # ## 1. One layer against two at fixed size
 #
-# $d$ = {glue:text}`d`, $H$ = {glue:text}`heads`, {glue:text}`mlp_width` ReLU units,
-# {glue:text}`steps` AdamW steps of {glue:text}`batch` fresh inputs, learning rate
-# {glue:text}`lr`, model seeds {glue:text}`model_seeds`.
+# $d$ = {glue:text}`cfg_d`, $H$ = {glue:text}`cfg_heads`, {glue:text}`cfg_mlp_width` ReLU units,
+# {glue:text}`cfg_steps` AdamW steps of {glue:text}`cfg_batch` fresh inputs, learning rate
+# {glue:text}`cfg_lr`, model seeds {glue:text}`model_seeds`.
 
 # %%
 depth = {(c.n, c.layers): r for c, r in zip(runs_all["depth"], depth_results, strict=True)}
@@ -177,15 +162,15 @@ page.figure("fig_depth", fig)
 # {glue:text}`gap_worst_two_layer:.1f` points above the best one-layer seed). The two-layer runs
 # sit near that level before they find the two-hop lookup (left panel): they first measure 10
 # points above it at steps {glue:text}`escape_steps` (one entry per seed; measured every
-# {glue:text}`eval_every` steps). The one-layer runs stay there or climb only partly. The
+# {glue:text}`cfg_eval_every` steps). The one-layer runs stay there or climb only partly. The
 # Strassen-attention paper reports the same contrast at its larger sizes ($n$ from 25 to 30):
 # standard one-layer attention fails on composition, two layers do better
 # {cite}`kozachinskiy2025strassen`.
 #
 # ## 2. The empirical frontier for one layer
 #
-# For each $n$ in {glue:text}`frontier_ns`, one-layer models with output-MLP widths
-# {glue:text}`widths` ({glue:text}`frontier_steps` steps, the same $d$) train together; we report
+# For each $n$ in {glue:text}`cfg_frontier_ns`, one-layer models with output-MLP widths
+# {glue:text}`cfg_widths` ({glue:text}`cfg_frontier_steps` steps, the same $d$) train together; we report
 # the smallest width whose best seed reaches the threshold, and its parameter count $P$.
 
 # %%

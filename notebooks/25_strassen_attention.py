@@ -233,18 +233,16 @@ page.figure("fig_construction", fig)
 # ## 3. Trained side by side on Comp_n
 #
 # Page 24 finds one softmax layer stuck at the "most frequent value of $h$" level at
-# $n$ = {glue:text}`comp_n`, its largest $n$ in this profile. There we train three models with
+# $n$ = {glue:text}`cfg_comp_n`, its largest $n$ in this profile. There we train three models with
 # the same budget and the same training loop (`attnlab.composition.training.train`): one softmax
-# layer, two softmax layers and one Strassen layer. All have $d$ = {glue:text}`d`, $H$ =
-# {glue:text}`heads`, {glue:text}`mlp_width` ReLU units and $n$ output logits, and each gets
-# {glue:text}`steps` AdamW steps of {glue:text}`batch` fresh inputs at learning rate
-# {glue:text}`lr`. Model seeds are {glue:text}`model_seeds`, batched. The Strassen model
+# layer, two softmax layers and one Strassen layer. All have $d$ = {glue:text}`cfg_d`, $H$ =
+# {glue:text}`cfg_heads`, {glue:text}`cfg_mlp_width` ReLU units and $n$ output logits, and each gets
+# {glue:text}`cfg_steps` AdamW steps of {glue:text}`cfg_batch` fresh inputs at learning rate
+# {glue:text}`cfg_lr`. Model seeds are {glue:text}`model_seeds`, batched. The Strassen model
 # differs from the one-layer softmax model only in its attention layer: five $d\times d$ maps
 # instead of three.
 
 # %%
-for k in ("comp_n", "d", "heads", "mlp_width", "steps", "batch", "lr", "eval_every"):
-    page.record(k, getattr(cfg, k))
 n = cfg.comp_n
 # the work of sections 3 and 4, and its time estimated from one Strassen step on this device
 typical = runs["comp"]["Strassen, 1 layer"]
@@ -288,7 +286,7 @@ page.figure("fig_comp", fig)
 # Strassen layer therefore reaches what needs two softmax layers, in the same number of
 # steps. The first measurements 10 points above the plateau come at steps
 # {glue:text}`escape_strassen` for the Strassen layer and {glue:text}`escape_two_layer` for two
-# softmax layers (one entry per seed, measured every {glue:text}`eval_every` steps).
+# softmax layers (one entry per seed, measured every {glue:text}`cfg_eval_every` steps).
 #
 # ## 4. Match3 and binary-relation composition at small sizes
 #
@@ -305,16 +303,14 @@ page.figure("fig_comp", fig)
 #
 # We compare one softmax layer with one Strassen layer, the same model otherwise
 # (`StrassenTransformer(attention=...)`: per-token logits, binary cross-entropy). Each gets
-# {glue:text}`token_steps` steps of {glue:text}`token_batch` inputs at learning rate
-# {glue:text}`token_lr`. Accuracy is per token. The **token-alone** level is the best accuracy
+# {glue:text}`cfg_token_steps` steps of {glue:text}`cfg_token_batch` inputs at learning rate
+# {glue:text}`cfg_token_lr`. Accuracy is per token. The **token-alone** level is the best accuracy
 # of any rule that sees only a token's own position and symbol, estimated from
-# {glue:text}`baseline_samples` inputs. A model that mixes no information across tokens cannot
+# {glue:text}`cfg_baseline_samples` inputs. A model that mixes no information across tokens cannot
 # beat it. Our samplers are uniform; the paper balances its data and uses larger sizes
 # (Match3 with $N$ = 30-35 and $m = 37$; relations on 6-8 elements).
 
 # %%
-for k in ("token_steps", "token_batch", "token_lr", "baseline_samples"):
-    page.record(k, getattr(cfg, k))
 page.record("match3_N", cfg.match3["N"])
 page.record("match3_m", cfg.match3["m"])
 page.record("brc_m", cfg.brc["m"])
