@@ -246,8 +246,7 @@ def test_runs_table_files_every_model_and_finds_the_best():
 
 def test_late_drop():
     assert late_drop([1.0, 0.5, 0.4, 0.25]) == pytest.approx(0.5)
-    with pytest.raises(ValueError, match="curve"):
-        late_drop([1.0])
+    assert math.isnan(late_drop([1.0]))  # a smoke run's one epoch
 
 
 @pytest.mark.parametrize("profile", PROFILES)
