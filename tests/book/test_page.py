@@ -111,3 +111,25 @@ def test_page_device_uses_the_profiles_threads_on_cpu():
             assert torch.get_num_threads() == sizes("24_training_composition", "quick").threads
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_smoke_run_cuts_steps_and_caps_batches_not_models(monkeypatch):
+    from attnlab.book.profiles import SMOKE_BATCH, SMOKE_ENV, SMOKE_SAMPLES
+
+    full = sizes("25_strassen_attention", "paper")
+    monkeypatch.setenv(SMOKE_ENV, "2")
+    smoke = sizes("25_strassen_attention", "paper")
+    assert smoke.steps == 2 and smoke.token_steps == 2
+    assert smoke.batch == min(full.batch, SMOKE_BATCH) and smoke.token_batch == min(
+        full.token_batch, SMOKE_BATCH
+    )
+    assert smoke.random_inputs == min(full.random_inputs, SMOKE_SAMPLES)
+    assert (smoke.d, smoke.heads, smoke.mlp_width, smoke.comp_n) == (
+        full.d,
+        full.heads,
+        full.mlp_width,
+        full.comp_n,
+    )
+    monkeypatch.setenv(SMOKE_ENV, "0")
+    with pytest.raises(ValueError, match=SMOKE_ENV):
+        sizes("25_strassen_attention", "paper")

@@ -146,8 +146,9 @@ class Page:
                 f"**Profile `{self.profile}`** ({profiles.DESCRIPTIONS[self.profile]}) · seed {self.seed} · "
                 f"torch {torch.__version__} on {platform.machine()} · run time at the end of the page."
                 + (
-                    f"\n\n**Smoke run**: every training run cut to {self.smoke} steps; claims are recorded, "
-                    "not checked."
+                    f"\n\n**Smoke run**: every training run cut to {self.smoke} steps, training batches "
+                    f"capped at {profiles.SMOKE_BATCH} sequences and evaluation sizes at "
+                    f"{profiles.SMOKE_SAMPLES} (CPU memory); claims are recorded, not checked."
                     if self.smoke
                     else ""
                 )

@@ -634,10 +634,13 @@ SMOKE_ENV = "ATTNLAB_SMOKE_STEPS"
 """When set to ``k``, every training length (a size named ``steps`` or ``*_steps``) is cut to at
 most ``k``: a *smoke run* builds every model of a profile at full size and trains each for a few
 steps, so a long run cannot die an hour in on a typo. Its claims are recorded, not checked.
-Evaluation sizes shrink too (sizes named ``samples`` or ``*_samples`` to at most
-:data:`SMOKE_SAMPLES`, ``eval_batches`` to 1); model and training-batch sizes stay full."""
+Evaluation sizes shrink too (sizes named ``samples``, ``*_samples`` or ``*_inputs`` to at most
+:data:`SMOKE_SAMPLES`, ``eval_batches`` to 1). Model sizes stay full; training batches (``batch``,
+``*_batch``) are capped at :data:`SMOKE_BATCH`, since the papers' batches of thousands of
+sequences are sized for a GPU's memory, not a CPU's (the page's smoke banner says so)."""
 
 SMOKE_SAMPLES = 512
+SMOKE_BATCH = 256
 
 
 def smoke_steps() -> int | None:
@@ -655,8 +658,10 @@ def _cut_steps(value: Any, k: int, key: str = "") -> Any:
         return {name: _cut_steps(v, k, name) for name, v in value.items()}
     if isinstance(value, int) and (key == "steps" or key.endswith("_steps")):
         return min(value, k)
-    if isinstance(value, int) and (key == "samples" or key.endswith("_samples")):
+    if isinstance(value, int) and (key == "samples" or key.endswith(("_samples", "_inputs"))):
         return min(value, SMOKE_SAMPLES)  # evaluation sizes, not model sizes
+    if isinstance(value, int) and (key == "batch" or key.endswith("_batch")):
+        return min(value, SMOKE_BATCH)  # a GPU's batch, capped for CPU memory
     if isinstance(value, int) and key == "eval_batches":
         return 1
     return value
