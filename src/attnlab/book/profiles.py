@@ -640,7 +640,7 @@ Evaluation sizes shrink too (sizes named ``samples``, ``*_samples`` or ``*_input
 sequences are sized for a GPU's memory, not a CPU's (the page's smoke banner says so)."""
 
 SMOKE_SAMPLES = 512
-SMOKE_BATCH = 256
+SMOKE_BATCH = 64
 
 
 def smoke_steps() -> int | None:
