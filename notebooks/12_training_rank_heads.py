@@ -46,9 +46,10 @@
 #
 # Every model, whichever protocol trained it, is finally measured on fresh **held-out** data
 # ({glue:text}`eval_instances` instances it never saw): the error the theory is about, and the
-# number our claims use. All models of one shape, both protocols, train together in one batched
-# pass (at the `paper` sizes one pass per protocol, for memory), and each finished configuration
-# is cached, so an interrupted run resumes where it stopped.
+# number our claims use. All models of one shape, both protocols, train together as one batched
+# model, split into as many passes as the device's memory needs (planned from a measured
+# forward pass, `attnlab.rank.training.models_per_pass`), and each finished configuration is
+# cached, so an interrupted run resumes where it stopped.
 #
 # **Sizes.** The paper uses $d = 64$, feed-forward width 2048, batch 256, $10^5$ steps
 # (figN: $2\cdot 10^5$), five seeds, on a GPU. This page ran with profile {glue:text}`profile`:

@@ -51,10 +51,21 @@ import torch
 from IPython.display import Markdown, display
 
 import attnlab
+from attnlab.book.device import CPU_MEMORY_SHARE, GPU_MEMORY_SHARE, memory_budget
 from attnlab.book.page import results_path
-from attnlab.book.profiles import PROFILES
+from attnlab.book.profiles import PROFILES, sizes
 from attnlab.book.work import PLANNERS, format_flops, format_seconds, page_work, seconds_per_flop
-from attnlab.rank.training import TrainConfig, data_generators, make_optimizer, step_flops, training_step
+from attnlab.rank import depth
+from attnlab.rank.training import (
+    TrainConfig,
+    data_generators,
+    make_optimizer,
+    memory_plan,
+    rank_heads_groups,
+    step_flops,
+    training_step,
+    unique_groups,
+)
 
 page = attnlab.Page("92_paper_scale", profile=profile, seed=seed)
 cfg = page.cfg
@@ -132,6 +143,86 @@ page.record("min_paper_over_quick", f"{ratios[smallest]:,.0f}")
 page.record("min_ratio_page", smallest)
 
 # %% [markdown]
+# ## Memory: models in passes
+#
+# A batched run of $K$ models trains them together only if their activations fit. Before it
+# trains, every rank-chapter run plans its memory (`attnlab.rank.training.models_per_pass`): one
+# model's forward pass on one and on two sequences, with autograd's kept tensors recorded, gives
+# the activations per sequence; three times that (the backward pass holds gradients while it
+# frees activations; a unit test checks the plan against the resident peak of real steps) plus
+# four copies of the parameters is the plan per model. The run then trains in as many passes as
+# the device's budget needs (`attnlab.book.device.memory_budget`: {glue:text}`gpu_share` of a
+# GPU's free memory, {glue:text}`cpu_share` of a CPU machine's memory, or `ATTNLAB_MEMORY_GB`).
+# A model trains the same in any pass (its own initialisation, data and schedule), so the split
+# changes no number; a run whose single model does not fit stops before training with an error
+# that names `batch`.
+#
+# The table is the plan of every `paper` run of the rank chapter at the paper's batch, measured
+# here on this CPU's kernels (a GPU's attention kernels keep similar tensors: queries, keys,
+# values, outputs and one log-sum-exp per row), on a GPU of {glue:text}`cfg_gpu_gib` GiB and on
+# this machine ({glue:text}`cpu_gib` GiB budget); runs alike in all but $N$ and batch share a row.
+
+# %%
+GiB = 2**30
+gpu_budget, cpu_budget = int(GPU_MEMORY_SHARE * cfg.gpu_gib * GiB), memory_budget("cpu")
+rank_runs = {
+    "12_training_rank_heads": unique_groups(
+        rank_heads_groups(sizes("12_training_rank_heads", "paper"), seed)
+    ),
+    "15_depth_long_context": unique_groups(depth.groups(sizes("15_depth_long_context", "paper"), seed)),
+}
+plans_here = {}  # rows of one page alike in everything but N and batch (page 15's N x batch is fixed) merge
+for nb, runs in rank_runs.items():
+    for run, gpu, here in zip(
+        runs, memory_plan(runs, gpu_budget), memory_plan(runs, cpu_budget), strict=True
+    ):
+        key = (nb[:2], run.layers, run.c, run.width, run.K, round(gpu["per_model"] / GiB, 2))
+        row = plans_here.setdefault(key, dict(sizes=set(), runs=0, gpu=gpu, here=here))
+        row["sizes"].add((run.N, run.batch))
+        row["runs"] += 1
+largest = max(row["gpu"]["per_model"] for row in plans_here.values())
+page.record("gpu_share", f"{GPU_MEMORY_SHARE:.0%}")
+page.record("cpu_share", f"{CPU_MEMORY_SHARE:.0%}")
+page.record("cpu_gib", f"{cpu_budget / GiB:.1f}")
+page.record("largest_model_gib", f"{largest / GiB:.1f}")
+page.record("most_passes_gpu", max(row["gpu"]["passes"] for row in plans_here.values()))
+page.record("too_big_here", sum(row["here"]["passes"] is None for row in plans_here.values()))
+page.record("shapes", len(plans_here))
+
+
+def passes(plan):
+    return (
+        f"{plan['passes']} (up to {plan['per_pass']} models)" if plan["passes"] else "one model does not fit"
+    )
+
+
+def n_and_batch(sizes):  # "16", "256", or "4, 8, ...", "4096 / N" when N x batch is fixed
+    Ns, batches = zip(*sorted(sizes), strict=True)
+    tokens = {N * b for N, b in sizes}
+    batch = str(batches[0]) if len(sizes) == 1 else f"{tokens.pop()} / $N$" if len(tokens) == 1 else batches
+    return ", ".join(map(str, Ns)), batch
+
+
+display(
+    Markdown(
+        "| page | $N$ | batch | layers | $c$ | width | runs x models | GiB per model "
+        "| passes per run, GPU | passes per run, here |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        + "\n".join(
+            f"| {nb} | {' | '.join(n_and_batch(row['sizes']))} | {L} | {c} | {w} | {row['runs']} x {k} "
+            f"| {gib:.2f} | {passes(row['gpu'])} | {passes(row['here'])} |"
+            for (nb, L, c, w, k, gib), row in plans_here.items()
+        )
+    )
+)
+
+# %% [markdown]
+# The largest model needs {glue:text}`largest_model_gib` GiB at the paper's batch; on the
+# {glue:text}`cfg_gpu_gib` GiB GPU the most passes any run needs is {glue:text}`most_passes_gpu`.
+# On this machine {glue:text}`too_big_here` of the {glue:text}`shapes` rows do not fit even one
+# model at the paper's batch, which is why a smoke run on this CPU caps training batches (below).
+
+# %% [markdown]
 # ## Check first: a smoke run
 #
 # A smoke run builds every model of a profile at full size and trains each for a few steps
@@ -196,5 +287,12 @@ page.claim(
     ">=",
     cfg.min_paper_over_quick,
     paper_over_quick=ratios,
+)
+page.claim(
+    f"every paper-profile model of the rank chapter fits alone on a {cfg.gpu_gib} GiB GPU "
+    "(the largest model's planned GiB against the GPU's budget)",
+    largest / GiB,
+    "<=",
+    gpu_budget / GiB,
 )
 page.finish()

@@ -61,3 +61,35 @@ def keep_freed_memory() -> bool:
         return False
     _ALLOCATOR_TUNED = ok
     return ok
+
+
+MEMORY_ENV = "ATTNLAB_MEMORY_GB"
+CPU_MEMORY_SHARE = 0.6
+GPU_MEMORY_SHARE = 0.85
+
+
+def memory_budget(device: torch.device | str = "cpu") -> int:
+    """Bytes a training run may plan to use on ``device`` at once (its activations, parameters
+    and optimizer state), so a sweep splits its models into passes that fit (see
+    :func:`attnlab.rank.training.models_per_pass`).
+
+    ``$ATTNLAB_MEMORY_GB`` (a positive number of GiB) when set; else, on a GPU,
+    :data:`GPU_MEMORY_SHARE` of the memory free on it now; on the CPU, :data:`CPU_MEMORY_SHARE`
+    of the machine's physical memory (the CPU is assumed to be the run's own: a process that
+    keeps its freed memory, :func:`keep_freed_memory`, would otherwise see its own reuse as
+    pressure).
+    """
+    raw = os.environ.get(MEMORY_ENV)
+    if raw:
+        try:
+            gib = float(raw)
+        except ValueError:
+            gib = -1.0
+        if not gib > 0:
+            raise ValueError(f"{MEMORY_ENV} must be a positive number of GiB, got {raw!r}")
+        return int(gib * 2**30)
+    device = torch.device(device)
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(GPU_MEMORY_SHARE * free)
+    return int(CPU_MEMORY_SHARE * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))

@@ -103,7 +103,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         # fig1 groups: (layers, c, ranks); figN: batch = points // N (None: the profile's batch).
         # fig1 protocols: "fresh" (fresh data every step) and/or "replay" (the authors' protocol:
         # one fixed training set replayed every epoch, per-epoch schedule, one initialisation);
-        # all models of a group, both protocols, train in one batched pass.
+        # all models of a group, both protocols, train together (in as many passes as memory needs).
         # eval_batches: held-out batches (of `batch` instances) for every model's final error.
         "quick": dict(
             d=16,
@@ -167,7 +167,6 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
                 N=16,
                 groups=tuple((L, c, (64, 32, 16, 8, 4, 2, 1)) for L in (1, 3, 5) for c in (1, 8, 64)),
                 protocols=("fresh", "replay"),
-                protocols_together=False,  # one pass per protocol: half the models in memory at once
             ),
             figN=dict(
                 layers=2,
@@ -621,6 +620,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
             timing_steps=10,
             timing_warmup=3,
             min_paper_over_quick=10.0,
+            gpu_gib=80,  # the memory plan's reference GPU (an A100 or H100 of 80 GiB)
         )
         for profile in ("quick", "laptop", "paper")
     },

@@ -38,6 +38,7 @@ Seeds: model ``k``'s initial weights come from ``seeds[k]`` itself, its training
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -47,7 +48,7 @@ from typing import Any
 import torch
 
 from attnlab._checks import check_choice, check_float, check_int
-from attnlab.book.device import default_device, keep_freed_memory
+from attnlab.book.device import MEMORY_ENV, default_device, keep_freed_memory, memory_budget
 from attnlab.book.progress import progress as progress_bar
 from attnlab.book.seeds import derive_seed, generator
 from attnlab.book.sweep import sweep
@@ -155,6 +156,21 @@ class TrainConfig:
             replace(self, ranks=(r,), seeds=(s,), protocol=p)
             for r, s, p in zip(self.ranks, self.seeds, self.protocols(), strict=True)
         ]
+
+    def subset(self, indices: Iterable[int]) -> TrainConfig:
+        """The run of models ``indices`` only (each keeps its rank, seed and protocol)."""
+        idx = list(indices)
+        if not idx:
+            raise ValueError("indices: at least one model")
+        for k in idx:
+            check_int("indices", k, low=0, high=self.K - 1)
+        protocols = self.protocols()
+        return replace(
+            self,
+            ranks=tuple(self.ranks[k] for k in idx),
+            seeds=tuple(self.seeds[k] for k in idx),
+            protocol=tuple(protocols[k] for k in idx),
+        )
 
     def to_key(self, device: torch.device | str = "cpu") -> dict[str, Any]:
         """The cache key (and sweep task) of this run: its fields (JSON types) and the device type."""
@@ -309,28 +325,157 @@ def evaluate(
     return total / batches
 
 
+@functools.lru_cache(maxsize=256)
+def _measured_memory(one: TrainConfig, device: torch.device) -> tuple[int, int]:
+    """Kept activation bytes per sequence and parameter bytes of the one model ``one``
+    (see :func:`step_memory`)."""
+    model = one.build().to(device)
+    weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
+
+    def kept(batch: int) -> int:
+        storages: dict[int, int] = {}
+
+        def pack(t: torch.Tensor) -> torch.Tensor:
+            storage = t.untyped_storage()
+            if storage.data_ptr() not in weights:
+                storages[storage.data_ptr()] = storage.nbytes()
+            return t
+
+        x = sphere(batch, one.N, d=one.d, gen=generator(0, device)).unsqueeze(0)  # (1, B, N, d)
+        bf16 = one.precision == "bfloat16"
+        with (
+            torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t),
+            torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16),
+        ):
+            model(x)
+        return sum(storages.values())
+
+    per_sequence = max(0, kept(2) - kept(1))
+    parameters = sum(p.numel() * p.element_size() for p in model.parameters())
+    return per_sequence, parameters
+
+
+def step_memory(cfg: TrainConfig, device: torch.device | str = "cpu") -> int:
+    """Planned peak bytes of one model of ``cfg`` in a training step at ``cfg.batch``: three times
+    the activations autograd keeps for its backward pass, plus four copies of its parameters
+    (weights, gradients and AdamW's two moments).
+
+    The kept activations are measured, not modelled: one model of the smallest rank (the most
+    heads) runs forward on 1 and on 2 sequences on ``device`` while a ``saved_tensors_hooks``
+    pair records every distinct storage autograd keeps that is not a parameter; the difference
+    is the cost of one sequence, whatever kernels the device picks. The factor 3 covers the
+    forward's temporaries and the gradients the backward pass holds while it frees the
+    activations: on this project's CPU a real step's resident peak was 0.7-1.0 times the plan
+    at factor 2, and 1.4-2.4 times below it at factor 3, over shapes up to the paper's
+    (``tests/rank/test_training.py`` checks the plan against real steps).
+    """
+    # the shape alone decides the memory: one canonical model, measured once per process
+    one = replace(
+        cfg, ranks=(min(cfg.ranks),), seeds=(0,), protocol="fresh", init_seed=0, batch=1, steps=1, lr=0.01
+    )
+    per_sequence, parameters = _measured_memory(one, torch.device(device))
+    return 3 * per_sequence * cfg.batch + 4 * parameters
+
+
+def models_per_pass(cfg: TrainConfig, device: torch.device | str = "cpu", memory: int | None = None) -> int:
+    """How many of ``cfg``'s models :func:`train` puts in one pass: as many as :func:`step_memory`
+    fits into ``memory`` bytes (default :func:`~attnlab.book.device.memory_budget`), at most
+    ``K``. Raises ``ValueError`` naming ``batch`` when one model alone does not fit."""
+    budget = memory_budget(device) if memory is None else check_int("memory", memory, low=1)
+    need = step_memory(cfg, device)
+    if need > budget:
+        raise ValueError(
+            f"batch: one model of this run (N={cfg.N}, layers={cfg.layers}, c={cfg.c}, "
+            f"ff={cfg.ff}, rank {min(cfg.ranks)}) needs about {need / 2**30:.1f} GiB for a training "
+            f"step at batch={cfg.batch}, more than the memory budget of {budget / 2**30:.1f} GiB on "
+            f"{torch.device(device).type}; lower batch, or set {MEMORY_ENV} if the device has more"
+        )
+    return min(cfg.K, budget // need)
+
+
+def memory_plan(
+    cfgs: Iterable[TrainConfig], memory: int, device: torch.device | str = "cpu"
+) -> list[dict[str, Any]]:
+    """How :func:`train` would split each run of ``cfgs`` under a budget of ``memory`` bytes,
+    without training: per run its shape, ``K``, ``per_model`` bytes (:func:`step_memory`),
+    ``per_pass`` models and ``passes`` (both ``None`` where one model alone does not fit)."""
+    check_int("memory", memory, low=1)
+    plan = []
+    for cfg in cfgs:
+        need = step_memory(cfg, device)
+        per_pass = min(cfg.K, memory // need) if need <= memory else None
+        plan.append(
+            dict(
+                N=cfg.N,
+                layers=cfg.layers,
+                c=cfg.c,
+                width=cfg.width,
+                batch=cfg.batch,
+                K=cfg.K,
+                per_model=need,
+                per_pass=per_pass,
+                passes=math.ceil(cfg.K / per_pass) if per_pass else None,
+            )
+        )
+    return plan
+
+
 def train(
     cfg: TrainConfig,
     device: torch.device | str = "cpu",
     *,
     progress: bool = True,
     desc: str = "",
+    memory: int | None = None,
 ) -> tuple[dict[str, Any], BatchedEncoder]:
-    """Train the ``K`` models of ``cfg`` together; returns ``(result, model)``.
+    """Train the ``K`` models of ``cfg``; returns ``(result, model)``.
+
+    The models train together, in as few passes as the memory allows: :func:`models_per_pass`
+    under the budget ``memory`` (bytes; default :func:`~attnlab.book.device.memory_budget` of
+    ``device``). A model trains the same in any pass (its own initialisation, data and schedule),
+    so the split changes no number beyond float rounding; ``model`` holds all ``K`` models.
 
     ``result``: ``epoch_loss`` (K lists of epoch means of the training loss), ``metric`` (per
     model, min over epochs), ``final`` (last epoch's mean), ``heldout`` (the final model's error
     on ``eval_batches`` fresh held-out batches), ``replayed_final`` (a ``"replay"`` model's final
-    loss on its replayed set, else ``None``), ``protocol``, ``seconds`` (training only),
-    ``ms_per_step``.
+    loss on its replayed set, else ``None``), ``protocol``, ``seconds`` (training only, all
+    passes), ``ms_per_step`` (a step of all ``K`` models), ``passes``.
     """
-    protocols = cfg.protocols()
     if isinstance(device, str):
         check_choice("device", device.split(":")[0], ("cpu", "cuda", "auto"))
         device = default_device(device) if device == "auto" else torch.device(device)
     device = torch.device(device)
     if device.type == "cpu":
         keep_freed_memory()  # reuse warm pages for the large per-step activations
+    per_pass = models_per_pass(cfg, device, memory)
+    if per_pass >= cfg.K:
+        result, model = _train_pass(cfg, device, progress=progress, desc=desc)
+        return result | {"passes": 1}, model
+    starts = range(0, cfg.K, per_pass)
+    parts = []
+    for i, start in enumerate(starts):
+        part = cfg.subset(range(start, min(cfg.K, start + per_pass)))
+        label = f"{desc or f'K={cfg.K}'} pass {i + 1}/{len(starts)}"
+        parts.append((part, *_train_pass(part, device, progress=progress, desc=label)))
+    model = cfg.build().to(device)  # the K models, filled from the passes
+    with torch.no_grad():
+        for (part, _, trained), start in zip(parts, starts, strict=True):
+            for (name, p), q in zip(model.named_parameters(), trained.parameters(), strict=True):
+                p.narrow(0 if name == "pos" else 1, start, part.K).copy_(q)
+    result = {
+        field: [v for _, out, _ in parts for v in out[field]]
+        for field in ("epoch_loss", "metric", "final", "heldout", "replayed_final", "protocol")
+    }
+    seconds = sum(out["seconds"] for _, out, _ in parts)
+    result |= {"seconds": seconds, "ms_per_step": 1000 * seconds / cfg.steps, "passes": len(starts)}
+    return result, model
+
+
+def _train_pass(
+    cfg: TrainConfig, device: torch.device, *, progress: bool, desc: str
+) -> tuple[dict[str, Any], BatchedEncoder]:
+    """One pass of :func:`train`: all ``K`` models of ``cfg`` in one :class:`BatchedEncoder`."""
+    protocols = cfg.protocols()
     model = cfg.build().to(device)
     opt = make_optimizer(model, cfg.lr)
     forward = torch.compile(model) if cfg.compile else model
@@ -455,15 +600,7 @@ def unique_groups(groups: Iterable[tuple[str, TrainConfig]]) -> list[TrainConfig
         keep = [k for k, one in enumerate(cfg.models()) if one not in seen]
         seen.update(cfg.models())
         if keep:
-            protocols = cfg.protocols()
-            out.append(
-                replace(
-                    cfg,
-                    ranks=tuple(cfg.ranks[k] for k in keep),
-                    seeds=tuple(cfg.seeds[k] for k in keep),
-                    protocol=tuple(protocols[k] for k in keep),
-                )
-            )
+            out.append(cfg.subset(keep))
     return out
 
 
@@ -580,8 +717,8 @@ def fig3_ranks(sizes: Any, positional: str) -> tuple[int, ...]:
 def rank_heads_groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
     """Page 12's batched groups ``(tag, config)`` at the sizes ``sizes("12_training_rank_heads", p)``.
 
-    ``fig1``: every ``(layers, c, ranks)`` group, both protocols in one pass (or one pass per
-    protocol); ``figN``: fresh data, ``batch = points // N``; ``fig3``: every depth and positional
+    ``fig1``: every ``(layers, c, ranks)`` group, both protocols in one run; ``figN``: fresh
+    data, ``batch = points // N``; ``fig3``: every depth and positional
     encoding. Each model's seeds come from :func:`replicate_seeds`; the replay models share the
     one initialisation ``derive_seed(seed, "replay init")``, as the authors' fixed seed.
     """
@@ -616,9 +753,7 @@ def rank_heads_groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
     out = []
     for layers, c, ranks in f1["groups"]:
         protocols = tuple(f1["protocols"])
-        passes = [protocols] if f1.get("protocols_together", True) else [(p,) for p in protocols]
-        for ps in passes:
-            out.append(group("fig1", f1["N"], layers, c, ranks, ps, lr=None, steps=None, batch=None))
+        out.append(group("fig1", f1["N"], layers, c, ranks, protocols, lr=None, steps=None, batch=None))
     for N in fN["Ns"]:
         batch = fN["points"] // N if fN["points"] else None
         out.append(
