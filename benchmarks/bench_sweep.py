@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/bench_sweep.py [--reps R] [--threads T]
 
-Eight quick-size Comp_n training runs (``attnlab.composition.training.train_comp``: one layer, n = 4,
-d = 16, 200 steps, one seed each) through :func:`attnlab.book.sweep.sweep`, once in this process and
+Eight quick-size Comp_n training runs (``attnlab.composition.training.train_run``: one layer,
+n = 4, d = 16, 200 steps, one seed each) through :func:`attnlab.book.sweep.sweep`, once in this process and
 once as Ray tasks. The cluster is started the way ``tests/book/test_sweep.py`` starts one: ``ray
 start --head`` on 127.0.0.1 with as many CPUs as the driver has torch threads (so both sides use
 the same cores and a task runs with the driver's thread count, one task at a time: the
@@ -99,11 +99,11 @@ def main() -> int:
     import torch
 
     from attnlab.book.sweep import sweep
-    from attnlab.composition.training import train_comp_run
+    from attnlab.composition.training import CompConfig, config_key, train_run
 
-    configs = [{"kind": "train_comp", **CONFIG, "seeds": [s], "device": "cpu"} for s in range(RUNS)]
+    configs = [config_key(CompConfig(task="comp", seeds=(s,), **CONFIG), "cpu") for s in range(RUNS)]
     local_s, ray_s = [], []
-    local = sweep(train_comp_run, configs, namespace="bench", address="", show_progress=False)
+    local = sweep(train_run, configs, namespace="bench", address="", show_progress=False)
     t0 = time.perf_counter()
     threads = torch.get_num_threads()
     address, _, head = start_cluster(threads)
@@ -120,13 +120,13 @@ def main() -> int:
                     raise
                 time.sleep(0.5)
         startup = time.perf_counter() - t0
-        on_ray = sweep(train_comp_run, configs, namespace="bench", address=address, show_progress=False)
+        on_ray = sweep(train_run, configs, namespace="bench", address=address, show_progress=False)
         for _ in range(args.reps):
             t0 = time.perf_counter()
-            sweep(train_comp_run, configs, namespace="bench", address="", show_progress=False)
+            sweep(train_run, configs, namespace="bench", address="", show_progress=False)
             local_s.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
-            sweep(train_comp_run, configs, namespace="bench", address=address, show_progress=False)
+            sweep(train_run, configs, namespace="bench", address=address, show_progress=False)
             ray_s.append(time.perf_counter() - t0)
     finally:
         if ray.is_initialized():

@@ -11,7 +11,7 @@ from attnlab.composition.constructions import (
     one_layer_size,
     two_layer_comp,
 )
-from attnlab.composition.training import train_comp
+from attnlab.composition.training import CompConfig, train
 
 
 @pytest.mark.parametrize("build", [two_layer_comp, one_layer_comp])
@@ -37,11 +37,10 @@ def test_one_layer_size_formulas_match_the_built_model(n):
 
 
 def test_training_smoke_and_bad_n():
-    r = train_comp(
-        3, layers=1, d=8, heads=1, mlp_width=[2, 4], seeds=[0, 1], steps=5, batch=16, lr=1e-2, progress=False
-    )
+    shape = dict(task="comp", layers=1, d=8, heads=1, lr=1e-2)
+    r, _ = train(CompConfig(n=3, mlp_width=(2, 4), seeds=(0, 1), steps=5, batch=16, **shape), progress=False)
     assert r["widths"] == [2, 2, 4, 4] and len(r["final"]) == 4
     with pytest.raises(ValueError, match="n must"):
         two_layer_comp(1)
-    with pytest.raises(ValueError, match="n must"):
-        train_comp(1, layers=1, d=8, heads=1, mlp_width=2, seeds=[0], steps=1, batch=4, lr=1e-2)
+    with pytest.raises(ValueError, match="n"):
+        CompConfig(n=1, mlp_width=2, seeds=(0,), steps=1, batch=4, **shape)

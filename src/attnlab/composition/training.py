@@ -309,30 +309,6 @@ def train_cached(cfg: CompConfig, device: torch.device | str = "cpu") -> dict[st
     return train_sweep([cfg], device)[0]
 
 
-# -- the older entry points (kept for callers of the keyword form) ------------------------------------
-
-
-def train_comp(
-    n: int,
-    *,
-    device: str = "cpu",
-    progress: bool = True,
-    mlp_width: int | list[int],
-    seeds: list[int],
-    **kw: Any,
-) -> dict[str, Any]:
-    """:func:`train` on Comp_n from keyword arguments (``layers``, ``d``, ``heads``, ``mlp_width``,
-    ``seeds``, ``steps``, ``batch``, ``lr``, ``eval_every``, ``eval_samples``): the result dict."""
-    widths = tuple(mlp_width) if isinstance(mlp_width, (list, tuple)) else mlp_width
-    cfg = CompConfig(task="comp", n=n, mlp_width=widths, seeds=tuple(seeds), **kw)
-    return train(cfg, device, progress=progress)[0]
-
-
-def train_comp_run(key: dict[str, Any]) -> dict[str, Any]:
-    """One sweep task of keyword arguments of :func:`train_comp` (with ``"kind"``)."""
-    return train_comp(**{k: v for k, v in key.items() if k != "kind"})
-
-
 # -- results ---------------------------------------------------------------------------------------
 
 
@@ -467,7 +443,6 @@ __all__ = [
     "train",
     "train_sweep",
     "train_cached",
-    "train_comp",
     "first_step_above",
     "step_flops",
     "forward_flops",
