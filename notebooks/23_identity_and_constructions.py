@@ -69,7 +69,7 @@ import torch
 import attnlab
 from attnlab.composition import tasks as ct
 from attnlab.composition.constructions import comp_errors, one_layer_comp, two_layer_comp
-from attnlab.composition.transformer import SoftmaxTransformer
+from attnlab.composition.transformer import SoftmaxTransformer, identity_check
 
 page = attnlab.Page("23_identity_and_constructions", profile=profile, seed=seed)
 cfg = page.cfg
@@ -86,47 +86,16 @@ sns.set_theme(context="notebook", style="whitegrid")
 
 # %%
 gen = torch.Generator().manual_seed(seed)
-
-
-def drift(new, old):
-    """Largest change of a sum, relative to the sum's largest entry."""
-    return ((new - old).abs().max() / old.abs().max()).item()
-
-
-rel_err, dep_A, dep_B, dep_A_max, ratio_A_max = [], [], [], [], []
+checks = []  # one per (readout, split): see attnlab.composition.transformer.identity_check
 for readout in ("aux", cfg.length - 1):
     torch.manual_seed(seed)
     model = SoftmaxTransformer(
         cfg.length, cfg.vocab, cfg.d, cfg.heads, cfg.mlp_width, out=1, readout=readout, models=cfg.models
     ).double()
-    n_free = cfg.length if readout == "aux" else cfg.length - 1  # positions whose symbols vary
-    with torch.no_grad():
-        for _ in range(cfg.splits):
-            size = int(torch.randint(1, n_free, (1,), generator=gen))
-            A = torch.randperm(n_free, generator=gen)[:size].tolist()
-            B = [j for j in range(n_free) if j not in A]
-            w = torch.randint(0, cfg.vocab, (cfg.inputs, cfg.length), generator=gen)
-            if readout != "aux":
-                w[:, -1] = 0  # the readout token's symbol is fixed
-            y = model(w)  # (S, B, 1)
-            alpha, lam, beta, mu, x_out = model.head_parts(w, A)  # the proof's sums (shift 0)
-            y_parts = model.output_from_parts(alpha, lam, beta, mu, x_out)
-            rel_err.append(((y_parts - y).abs().max() / y.abs().max()).item())
-            # resample w_B with w_A fixed: the raw A-sums must not move
-            w2 = w.clone()
-            w2[:, B] = torch.randint(0, cfg.vocab, (cfg.inputs, len(B)), generator=gen)
-            a2, l2, _, _, _ = model.head_parts(w2, A)
-            dep_A.append(max(drift(a2, alpha), drift(l2, lam)))
-            # resample w_A with w_B fixed: the raw B-sums must not move
-            w3 = w.clone()
-            w3[:, A] = torch.randint(0, cfg.vocab, (cfg.inputs, len(A)), generator=gen)
-            _, _, b3, m3, _ = model.head_parts(w3, A)
-            dep_B.append(max(drift(b3, beta), drift(m3, mu)))
-            # for contrast: the A-sums and their ratio under the max-over-all-positions shift
-            am, lm, _, _, _ = model.head_parts(w, A, shift="max")
-            am2, lm2, _, _, _ = model.head_parts(w2, A, shift="max")
-            dep_A_max.append(max(drift(am2, am), drift(lm2, lm)))
-            ratio_A_max.append(drift(am2 / lm2[..., None], am / lm[..., None]))
+    checks += [identity_check(model, cfg.inputs, gen) for _ in range(cfg.splits)]
+rel_err, dep_A, dep_B, dep_A_max, ratio_A_max = (
+    [c[k] for c in checks] for k in ("rel_err", "dep_A", "dep_B", "dep_A_max", "ratio_A_max")
+)
 max_rel = page.record("identity_max_rel_err", max(rel_err))
 max_dep = max(max(dep_A), max(dep_B))
 page.record("dep_A", max(dep_A))

@@ -93,3 +93,17 @@ def test_bad_inputs_name_the_parameter():
         model.head_parts(torch.zeros(2, 5, dtype=torch.long), [0], shift="min")
     with pytest.raises(ValueError, match="shift must"):
         model.head_parts(torch.zeros(2, 5, dtype=torch.long), [0], shift=float("inf"))
+
+
+@pytest.mark.parametrize("readout", ["aux", -1])
+def test_identity_check_finds_the_identity_and_separated_halves(readout):
+    from attnlab.composition.transformer import identity_check
+
+    torch.manual_seed(0)
+    model = SoftmaxTransformer(6, 3, 8, 2, 16, out=1, readout=readout, models=2).double()
+    gen = torch.Generator().manual_seed(1)
+    checks = [identity_check(model, 32, gen) for _ in range(4)]
+    assert max(c["rel_err"] for c in checks) < 1e-12
+    assert max(max(c["dep_A"], c["dep_B"]) for c in checks) < 1e-12  # each half its own positions
+    assert max(c["dep_A_max"] for c in checks) > 1e-3  # the max shift couples the halves ...
+    assert max(c["ratio_A_max"] for c in checks) < 1e-12  # ... but not their ratio

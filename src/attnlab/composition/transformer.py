@@ -330,3 +330,50 @@ class SoftmaxTransformer(StackedModel):
         S, B, H, d = heads.shape
         z = x_out + torch.einsum("sbk,sdk->sbd", heads.reshape(S, B, H * d), self.W_o[:, 0])
         return self.mlp(z)
+
+
+def _drift(new: torch.Tensor, old: torch.Tensor) -> float:
+    """The largest change of a sum, relative to the sum's largest entry."""
+    return ((new - old).abs().max() / old.abs().max()).item()
+
+
+@torch.no_grad()
+def identity_check(model: SoftmaxTransformer, inputs: int, gen: torch.Generator) -> dict[str, float]:
+    """The key identity on one random split of a one-layer ``model`` (use float64), on ``inputs``
+    random inputs; with a readout token other than the auxiliary one, its symbol is fixed (0).
+
+    The split: a size uniform in ``1..n-1`` over the ``n`` positions whose symbols vary, ``A`` a
+    random subset of that size, ``B`` the rest. Returns ``rel_err``, the largest error of the
+    output computed from the four sums (:meth:`SoftmaxTransformer.head_parts`,
+    :meth:`~SoftmaxTransformer.output_from_parts`) relative to the forward pass's largest entry;
+    ``dep_A``, how far ``alpha, lambda`` move when ``w_B`` is resampled with ``w_A`` fixed, and
+    ``dep_B``, how far ``beta, mu`` move when ``w_A`` is resampled (both relative to the sum's
+    largest entry; 0 when each half depends on its own positions only); for contrast, under the
+    shift by the largest score, ``dep_A_max`` (the same as ``dep_A``) and ``ratio_A_max`` (the
+    drift of ``alpha / lambda``, which the shift cancels).
+    """
+    n_free = model.length if model.aux else model.length - 1  # positions whose symbols vary
+    size = int(torch.randint(1, n_free, (1,), generator=gen))
+    A = torch.randperm(n_free, generator=gen)[:size].tolist()
+    B = [j for j in range(n_free) if j not in A]
+    w = torch.randint(0, model.vocab, (inputs, model.length), generator=gen)
+    if not model.aux:
+        w[:, -1] = 0  # the readout token's symbol is fixed
+    y = model(w)  # (S, inputs, out)
+    alpha, lam, beta, mu, x_out = model.head_parts(w, A)  # the proof's sums (shift 0)
+    rel_err = ((model.output_from_parts(alpha, lam, beta, mu, x_out) - y).abs().max() / y.abs().max()).item()
+    w_B = w.clone()  # w_B resampled, w_A fixed: the A-sums must not move
+    w_B[:, B] = torch.randint(0, model.vocab, (inputs, len(B)), generator=gen)
+    a2, l2, _, _, _ = model.head_parts(w_B, A)
+    w_A = w.clone()  # w_A resampled, w_B fixed: the B-sums must not move
+    w_A[:, A] = torch.randint(0, model.vocab, (inputs, len(A)), generator=gen)
+    _, _, b3, m3, _ = model.head_parts(w_A, A)
+    am, lm, _, _, _ = model.head_parts(w, A, shift="max")
+    am2, lm2, _, _, _ = model.head_parts(w_B, A, shift="max")
+    return {
+        "rel_err": rel_err,
+        "dep_A": max(_drift(a2, alpha), _drift(l2, lam)),
+        "dep_B": max(_drift(b3, beta), _drift(m3, mu)),
+        "dep_A_max": max(_drift(am2, am), _drift(lm2, lm)),
+        "ratio_A_max": _drift(am2 / lm2[..., None], am / lm[..., None]),
+    }
