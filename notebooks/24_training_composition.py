@@ -68,6 +68,10 @@ device = str(page.device())  # on CPU with the profile's threads
 runs_all = tr.page_configs(cfg, seed)  # every training run of the page, from its sizes
 model_seeds = list(runs_all["depth"][0].seeds)  # derive_seed(seed, "model", i): distinct for every page seed
 page.record("model_seeds", model_seeds)
+page.record(
+    "model_seed_rule",
+    f"{len(model_seeds)} model seeds, derive_seed({seed}, 'model', i) for i < {len(model_seeds)}",
+)
 
 # the work of this profile, and its time estimated from one representative step on this device
 typical = runs_all["depth"][-1]  # two layers at the largest n
@@ -88,7 +92,7 @@ depth_results, frontier_results = results[: len(runs_all["depth"])], results[len
 #
 # $d$ = {glue:text}`cfg_d`, $H$ = {glue:text}`cfg_heads`, {glue:text}`cfg_mlp_width` ReLU units,
 # {glue:text}`cfg_steps` AdamW steps of {glue:text}`cfg_batch` fresh inputs, learning rate
-# {glue:text}`cfg_lr`, model seeds {glue:text}`model_seeds`.
+# {glue:text}`cfg_lr`, {glue:text}`model_seed_rule` (the page's results list them).
 
 # %%
 depth = {(c.n, c.layers): r for c, r in zip(runs_all["depth"], depth_results, strict=True)}

@@ -87,6 +87,10 @@ device = str(page.device())  # on CPU with the profile's threads
 runs = st.page_configs(cfg, seed)  # every training run of the page (sections 3 and 4), from its sizes
 model_seeds = list(tr.model_seeds(seed, cfg.seeds))  # derive_seed(seed, "model", i)
 page.record("model_seeds", model_seeds)
+page.record(
+    "model_seed_rule",
+    f"{len(model_seeds)} model seeds, derive_seed({seed}, 'model', i) for i < {len(model_seeds)}",
+)
 
 # %% [markdown]
 # ## 1. The fast form against the definition
@@ -238,7 +242,7 @@ page.figure("fig_construction", fig)
 # layer, two softmax layers and one Strassen layer. All have $d$ = {glue:text}`cfg_d`, $H$ =
 # {glue:text}`cfg_heads`, {glue:text}`cfg_mlp_width` ReLU units and $n$ output logits, and each gets
 # {glue:text}`cfg_steps` AdamW steps of {glue:text}`cfg_batch` fresh inputs at learning rate
-# {glue:text}`cfg_lr`. Model seeds are {glue:text}`model_seeds`, batched. The Strassen model
+# {glue:text}`cfg_lr`; {glue:text}`model_seed_rule`, batched. The Strassen model
 # differs from the one-layer softmax model only in its attention layer: five $d\times d$ maps
 # instead of three.
 
