@@ -53,7 +53,7 @@ from IPython.display import Markdown, display
 import attnlab
 from attnlab.book.device import CPU_MEMORY_SHARE, GPU_MEMORY_SHARE, memory_budget
 from attnlab.book.page import results_path
-from attnlab.book.profiles import PROFILES, sizes
+from attnlab.book.profiles import PROFILES, SMOKE_BATCH, SMOKE_SAMPLES, sizes
 from attnlab.book.work import PLANNERS, format_flops, format_seconds, page_work, seconds_per_flop
 from attnlab.rank import depth
 from attnlab.rank.training import (
@@ -188,6 +188,8 @@ page.record("largest_model_gib", f"{largest / GiB:.1f}")
 page.record("most_passes_gpu", max(row["gpu"]["passes"] for row in plans_here.values()))
 page.record("too_big_here", sum(row["here"]["passes"] is None for row in plans_here.values()))
 page.record("shapes", len(plans_here))
+page.record("smoke_batch", SMOKE_BATCH)
+page.record("smoke_samples", SMOKE_SAMPLES)
 
 
 def passes(plan):
@@ -226,7 +228,8 @@ display(
 # ## Check first: a smoke run
 #
 # A smoke run builds every model of a profile at full size and trains each for a few steps
-# (evaluating on at most 512 samples), with the page's claims recorded but not checked:
+# (training batches capped at {glue:text}`smoke_batch` sequences, evaluation at
+# {glue:text}`smoke_samples` samples), with the page's claims recorded but not checked:
 #
 # ```bash
 # .venv/bin/python -m attnlab.book.execute --profile paper --smoke 2 12_training_rank_heads 24_training_composition
