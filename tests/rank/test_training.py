@@ -402,3 +402,15 @@ def test_step_memory_plans_for_a_real_steps_peak(shape, tmp_path):
     out = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     plan, peak = map(int, out.stdout.split())
     assert peak <= plan <= 4 * peak, (plan / 2**20, peak / 2**20)
+
+
+def test_step_timer_steps_every_model_in_the_runs_passes(monkeypatch):
+    from attnlab.rank.training import step_memory, step_timer
+
+    cfg = TrainConfig(ranks=(8, 2, 4, 8), seeds=(0, 1, 2, 3), **SMALL)
+    monkeypatch.setenv("ATTNLAB_MEMORY_GB", repr(2.5 * step_memory(cfg) / 2**30))  # two models a pass
+    stepped, real_step = [], train_mod.training_step
+    counting = lambda m, *a, **k: stepped.append(m.K) or real_step(m, *a, **k)  # noqa: E731
+    monkeypatch.setattr(train_mod, "training_step", counting)
+    step_timer(cfg)()
+    assert stepped == [2, 2]

@@ -612,10 +612,21 @@ def work_of(cfgs: Iterable[TrainConfig]) -> Work:
 
 def step_timer(cfg: TrainConfig, device: torch.device | str = "cpu") -> Callable[[], None]:
     """One training step of ``cfg``'s models per call (for :func:`attnlab.book.work.seconds_per_flop`,
-    with ``cfg.step_flops()``); a throw-away model, so the page's runs are unchanged."""
-    model = cfg.build().to(device)
-    opt, gens = make_optimizer(model, cfg.lr), data_generators(cfg.seeds, device)
-    return lambda: training_step(model, opt, gens, cfg.batch)
+    with ``cfg.step_flops()``); throw-away models, so the page's runs are unchanged. The models
+    step in the passes :func:`train` would use (:func:`models_per_pass`), so a call fits in memory
+    wherever the run does."""
+    per_pass = models_per_pass(cfg, device)
+    passes = []
+    for start in range(0, cfg.K, per_pass):
+        part = cfg.subset(range(start, min(cfg.K, start + per_pass)))
+        model = part.build().to(device)
+        passes.append((model, make_optimizer(model, part.lr), data_generators(part.seeds, device)))
+
+    def step() -> None:
+        for model, opt, gens in passes:
+            training_step(model, opt, gens, cfg.batch)
+
+    return step
 
 
 @dataclass(frozen=True)
