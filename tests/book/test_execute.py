@@ -71,3 +71,14 @@ def test_an_edited_py_is_re_executed_and_seeds_are_kept_apart(book):
     assert (book / "executed" / "95_claims.ipynb").exists()
     assert (book / "_build" / "verify" / "quick" / "seed-3" / "95_claims.ipynb").exists()
     assert "95_claims" in toc_notebooks(book)
+
+
+def test_cells_time_out_in_quick_runs_only():
+    from attnlab.book.execute import QUICK_CELL_TIMEOUT, cell_timeout
+
+    assert cell_timeout("quick") == QUICK_CELL_TIMEOUT
+    assert cell_timeout("paper") is None and cell_timeout("laptop") is None
+    assert cell_timeout("quick", smoke=2) is None
+    assert cell_timeout("paper", timeout=60) == 60
+    with pytest.raises(ValueError, match="timeout"):
+        cell_timeout("quick", timeout=0)

@@ -141,6 +141,19 @@ def _kernel_manager_class():
     return LocalKernelManager
 
 
+QUICK_CELL_TIMEOUT = 1800
+"""Seconds a cell of the ``quick`` profile may run before the execution fails (CI's guard)."""
+
+
+def cell_timeout(profile: str, smoke: int | None = None, timeout: int | None = None) -> int | None:
+    """Seconds a cell may run (``None``: no limit): ``timeout`` when given, else
+    :data:`QUICK_CELL_TIMEOUT` for a ``quick`` run and no limit for the larger profiles and smoke
+    runs, whose training cells run for hours on a CPU or at paper scale."""
+    if timeout is not None:
+        return check_int("timeout", timeout, low=1)
+    return QUICK_CELL_TIMEOUT if profile == "quick" and smoke is None else None
+
+
 def execute(
     name: str,
     profile: str = "quick",
@@ -148,7 +161,7 @@ def execute(
     *,
     root: Path | None = None,
     force: bool = False,
-    timeout: int = 1800,
+    timeout: int | None = None,
     progress: bool = False,
     smoke: int | None = None,
 ) -> Execution:
@@ -159,6 +172,8 @@ def execute(
     ``progress``, a cell bar and the kernel's stderr (its progress bars) go to this stderr.
     ``smoke=k`` makes a smoke run (:data:`attnlab.book.profiles.SMOKE_ENV`): full-size models, ``k``
     training steps each, claims recorded but not checked, into ``_build/smoke/<profile>/``.
+    ``timeout``: seconds a cell may run; default :data:`QUICK_CELL_TIMEOUT` for the ``quick``
+    profile (a hung cell fails CI) and none otherwise (a ``paper`` training cell runs for hours).
     """
     import papermill  # the book toolchain; imported here so the package needs it only to execute
 
@@ -167,6 +182,7 @@ def execute(
     check_int("seed", seed, low=0)
     name = notebook_name(name, root)
     notebook, source = read_source(root, name)
+    timeout = cell_timeout(profile, smoke, timeout)
     if smoke is not None:
         return _smoke(
             papermill, root, name, notebook, profile, seed, check_int("smoke", smoke, low=1), timeout
@@ -193,7 +209,9 @@ def execute(
     return Execution(name, seconds)
 
 
-def _papermill(papermill, notebook, target: Path, root: Path, profile: str, seed: int, timeout: int, bar):
+def _papermill(
+    papermill, notebook, target: Path, root: Path, profile: str, seed: int, timeout: int | None, bar
+):
     """Execute ``notebook`` into ``target`` with the parameters injected; ``bar``: the name shown
     on a live cell bar (the kernel's stderr streams here too), or ``None`` for no progress."""
     papermill.execute_notebook(
@@ -210,7 +228,9 @@ def _papermill(papermill, notebook, target: Path, root: Path, profile: str, seed
     )
 
 
-def _smoke(papermill, root: Path, name: str, notebook, profile: str, seed: int, steps: int, timeout: int):
+def _smoke(
+    papermill, root: Path, name: str, notebook, profile: str, seed: int, steps: int, timeout: int | None
+):
     target = root / "_build" / "smoke" / profile / f"{name}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
     saved = os.environ.get(SMOKE_ENV)

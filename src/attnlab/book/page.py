@@ -148,7 +148,7 @@ class Page:
                 + (
                     f"\n\n**Smoke run**: every training run cut to {self.smoke} steps, training batches "
                     f"capped at {profiles.SMOKE_BATCH} sequences and evaluation sizes at "
-                    f"{profiles.SMOKE_SAMPLES} (CPU memory); claims are recorded, not checked."
+                    f"{profiles.SMOKE_SAMPLES} (a CPU's memory and time); claims are recorded, not checked."
                     if self.smoke
                     else ""
                 )
