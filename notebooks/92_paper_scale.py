@@ -27,9 +27,10 @@
 #
 # Every training page plans its work from its sizes before anything trains
 # (`planned_work(cfg)` in its module, listed in `attnlab.book.work.PLANNERS`): the models it
-# trains (a batched pass of $K$ models counts $K$), its optimiser steps (a batched pass steps
-# once for all its models) and its FLOPs, from each model's FLOP formula. The table below is
-# computed here from those plans, for every profile, without training anything.
+# trains (a batched run of $K$ models counts $K$), its optimiser steps (a batched run steps
+# once for all its models, in however many memory passes, below) and its FLOPs, from each
+# model's FLOP formula. The table below is computed here from those plans, for every profile,
+# without training anything.
 #
 # The time column is an **estimate for this CPU only** (no GPU is timed): FLOPs times the seconds
 # per FLOP of {glue:text}`cfg_timing_steps` training steps of one rank-chapter model
@@ -221,7 +222,7 @@ display(
 # %% [markdown]
 # The largest model needs {glue:text}`largest_model_gib` GiB at the paper's batch; on the
 # {glue:text}`cfg_gpu_gib` GiB GPU the most passes any run needs is {glue:text}`most_passes_gpu`.
-# On this machine {glue:text}`too_big_here` of the {glue:text}`shapes` rows do not fit even one
+# On this machine {glue:text}`too_big_here` of the {glue:text}`shapes` rows cannot fit even one
 # model at the paper's batch, which is why a smoke run on this CPU caps training batches (below).
 
 # %% [markdown]

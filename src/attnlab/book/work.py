@@ -48,9 +48,9 @@ class Work:
     """Training work of one page (or part of one).
 
     Attributes:
-        runs: trained models (a batched pass of K models counts K).
-        steps: optimiser steps, summed over the page's training passes (a batched pass of
-            K models for S steps counts S: its models step together).
+        runs: trained models (a batched run of K models counts K).
+        steps: optimiser steps, summed over the page's training runs (a batched run of K models
+            for S steps counts S: its models step together, in however many memory passes).
         flops: training FLOPs, summed over every model and step, from the models' FLOP formula.
     """
 
