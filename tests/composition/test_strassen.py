@@ -254,3 +254,13 @@ def test_time_step_runs():
         assert st.time_step(form, 6, d=4, batch=2, repeats=1) > 0
     with pytest.raises(ValueError, match=r"^form must be one of"):
         st.time_step("flash", 6)
+
+
+def test_construction_errors_chunk_by_context_length_and_agree_with_one_chunk(monkeypatch):
+    n = 16
+    model, tokens = st.comp_construction(n), ct.sample_comp(n, 300, seed=0)
+    whole = st.construction_errors(model, tokens, n, chunk=300)
+    monkeypatch.setattr(st, "CHUNK_SCORES", 64 * (2 * n + 1) ** 2)  # 64 inputs a chunk
+    torch.testing.assert_close(st.construction_errors(model, tokens, n), whole, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="chunk"):
+        st.construction_errors(model, tokens, n, chunk=0)

@@ -140,3 +140,19 @@ def test_sweep_runs_and_caches(tmp_path, monkeypatch):
     first = tr.train_sweep([cfg, dataclasses.replace(cfg, attention="strassen")])
     again = tr.train_cached(cfg)
     assert again["final"] == first[0]["final"] and len(first) == 2
+
+
+def test_training_twice_on_two_threads_gives_identical_weights():
+    """Same seeds, same numbers, bit for bit, with two threads. (A guard: the embedding's old
+    backward, a parallel accumulating ``index_put_``, drifted only now and then, over page 25's
+    800 steps, so this short run did not catch it.)"""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        shape = dict(task="comp", n=5, attention="strassen", d=16, heads=1, mlp_width=32, seeds=(0, 1, 2))
+        cfg = tr.CompConfig(**shape, steps=20, batch=512, lr=0.02, eval_every=40, eval_samples=200)
+        (_, a), (_, b) = tr.train(cfg, progress=False), tr.train(cfg, progress=False)
+    finally:
+        torch.set_num_threads(threads)
+    for (name, p), q in zip(a.named_parameters(), b.parameters(), strict=True):
+        assert torch.equal(p, q), name

@@ -327,13 +327,22 @@ def comp_construction(n: int, margin: float = 40.0) -> StrassenTransformer:
     return model
 
 
+CHUNK_SCORES = 2**25
+"""Pairwise scores (``inputs x T^2``) one chunk of :func:`construction_errors` may hold: about
+0.8 GiB in float64 (one Comp_256 input, ``T = 513``, kept about 6 MiB on the CPU)."""
+
+
 @torch.no_grad()
 def construction_errors(
-    model: StrassenTransformer, tokens: torch.Tensor, n: int, chunk: int = 8192
+    model: StrassenTransformer, tokens: torch.Tensor, n: int, chunk: int | None = None
 ) -> torch.Tensor:
-    """``|y - h(g(x))|`` of a real-output model on Comp_n inputs ``(B, 2n + 1)``: ``(B,)``."""
+    """``|y - h(g(x))|`` of a real-output model on Comp_n inputs ``(B, 2n + 1)``: ``(B,)``, in
+    chunks of ``chunk`` inputs (default: at most 8192, and at most :data:`CHUNK_SCORES` /
+    ``T^2``, so memory stays bounded at every n)."""
     n = check_int("n", n, low=2)
     check_tensor("tokens", tokens, (None, 2 * n + 1))
+    T = 2 * n + 1
+    chunk = max(1, min(8192, CHUNK_SCORES // T**2)) if chunk is None else check_int("chunk", chunk, low=1)
     errs = []
     for start in range(0, tokens.shape[0], chunk):
         t = tokens[start : start + chunk]

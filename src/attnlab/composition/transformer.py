@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from attnlab._checks import check_choice, check_float, check_int, check_tensor
@@ -133,8 +134,12 @@ class StackedModel(nn.Module):
             tokens = tokens.expand(S, *tokens.shape)
         if tokens.dim() != 3 or tokens.shape[0] != S:
             raise ValueError(f"tokens must have shape (B, {T}) or ({S}, B, {T}), got {tuple(tokens.shape)}")
-        pos = torch.arange(T, device=tokens.device)
-        return self.embed[torch.arange(S, device=tokens.device)[:, None, None], pos, tokens]
+        # one row of the flattened (S T V, d) table per token: F.embedding's backward sums the
+        # rows' gradients in a fixed order on the CPU (advanced indexing's backward, a parallel
+        # index_put_ with accumulation, does not, so two runs from one seed drifted apart)
+        V, dev = self.vocab, tokens.device
+        rows = (torch.arange(S, device=dev)[:, None, None] * T + torch.arange(T, device=dev)) * V  # (S, 1, T)
+        return F.embedding(rows + tokens, self.embed.view(S * T * V, self.d))  # (S, B, T, d)
 
     def mlp(self, z: torch.Tensor) -> torch.Tensor:
         """The output MLP ``N`` on ``z (S, ..., d)``: ``(S, ..., out)``."""
