@@ -365,9 +365,10 @@ def step_memory(cfg: TrainConfig, device: torch.device | str = "cpu") -> int:
     pair records every distinct storage autograd keeps that is not a parameter; the difference
     is the cost of one sequence, whatever kernels the device picks. The factor 3 covers the
     forward's temporaries and the gradients the backward pass holds while it frees the
-    activations: on this project's CPU a real step's resident peak was 0.7-1.0 times the plan
-    at factor 2, and 1.4-2.4 times below it at factor 3, over shapes up to the paper's
-    (``tests/rank/test_training.py`` checks the plan against real steps).
+    activations: against the resident peak of real steps on this project's CPU, over 9 shapes
+    up to the paper's, the plan was 0.96-1.73 times the peak at factor 2 (once below it) and
+    1.4-2.4 times at factor 3 (``tests/rank/test_training.py`` checks the plan against real
+    steps).
     """
     # the shape alone decides the memory: one canonical model, measured once per process
     one = replace(
@@ -383,14 +384,26 @@ def models_per_pass(cfg: TrainConfig, device: torch.device | str = "cpu", memory
     ``K``. Raises ``ValueError`` naming ``batch`` when one model alone does not fit."""
     budget = memory_budget(device) if memory is None else check_int("memory", memory, low=1)
     need = step_memory(cfg, device)
-    if need > budget:
+    per_pass = _models_that_fit(cfg.K, need, budget)
+    if per_pass is None:
         raise ValueError(
             f"batch: one model of this run (N={cfg.N}, layers={cfg.layers}, c={cfg.c}, "
             f"ff={cfg.ff}, rank {min(cfg.ranks)}) needs about {need / 2**30:.1f} GiB for a training "
             f"step at batch={cfg.batch}, more than the memory budget of {budget / 2**30:.1f} GiB on "
             f"{torch.device(device).type}; lower batch, or set {MEMORY_ENV} if the device has more"
         )
-    return min(cfg.K, budget // need)
+    return per_pass
+
+
+def _models_that_fit(K: int, need: int, budget: int) -> int | None:
+    """Models of ``need`` bytes each that fit in ``budget`` (at most ``K``); ``None`` if not one."""
+    return min(K, budget // need) if need <= budget else None
+
+
+def split_into_passes(cfg: TrainConfig, per_pass: int) -> list[TrainConfig]:
+    """``cfg``'s models in order, ``per_pass`` to a run (the last one may hold fewer)."""
+    check_int("per_pass", per_pass, low=1)
+    return [cfg.subset(range(start, min(cfg.K, start + per_pass))) for start in range(0, cfg.K, per_pass)]
 
 
 def memory_plan(
@@ -403,7 +416,7 @@ def memory_plan(
     plan = []
     for cfg in cfgs:
         need = step_memory(cfg, device)
-        per_pass = min(cfg.K, memory // need) if need <= memory else None
+        per_pass = _models_that_fit(cfg.K, need, memory)
         plan.append(
             dict(
                 N=cfg.N,
@@ -451,23 +464,24 @@ def train(
     if per_pass >= cfg.K:
         result, model = _train_pass(cfg, device, progress=progress, desc=desc)
         return result | {"passes": 1}, model
-    starts = range(0, cfg.K, per_pass)
-    parts = []
-    for i, start in enumerate(starts):
-        part = cfg.subset(range(start, min(cfg.K, start + per_pass)))
-        label = f"{desc or f'K={cfg.K}'} pass {i + 1}/{len(starts)}"
-        parts.append((part, *_train_pass(part, device, progress=progress, desc=label)))
-    model = cfg.build().to(device)  # the K models, filled from the passes
+    passes = split_into_passes(cfg, per_pass)
+    outs, models = [], []
+    for i, part in enumerate(passes):
+        label = f"{desc or f'K={cfg.K}'} pass {i + 1}/{len(passes)}"
+        out, trained = _train_pass(part, device, progress=progress, desc=label)
+        outs.append(out)
+        models.append(trained)
+    model = cfg.build().to(device)  # a container for the K models, filled from the passes
     with torch.no_grad():
-        for (part, _, trained), start in zip(parts, starts, strict=True):
-            for (name, p), q in zip(model.named_parameters(), trained.parameters(), strict=True):
-                p.narrow(0 if name == "pos" else 1, start, part.K).copy_(q)
+        per_pass_params = (m.parameters() for m in models)
+        for (name, p), *trained in zip(model.named_parameters(), *per_pass_params, strict=True):
+            p.copy_(torch.cat(trained, dim=0 if name == "pos" else 1))  # along the model index
     result = {
-        field: [v for _, out, _ in parts for v in out[field]]
+        field: [v for out in outs for v in out[field]]
         for field in ("epoch_loss", "metric", "final", "heldout", "replayed_final", "protocol")
     }
-    seconds = sum(out["seconds"] for _, out, _ in parts)
-    result |= {"seconds": seconds, "ms_per_step": 1000 * seconds / cfg.steps, "passes": len(starts)}
+    seconds = sum(out["seconds"] for out in outs)
+    result |= {"seconds": seconds, "ms_per_step": 1000 * seconds / cfg.steps, "passes": len(passes)}
     return result, model
 
 
@@ -615,10 +629,8 @@ def step_timer(cfg: TrainConfig, device: torch.device | str = "cpu") -> Callable
     with ``cfg.step_flops()``); throw-away models, so the page's runs are unchanged. The models
     step in the passes :func:`train` would use (:func:`models_per_pass`), so a call fits in memory
     wherever the run does."""
-    per_pass = models_per_pass(cfg, device)
     passes = []
-    for start in range(0, cfg.K, per_pass):
-        part = cfg.subset(range(start, min(cfg.K, start + per_pass)))
+    for part in split_into_passes(cfg, models_per_pass(cfg, device)):
         model = part.build().to(device)
         passes.append((model, make_optimizer(model, part.lr), data_generators(part.seeds, device)))
 
