@@ -38,7 +38,8 @@ def test_claims_record_value_bound_margin_and_fail(tmp_path):
         ClaimError, match=r"claim failed: false things fail \(value 3 < 2 does not hold; lhs=3\)"
     ):
         page.claim("false things fail", 3, "<", 2, lhs=3)
-    path = page.finish()
+    page.finish()
+    path = page.results_file
     data = json.loads(path.read_text())
     assert path == tmp_path / "quick" / "seed-3" / "00_attention.json"
     assert oct(path.stat().st_mode & 0o777) == "0o644"
@@ -97,7 +98,8 @@ def test_the_page_glues_and_shows_its_sizes(monkeypatch, capsys):
     page = Page("00_attention", profile="quick", seed=0)
     quick = SIZES["00_attention"]["quick"]
     assert {f"cfg_{k}" for k in quick} <= set(glued) and glued["cfg_d"] == quick["d"]
-    data = json.loads(page.finish().read_text())
+    page.finish()
+    data = json.loads(page.results_file.read_text())
     assert data["sizes"]["d"] == quick["d"]
     assert f"`d` = {quick['d']}" in capsys.readouterr().out  # on the run card
 
@@ -133,3 +135,21 @@ def test_a_smoke_run_cuts_steps_and_caps_batches_not_models(monkeypatch):
     monkeypatch.setenv(SMOKE_ENV, "0")
     with pytest.raises(ValueError, match=SMOKE_ENV):
         sizes("25_strassen_attention", "paper")
+
+
+def test_record_glues_dicts_and_lists_as_prose(monkeypatch, tmp_path):
+    import attnlab.book.page as page_module
+
+    glued = {}
+    monkeypatch.setenv("ATTNLAB_RESULTS", str(tmp_path))
+    monkeypatch.setattr(page_module, "_glue", lambda name, value: glued.__setitem__(name, value))
+    monkeypatch.setattr(page_module, "_display", lambda obj: None)
+    page = Page("00_attention", profile="quick", seed=0)
+    page.record("by_d", {4: 0.03871, 6: 0.0583}, label="d")
+    page.record("sizes", [8, 16, 64])
+    page.record("one", [11])
+    page.record("x", np.float64(0.5))
+    assert glued["by_d"] == "d = 4: 0.0387, d = 6: 0.0583"
+    assert glued["sizes"] == "8, 16 and 64" and glued["one"] == "11"
+    assert glued["x"] == 0.5 and type(glued["x"]) is float
+    assert page.numbers["by_d"] == {"4": 0.03871, "6": 0.0583}  # the JSON keeps the values

@@ -226,6 +226,24 @@ def _papermill(
         execution_timeout=timeout,
         kernel_manager_class=_kernel_manager_class(),
     )
+    hide_parameter_cells(Path(target))
+
+
+#: Cells the site leaves out: the notebook's defaults and papermill's injected values (the
+#: page's banner states the profile and seed once, in prose).
+HIDDEN_CELL_TAGS = ("parameters", "injected-parameters")
+
+
+def hide_parameter_cells(path: Path) -> None:
+    """Tag the parameter cells of the executed notebook at ``path`` ``remove-cell`` for the site."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if any(t in tags for t in HIDDEN_CELL_TAGS) and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    atomic_write_text(path, nbformat.writes(nb))
 
 
 def _smoke(

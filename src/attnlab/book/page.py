@@ -134,6 +134,7 @@ class Page:
         self.params = dict(params)
         self.numbers: dict[str, Any] = {}
         self.claims: list[dict[str, Any]] = []
+        self.results_file: Path | None = None  # written by finish()
         self.started = _dt.datetime.now(_dt.UTC)
         self._t0 = time.perf_counter()
         torch.manual_seed(self.seed)
@@ -169,10 +170,17 @@ class Page:
             torch.set_num_threads(threads)
         return device
 
-    def record(self, name: str, value: Any) -> Any:
-        """Keep ``value`` in the results and glue it under ``name`` for the prose; returns it."""
+    def record(self, name: str, value: Any, label: str | None = None) -> Any:
+        """Keep ``value`` in the results and glue it under ``name`` for the prose; returns it.
+
+        Numbers are glued as numbers (the prose may format them, ``{glue:text}`name:.3f```);
+        dicts and lists are glued as text a reader can read (:func:`readable`), with ``label``
+        naming a dict's keys: ``{4: 0.0387, 6: 0.0583}`` with ``label="d"`` reads
+        "d = 4: 0.0387, d = 6: 0.0583". The results JSON keeps the value itself.
+        """
         self.numbers[name] = _plain(value)
-        _glue(name, self.numbers[name])
+        plain = self.numbers[name]
+        _glue(name, readable(plain, label) if isinstance(plain, (dict, list)) else plain)
         return value
 
     def figure(self, name: str, fig: Any) -> None:
@@ -240,8 +248,11 @@ class Page:
         """Seconds since the page started."""
         return time.perf_counter() - self._t0
 
-    def finish(self) -> Path:
-        """Write the results JSON, glue the run time and show the run card; returns the path."""
+    def finish(self) -> None:
+        """Write the results JSON (:attr:`results_file`), glue the run time and show the run card.
+
+        Returns nothing, so the page's last cell shows the run card and no value after it.
+        """
         wall = self.elapsed
         self.record("runtime", f"{wall:.1f} s")
         result = {
@@ -261,6 +272,7 @@ class Page:
         profile_dir = f"{self.profile}-smoke" if self.smoke else self.profile  # never mixed with real runs
         path = results_path(self.notebook, profile_dir, self.seed)
         atomic_write_text(path, json.dumps(result, indent=2, sort_keys=False))
+        self.results_file = path
         rows = "\n".join(
             f"| {i + 1} | {c['statement']} | {_fmt(c['value'])} {c['op']} {_fmt(c['bound'])} | "
             f"{format_margin(c['margin'])} | {'holds' if c['holds'] else 'FAILS'} |"
@@ -280,7 +292,22 @@ class Page:
                 )
             )
         )
-        return path
+
+
+def readable(value: Any, label: str | None = None) -> str:
+    """``value`` as prose: numbers to 3 significant digits, lists as "8, 16 and 64", dicts as
+    "4: 0.0387, 6: 0.0583" (with ``label="d"``: "d = 4: 0.0387, d = 6: 0.0583")."""
+    if isinstance(value, dict):
+        key = (lambda k: f"{label} = {k}") if label else str
+        return ", ".join(f"{key(k)}: {readable(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        items = [readable(v) for v in value]
+        if len(items) < 2:
+            return "".join(items)
+        return ", ".join(items[:-1]) + " and " + items[-1]
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
 
 
 def versions() -> dict[str, str]:
