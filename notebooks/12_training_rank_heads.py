@@ -78,8 +78,8 @@ from attnlab.rank.training import Runs
 page = attnlab.Page("12_training_rank_heads", profile=profile, seed=seed)
 cfg = page.cfg
 device = page.device()  # on CPU with the profile's threads
-sns.set_theme(context="notebook", style="whitegrid")
 page.record("eval_instances", cfg.eval_batches * cfg.batch)
+sns.set_theme(context="notebook", style="whitegrid")
 
 # %% [markdown]
 # Every training run of the page (fig1, figN and fig3 below) is listed first and submitted as one
@@ -257,8 +257,8 @@ late_drop = {
     for c, r in one_layer
 }
 late_drop_low = max(v for k, v in late_drop.items() if k[1] < cfg.d)
-page.record("late_drop_full", 100 * late_drop[1, cfg.d])
-page.record("late_drop_low", 100 * late_drop_low)
+late_drop_full_pct = page.record("late_drop_full", 100 * late_drop[1, cfg.d])
+late_drop_low_pct = page.record("late_drop_low", 100 * late_drop_low)
 
 
 # %% [markdown]
@@ -290,8 +290,8 @@ for p in protocols:
     angles += runs.values("qk_angle", **full_rank_heads)
     lambdas += [-s for s in runs.values("qk_scale", **full_rank_heads)]  # qk_scale = tr(W_q W_k^T)/d
 worst_head = int(np.argmin(angles))
-page.record("qk_angle", min(angles))
-page.record("qk_lambda", lambdas[worst_head])
+qk_angle = page.record("qk_angle", min(angles))
+qk_lambda = page.record("qk_lambda", lambdas[worst_head])
 
 # %% [markdown]
 # The angle between the learned $W_q W_k^\top$ and $I$ is at least {glue:text}`qk_angle:.1f`°

@@ -223,7 +223,7 @@ for name, value in (
 page.record(
     "ratio_min_N", {f"L={L}": {f"r={r}": round(v, 2) for r, v in d_.items()} for L, d_ in ratio_min_N.items()}
 )
-page.record(
+ratio_max_N_text = page.record(
     "ratio_max_N", {f"L={L}": {f"r={r}": round(v, 2) for r, v in d_.items()} for L, d_ in ratio_max_N.items()}
 )
 

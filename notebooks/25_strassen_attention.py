@@ -87,7 +87,7 @@ device = str(page.device())  # on CPU with the profile's threads
 runs = st.page_configs(cfg, seed)  # every training run of the page (sections 3 and 4), from its sizes
 model_seeds = list(tr.model_seeds(seed, cfg.seeds))  # derive_seed(seed, "model", i)
 page.record("model_seeds", model_seeds)
-page.record(
+model_seed_rule = page.record(
     "model_seed_rule",
     f"{len(model_seeds)} model seeds, derive_seed({seed}, 'model', i) for i < {len(model_seeds)}",
 )

@@ -151,5 +151,7 @@ def test_record_glues_dicts_and_lists_as_prose(monkeypatch, tmp_path):
     page.record("x", np.float64(0.5))
     assert glued["by_d"] == "d = 4: 0.0387, d = 6: 0.0583"
     assert glued["sizes"] == "8, 16 and 64" and glued["one"] == "11"
+    page.record("nested", {"L=1": {"r=1": 9.1, "r=4": 3.2}, "L=3": {"r=1": 1.0}})
+    assert glued["nested"] == "L=1: (r=1: 9.1, r=4: 3.2); L=3: (r=1: 1)"
     assert glued["x"] == 0.5 and type(glued["x"]) is float
     assert page.numbers["by_d"] == {"4": 0.03871, "6": 0.0583}  # the JSON keeps the values

@@ -45,6 +45,20 @@ RAW_TEX_JS = r"""() => {
 }"""
 
 
+# What a published page must never show outside its code (cell outputs count as shown): a
+# builder's local path, markup that did not render (glue roles, a table left as text) or a
+# NumPy repr.
+LEFTOVERS = ("PosixPath(", "/root/", "/home/", "{glue", "| # |", "np.float64(")
+PROSE_TEXT_JS = r"""() => {
+  const clone = (document.querySelector('main') || document.body).cloneNode(true);
+  clone.querySelectorAll('.cell_input, script, style').forEach(e => e.remove());
+  clone.querySelectorAll('pre, code, .highlight').forEach(e => e.closest('.cell_output') || e.remove());
+  return clone.textContent;
+}"""
+RUN_CARD_TABLES_JS = r"""() => Array.from(document.querySelectorAll('main table'))
+  .filter(t => /claim/.test(t.innerText) && /margin/.test(t.innerText)).length"""
+
+
 def chromium_path() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if path is None:
@@ -130,9 +144,13 @@ def test_page_renders_cleanly(browser, server, path):
         if has_math:
             assert page.evaluate("() => document.querySelectorAll('mjx-container').length") > 0
             assert page.evaluate("() => window.MathJax && MathJax.version.startsWith('3')")
+        prose = page.evaluate(PROSE_TEXT_JS)
+        left = [bit for bit in LEFTOVERS if bit in prose]
+        assert not left, f"the page shows {left} outside its code"
         if path.startswith("executed/"):
             text = page.inner_text("main")
             assert "Profile" in text and "Run card." in text and "run time" in text
+            assert page.evaluate(RUN_CARD_TABLES_JS) == 1, "the run card is not one HTML table"
     finally:
         visit.close()
 
@@ -150,11 +168,14 @@ def test_screenshots_of_home_and_each_chapter(browser, server):
     targets = {"home": "index.html"} | {
         f"chapter_{prefix}": f"executed/{name}.html" for prefix, name in _chapter_pages().items()
     }
+    second = [n for n in toc_notebooks(ROOT) if n.startswith("1") and n not in _chapter_pages().values()]
+    if second:  # the rank chapter's second page, to see a figure-heavy theory page
+        targets["chapter_1_second"] = f"executed/{second[0]}.html"
     for label, path in targets.items():
         visit = Visit(browser, server, path)
         try:
             out = SCREENSHOTS / f"{label}.png"
-            visit.page.screenshot(path=str(out), full_page=False)
+            visit.page.screenshot(path=str(out), full_page=True)
             assert out.stat().st_size > 10_000, f"{out} looks empty"
         finally:
             visit.close()
