@@ -153,5 +153,7 @@ def test_record_glues_dicts_and_lists_as_prose(monkeypatch, tmp_path):
     assert glued["sizes"] == "8, 16 and 64" and glued["one"] == "11"
     page.record("nested", {"L=1": {"r=1": 9.1, "r=4": 3.2}, "L=3": {"r=1": 1.0}})
     assert glued["nested"] == "L=1: (r=1: 9.1, r=4: 3.2); L=3: (r=1: 1)"
+    page.record("shapes", [[4, 8], [16, 32]])
+    assert glued["shapes"] == "(4, 8) and (16, 32)"
     assert glued["x"] == 0.5 and type(glued["x"]) is float
     assert page.numbers["by_d"] == {"4": 0.03871, "6": 0.0583}  # the JSON keeps the values

@@ -297,14 +297,16 @@ class Page:
 def readable(value: Any, label: str | None = None) -> str:
     """``value`` as prose: numbers to 3 significant digits, lists as "8, 16 and 64", dicts as
     "4: 0.0387, 6: 0.0583" (with ``label="d"``: "d = 4: 0.0387, d = 6: 0.0583"), nested dicts
-    as "L=1: (r=1: 9.1, r=4: 3.2); L=3: (...)"."""
+    as "L=1: (r=1: 9.1, r=4: 3.2); L=3: (...)", lists of pairs as "(4, 8) and (16, 32)"."""
     if isinstance(value, dict):
         key = (lambda k: f"{label} = {k}") if label else str
         if any(isinstance(v, dict) for v in value.values()):  # nested: "a: (x: 1, y: 2); b: (...)"
             return "; ".join(f"{key(k)}: ({readable(v)})" for k, v in value.items())
         return ", ".join(f"{key(k)}: {readable(v)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
-        items = [readable(v) for v in value]
+        items = [
+            f"({', '.join(map(readable, v))})" if isinstance(v, (list, tuple)) else readable(v) for v in value
+        ]
         if len(items) < 2:
             return "".join(items)
         return ", ".join(items[:-1]) + " and " + items[-1]
