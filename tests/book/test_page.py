@@ -157,3 +157,17 @@ def test_record_glues_dicts_and_lists_as_prose(monkeypatch, tmp_path):
     assert glued["shapes"] == "(4, 8) and (16, 32)"
     assert glued["x"] == 0.5 and type(glued["x"]) is float
     assert page.numbers["by_d"] == {"4": 0.03871, "6": 0.0583}  # the JSON keeps the values
+
+
+def test_run_card_escapes_pipes_in_statements(monkeypatch, tmp_path):
+    import attnlab.book.page as page_module
+
+    shown = []
+    monkeypatch.setenv("ATTNLAB_RESULTS", str(tmp_path))
+    monkeypatch.setattr(page_module, "_display", shown.append)
+    monkeypatch.setattr(page_module, "_markdown", str)
+    page = Page("00_attention", profile="quick", seed=0)
+    page.claim("largest |z| below 3", 1.0, "<", 3.0)
+    page.finish()
+    row = next(line for line in shown[-1].splitlines() if line.startswith("| 1 |"))
+    assert "largest \\|z\\| below 3" in row and row.count(" | ") == 4

@@ -274,7 +274,7 @@ class Page:
         atomic_write_text(path, json.dumps(result, indent=2, sort_keys=False))
         self.results_file = path
         rows = "\n".join(
-            f"| {i + 1} | {c['statement']} | {_fmt(c['value'])} {c['op']} {_fmt(c['bound'])} | "
+            f"| {i + 1} | {_cell(c['statement'])} | {_fmt(c['value'])} {c['op']} {_fmt(c['bound'])} | "
             f"{format_margin(c['margin'])} | {'holds' if c['holds'] else 'FAILS'} |"
             for i, c in enumerate(self.claims)
         )
@@ -433,6 +433,11 @@ def make_claim(statement: str, value: Any, op: str, bound: Any, context: dict[st
 def format_margin(margin: float | None) -> str:
     """A margin as a percentage, ``exact`` for claims without one."""
     return "exact" if margin is None else f"{100 * margin:.0f}%"
+
+
+def _cell(text: str) -> str:
+    """``text`` safe inside a Markdown table cell: a ``|`` (as in ``|z|``) would end the cell."""
+    return text.replace("|", "\\|")
 
 
 def _fmt(x: Any) -> str:
