@@ -45,10 +45,9 @@
 # $p_i + p_j + p_k \equiv 0 \pmod m$.
 #
 # **SUM_2.** Kozachinskiy's note proves its second bound for a task it writes
-# $\mathrm{Sum}_2^{n,n}$ after Sanford et al. *We could not read the note's definition*: the
-# search tools available to this book returned only the note's abstract and introduction. We use
-# the form that secondary accounts give for the Strassen-attention paper, which relates SUM_2 to
-# Match3: $\mathrm{Sum2}[\ell, m](p_1..p_\ell) = 1$ iff some $j, k$ ($j = k$ allowed) have
+# $\mathrm{Sum}_2^{n,n}$ after Sanford et al. The definition used here is a reconstruction, not
+# the note's own text: it is the form that secondary accounts give for the Strassen-attention
+# paper, which relates SUM_2 to Match3: $\mathrm{Sum2}[\ell, m](p_1..p_\ell) = 1$ iff some $j, k$ ($j = k$ allowed) have
 # $p_j + p_k \equiv -1 \pmod m$, with entries from $\mathbb{Z}_m \setminus \{m-2\}$. **SUM_2
 # reduces to Match3**: prepending a token $p_0 = 1$ to a SUM_2 input gives a Match3 input whose
 # output at that token is the SUM_2 answer: $1 + p_j + p_k \equiv 0$ is $p_j + p_k \equiv -1$, and
@@ -78,14 +77,18 @@ sns.set_theme(context="notebook", style="whitegrid")
 # %% [markdown]
 # ## 1. A worked example of Comp_n
 #
-# One random instance with $n$ = {glue:text}`cfg_n_example` (values shown 1-indexed, as in the paper).
+# One random instance with $n$ = {glue:text}`cfg_n_example` (values shown 1-indexed, as in the paper),
+# drawn among the instances whose answer depends on the query, i.e. $h \circ g$ is not constant
+# (`attnlab.composition.tasks.example_comp`): with a constant $h$ the answer would not depend on
+# $g$ or $x$ at all. The second line lists the answer for every query $x'$.
 
 # %%
 n = cfg.n_example
-w = ct.sample_comp(n, 1, seed=seed)[0]
+w = ct.example_comp(n, seed=seed)
 g, h, x = w[:n] + 1, w[n : 2 * n] + 1, int(w[2 * n]) + 1
 answer = int(ct.comp_task(w, n)) + 1
 print(f"g = {g.tolist()}   h = {h.tolist()}   x = {x}")
+print("h(g(x')) for x' = 1..n:", h[g - 1].tolist())
 print(f"g(x) = {int(g[x - 1])},   h(g(x)) = {int(h[g[x - 1] - 1])}   (comp_task says {answer})")
 assert answer == int(h[g[x - 1] - 1])
 
@@ -107,13 +110,13 @@ page.figure("fig_comp_example", fig)
 # %% [markdown]
 # ## 2. Labels against brute force, and the reductions
 #
-# For every $n$ in {glue:text}`enum_ns` we enumerate *all* Comp_n and Ind_n inputs and compare the
+# For $n$ = {glue:text}`enum_ns` we enumerate *all* Comp_n and Ind_n inputs and compare the
 # vectorised labels with a direct per-input evaluation of the definitions, on every enumerated
 # input ({glue:text}`comp_checked` Comp_n inputs in all). We then check the two reductions on
 # every input: Ind_n to Comp_n on all Ind_n inputs, and SUM_2 to Match3 on all SUM_2 inputs
 # (modulus $m$ = {glue:text}`cfg_m`, SUM_2 length {glue:text}`cfg_sum2_len`); Match3 is compared with its
 # triple definition on all words of length {glue:text}`cfg_match3_len`. Larger $n$
-# ({glue:text}`random_ns`) are checked on {glue:text}`cfg_batch` random inputs each, against an
+# ($n$ = {glue:text}`random_ns`) are checked on {glue:text}`cfg_batch` random inputs each, against an
 # independent vectorised indexing of the definition.
 
 # %%
@@ -160,7 +163,8 @@ match3_bad = int((ct.match3(M3, m) != triples.flatten(2).any(-1)).sum())
 sum2_rate = page.record("sum2_positive_rate", ct.sum2(S, m).float().mean().item())
 page.record("sum2_inputs", len(S))
 page.record("match3_inputs", len(M3))
-print({k: v for k, v in mismatch.items()})
+for n, v in mismatch.items():
+    print(f"n = {n}: " + ", ".join(f"{k} {c}" for k, c in v.items()))
 print(
     f"SUM_2 -> Match3 reduction: {sum2_bad} mismatches on {len(S)} SUM_2 inputs; "
     f"Match3 vs definition: {match3_bad} on {len(M3)} words"
@@ -184,7 +188,7 @@ print(
 #   $P(\max \ge k)$ over $k$, where the number of tables with every fibre below $k$ is counted by
 #   a dynamic programme over the values (no enumeration);
 # * **by enumerating every table** $h$ for the $n$ with $n^n \le$ {glue:text}`cfg_plateau_enum_max`
-#   ($n$ in {glue:text}`plateau_enum_ns`), summing the largest fibre over all of them;
+#   ($n$ = {glue:text}`plateau_enum_ns`), summing the largest fibre over all of them;
 # * **by Monte Carlo**: the predictor answers the most frequent value of $h$ on
 #   {glue:text}`cfg_batch` random Comp_n instances per $n$ and is scored against the true label
 #   $h(g(x))$.
@@ -210,13 +214,17 @@ for n in plateau_ns:
     mc[n] = (guess == ct.comp_task(W, n)).double().mean().item()
     p = float(exact[n])
     z[n] = (mc[n] - p) / (p * (1 - p) / cfg.batch) ** 0.5  # standard errors of the binomial mean
-page.record("plateau", {n: round(float(v), 4) for n, v in exact.items()})
-page.record("plateau_mc", {n: round(v, 4) for n, v in mc.items()})
+page.record("plateau", {n: round(float(v), 4) for n, v in exact.items()}, label="n")
+page.record("plateau_mc", {n: round(v, 4) for n, v in mc.items()}, label="n")
 page.record("plateau_max_z", max(abs(v) for v in z.values()))
-print("exact   :", {n: f"{float(v):.4f}" for n, v in exact.items()})
-print("sampled :", {n: f"{v:.4f}" for n, v in mc.items()})
-print("z       :", {n: f"{v:+.2f}" for n, v in z.items()})
-print("closed form - enumeration (sum of largest fibres):", enum_gap)
+print("n       :", "  ".join(f"{n:>7d}" for n in plateau_ns))
+print("exact   :", "  ".join(f"{float(exact[n]):7.4f}" for n in plateau_ns))
+print("sampled :", "  ".join(f"{mc[n]:7.4f}" for n in plateau_ns))
+print("z       :", "  ".join(f"{z[n]:+7.2f}" for n in plateau_ns))
+print(
+    "closed form - enumeration (sum of largest fibres):",
+    ", ".join(f"n = {n}: {v}" for n, v in enum_gap.items()),
+)
 
 fig, ax = plt.subplots(figsize=(6, 3.6))
 ns = np.array(plateau_ns)
@@ -274,7 +282,7 @@ page.claim(
 )
 page.claim(
     "the closed form for the most-frequent-value baseline equals exhaustive enumeration of h "
-    "(largest |closed form - enumeration|, summed largest fibres)",
+    "(largest absolute difference of the summed largest fibres)",
     max(abs(v) for v in enum_gap.values()),
     "==",
     0,
@@ -282,7 +290,7 @@ page.claim(
 )
 page.claim(
     "the most-frequent-value predictor on random Comp_n instances scores the closed-form accuracy "
-    "(largest |z|, in binomial standard errors, over n)",
+    "(largest absolute z, in binomial standard errors, over n)",
     max(abs(v) for v in z.values()),
     "<",
     4.5,

@@ -27,8 +27,8 @@
 #
 # Why it bounds transformers: page 23 shows that, at the output token, a one-layer transformer
 # is one fixed function $F$ of $(\alpha, \lambda)$ -- sums over the positions in $A$ -- and
-# $(\beta, \mu)$ -- sums over $B$. Every column of $M_A$ is then $F(\cdot, (\beta, \mu))$ for one
-# choice of the "parameters" $(\beta, \mu)$, so split-VC$(f)$ is at most the VC dimension of a
+# $(\gamma, \mu)$ -- sums over $B$. Every column of $M_A$ is then $F(\cdot, (\gamma, \mu))$ for one
+# choice of the "parameters" $(\gamma, \mu)$, so split-VC$(f)$ is at most the VC dimension of a
 # class with $H(d+1)$ parameters, which page 22 bounds.
 #
 # Everything here is brute force, vectorised: the truth table is one tensor, a split is a
@@ -45,6 +45,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 import torch
+from matplotlib.colors import ListedColormap
 
 import attnlab
 from attnlab.composition import tasks as ct
@@ -85,19 +86,23 @@ print("split-VC =", ex.value, "| VC of M_A per split A:", per_split)
 #
 # With $A = \{1\}$ (the pointer) the rows are $p \in [n]$; for any set $S$ of rows the column
 # $q = \mathbf{1}_S$ realises it, so split-VC$(\mathrm{Ind}_n) \ge n$. Brute force over all
-# $2^{n+1}$ splits shows it is exactly $n$ for $n$ in {glue:text}`ind_ns`.
+# $2^{n+1}$ splits shows it is exactly $n$ for $n$ = {glue:text}`ind_ns`.
 
 # %%
 page.record("ind_ns", list(cfg.ind_ns))
 ind = {n: split_vc(lambda w, n=n: ct.ind_task(w, n), ct.ind_sizes(n)) for n in cfg.ind_ns}
-ind_values = page.record("ind_split_vc", {n: r.value for n, r in ind.items()})
+ind_values = page.record("ind_split_vc", {n: r.value for n, r in ind.items()}, label="n")
 ind_at_pointer = {n: r.per_split[(0,)] for n, r in ind.items()}
 print("split-VC(Ind_n):", ind_values, "| attained at A = {1}:", ind_at_pointer)
 
 n4 = max(n for n in cfg.ind_ns if n <= 4)
 M, rows, cols = split_matrix(truth_table(lambda w: ct.ind_task(w, n4), ct.ind_sizes(n4)), [0])
 fig, ax = plt.subplots(figsize=(10, 2.6))
-ax.imshow(M.numpy(), cmap="Greys", aspect="auto", interpolation="nearest")
+im = ax.imshow(
+    M.numpy(), cmap=ListedColormap(["white", "black"]), vmin=0, vmax=1, aspect="auto", interpolation="nearest"
+)
+key = fig.colorbar(im, ax=ax, ticks=[0.25, 0.75], fraction=0.04, pad=0.02)
+key.ax.set_yticklabels(["0: $q_p = 0$", "1: $q_p = 1$"])
 ax.set(
     xlabel=f"column $w_B = (q_1..q_{n4})$, in binary order",
     ylabel="row: pointer $p$",
@@ -112,13 +117,13 @@ page.figure("fig_ind_matrix", fig)
 # %% [markdown]
 # ## 3. Other small cases: Comp_n, SUM_2, and palindromes
 #
-# * Comp_n as a Boolean function, $[h(g(x)) = 1]$ (it contains Ind_n), for $n$ in {glue:text}`comp_ns`.
-# * SUM_2 for the (length, modulus) pairs {glue:text}`sum2_cases`. With a *fixed* modulus the
+# * Comp_n as a Boolean function, $[h(g(x)) = 1]$ (it contains Ind_n), for $n$ = {glue:text}`comp_ns`.
+# * SUM_2 for the (length $\ell$, modulus $m$) pairs {glue:text}`sum2_cases`. With a *fixed* modulus the
 #   alphabet is bounded and so is the split-VC dimension: SUM_2 depends only on which residues
 #   occur, so a column of $M_A$ is determined by the set of residues in $w_B$, there are at most
 #   $2^{m-1}$ distinct columns, and the split-VC dimension is at most $m - 1$. The lower bound for
 #   SUM_2 needs the modulus to grow with the length.
-# * Palindromes over $\{0,1\}$ for lengths {glue:text}`pal_ns`: **split-VC dimension 1**. Yet for
+# * Palindromes over $\{0,1\}$ for lengths $n$ = {glue:text}`pal_ns`: **split-VC dimension 1**. Yet for
 #   $A$ = the first $\lfloor n/2 \rfloor$ positions, a column $w_B$ (the middle bit, for odd $n$,
 #   and the second half) completes exactly one row to a palindrome, the reversal of its last
 #   $\lfloor n/2 \rfloor$ bits. So every column of $M_A$ has exactly one 1 and every row has
@@ -134,14 +139,14 @@ page.figure("fig_ind_matrix", fig)
 # %%
 page.record("comp_ns", list(cfg.comp_ns))
 page.record("pal_ns", list(cfg.pal_ns))
-page.record("sum2_cases", [list(c) for c in cfg.sum2_cases])
+page.record("sum2_cases", [f"({length}, {m})" for length, m in cfg.sum2_cases])
 comp_f = {n: (lambda w, n=n: ct.comp_task(w, n) == 0) for n in cfg.comp_ns}
 comp_r = {n: split_vc(comp_f[n], ct.comp_sizes(n)) for n in cfg.comp_ns}
 comp = {n: r.value for n, r in comp_r.items()}
 sum2_f, sum2_r = {}, {}
 for length, m in cfg.sum2_cases:
     vals = ct.sum2_values(m)
-    key = f"l={length},m={m}"
+    key = f"({length}, {m})"
     sum2_f[key] = lambda w, m=m, vals=vals: ct.sum2(vals[w], m)  # symbol i is the i-th allowed residue
     sum2_r[key] = split_vc(sum2_f[key], [m - 1] * length)
 sum2 = {k: r.value for k, r in sum2_r.items()}
@@ -161,17 +166,17 @@ for n in cfg.pal_ns:
         and bool((ones_col == 1).all() & (ones_row == 1).all()),
     }
 pal = {n: r.value for n, r in pal_r.items()}
-page.record("comp_split_vc", comp)
-page.record("sum2_split_vc", sum2)
-page.record("pal_split_vc", pal)
-page.record("pal_log2_rank", {n: float(np.log2(r)) for n, r in pal_rank.items()})
+page.record("comp_split_vc", comp, label="n")
+page.record("sum2_split_vc", sum2, label="(ℓ, m)")
+page.record("pal_split_vc", pal, label="n")
+page.record("pal_log2_rank", {n: float(np.log2(r)) for n, r in pal_rank.items()}, label="n")
 print("Comp_n (Boolean [h(g(x)) = 1]):", comp)
 print("SUM_2:", sum2)
 page.record("pal_permutation_ns", [n for n in pal if pal_shape[n]["permutation_matrix"]])
 print("palindromes: split-VC", pal, "| log2 rank of M_A (A = first half):", page.numbers["pal_log2_rank"])
 print("palindrome M_A (A = first half):", pal_shape)
 
-fig, ax = plt.subplots(figsize=(6.5, 4))
+fig, ax = plt.subplots(figsize=(9.5, 4))
 ns_i = np.array(list(ind_values))
 ax.plot(ns_i, [ind_values[n] for n in ns_i], "o-", label="split-VC(Ind$_n$) (brute force)")
 ax.plot(ns_i, ns_i, "k:", label="$n$")
@@ -183,13 +188,14 @@ ax.plot(
 ax.set(
     xlabel="input length parameter $n$", ylabel="bits", title="What the VC method sees, and what it misses"
 )
-ax.legend(fontsize=9)
+ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1))  # beside the axes: no curve hidden
 fig.tight_layout()
 page.figure("fig_split_vc", fig)
 
 # %% [markdown]
-# The SUM_2 values are {glue:text}`sum2_split_vc`, below the bound $m - 1$ above; $M_A$ of the
-# palindromes is a permutation matrix exactly at the even lengths ({glue:text}`pal_permutation_ns`).
+# The split-VC dimensions of SUM_2 are {glue:text}`sum2_split_vc`, below the bound $m - 1$ above;
+# $M_A$ of the palindromes is a permutation matrix exactly at the even lengths ($n$ =
+# {glue:text}`pal_permutation_ns`).
 #
 # ## 4. Checking the search itself
 #
@@ -225,7 +231,7 @@ for name, (f, sizes, r) in tasks.items():
         vc_dimension_by_subsets(split_matrix(table, A)[0]) != k for A, k in r.per_split.items()
     )
     naive_splits += len(r.per_split)
-page.record("naive_checked", ", ".join(naive_bad))
+page.record("naive_checked", list(naive_bad))
 page.record("naive_splits", naive_splits)
 print("witness cells contradicted by the task:", witness_bad)
 print("splits where subset enumeration disagrees with the search:", naive_bad)
@@ -243,14 +249,14 @@ page.claim(
 )
 page.claim("the split A = {1, 3} attains it", ex.per_split[(0, 2)], "==", 2)
 page.claim(
-    "split-VC(Ind_n) = n for every n computed (largest |split-VC - n|)",
+    "split-VC(Ind_n) = n for every n computed (largest absolute difference split-VC - n)",
     max(abs(v - n) for n, v in ind_values.items()),
     "==",
     0,
     values=ind_values,
 )
 page.claim(
-    "the pointer split A = {1} attains n (largest |VC of M_A - n|)",
+    "the pointer split A = {1} attains n (largest absolute difference VC(M_A) - n)",
     max(abs(v - n) for n, v in ind_at_pointer.items()),
     "==",
     0,
@@ -264,7 +270,7 @@ page.claim(
     values=comp,
 )
 page.claim(
-    "palindromes have split-VC dimension 1 at every length computed (largest |split-VC - 1|)",
+    "palindromes have split-VC dimension 1 at every length computed (largest absolute difference split-VC - 1)",
     max(abs(v - 1) for v in pal.values()),
     "==",
     0,
@@ -279,7 +285,7 @@ page.claim(
     structure=pal_shape,
 )
 page.claim(
-    "so its rank is 2^floor(n/2), communication bound floor(n/2) (largest |rank - 2^floor(n/2)|)",
+    "so its rank is 2^floor(n/2), communication bound floor(n/2) (largest absolute difference rank - 2^floor(n/2))",
     max(abs(r - 2 ** (n // 2)) for n, r in pal_rank.items()),
     "==",
     0,

@@ -17,11 +17,11 @@
 # # From split-VC dimension to a size bound
 #
 # Page 21 showed split-VC$(\mathrm{Ind}_n) = n$; page 23 shows that a one-layer transformer,
-# read at one token, is $\mathrm{sign}\,F((\alpha,\lambda),(\beta,\mu))$ for one fixed function
-# $F$. Treating $(\beta_h, \mu_h)_{h \le H} \in \mathbb{R}^{H(d+1)}$ as parameters, every column
-# of $M_A$ is in the class $\{F(\cdot, (\beta,\mu))\}$, so
+# read at one token, is $\mathrm{sign}\,F((\alpha,\lambda),(\gamma,\mu))$ for one fixed function
+# $F$. Treating $(\gamma_h, \mu_h)_{h \le H} \in \mathbb{R}^{H(d+1)}$ as parameters, every column
+# of $M_A$ is in the class $\{F(\cdot, (\gamma,\mu))\}$, so
 #
-# $$ n = \text{split-VC}(\mathrm{Ind}_n) \le \mathrm{VCdim}\{F(\cdot,(\beta,\mu))\} \le 4k(t+2),
+# $$ n = \text{split-VC}(\mathrm{Ind}_n) \le \mathrm{VCdim}\{F(\cdot,(\gamma,\mu))\} \le 4k(t+2),
 #    \qquad k = H(d+1), $$
 #
 # where the last step is **Theorem 8.4 of Anthony & Bartlett, *Neural Network Learning***
@@ -31,25 +31,23 @@
 # is an explicit-constant form of Goldberg & Jerrum {cite}`goldberg1995bounding`, whose theorem
 # gives $O(kt)$ for classes whose membership test runs in $t$ exact real operations.
 #
-# *Provenance.* The statement and constant above are from our reading of Anthony & Bartlett; the
-# search tools available here returned only the abstract of Goldberg & Jerrum and the
-# introductions of Kozachinskiy's note, so we could not confirm which of the two (or which
-# constant) the note cites.
+# *Provenance.* Two statements on this page are reconstructions rather than quotations: that the
+# note's counting step is this theorem with this constant (the statement above is Anthony &
+# Bartlett's; the note may cite Goldberg & Jerrum's $O(kt)$ instead), and Peng et al.'s
+# Theorem 1 below, which is given as secondary accounts state it.
 #
 # **Counting $t$** for $F$ (our count, `attnlab.composition.vc.readout_operations`): per head $d$
-# additions $\alpha+\beta$, one addition $\lambda+\mu$ and $d$ divisions, $H(2d+1)$ in all;
+# additions $\alpha+\gamma$, one addition $\lambda+\mu$ and $d$ divisions, $H(2d+1)$ in all;
 # $W_O$ on $dH$ numbers, $d(2dH-1)$; the residual, $d$; the ReLU MLP with $P$ parameters, at
 # most $3P$ (one multiplication, one addition per parameter, one comparison per unit); the
 # final threshold, 2. Section 1 checks this count by running $F$ and counting its operations.
 # With $H = d = P = s$ this is $t \approx 2s^3$ and the bound is
 # $4 s(s+1)(2s^3 + \dots) \approx 8 s^5$, so **a one-layer transformer of size $s$ computing
 # Comp_n needs $s \gtrsim (n/8)^{1/5}$**. This arithmetic is ours: Kozachinskiy states only
-# $n^{\Omega(1)}$. Multiplying out the terms ($k \approx s^2$, $t \approx 2s^3$) gives $8s^5$, not
-# $8s^4$: the exponent is $1/5$, not $1/4$.
+# $n^{\Omega(1)}$.
 #
 # **Finite precision, for contrast** (Peng, Narayanan & Papadimitriou {cite}`peng2024limitations`,
-# Theorem 1, as secondary sources state it -- we could read only the
-# abstract of the primary text): with $H$ heads, dimension $d$ and $p$-bit arithmetic, if
+# Theorem 1): with $H$ heads, dimension $d$ and $p$-bit arithmetic, if
 # $R = n\log n - H(d+1)p > 0$ the layer answers Comp_n on random $g, h$ wrongly with probability
 # at least $R/(3n\log n)$. We take $\log = \log_2$ (bits). It says nothing at infinite
 # precision; the VC bound does not depend on precision at all.
@@ -91,17 +89,17 @@ sns.set_theme(context="notebook", style="whitegrid")
 # ## 1. Counting $t$ by running $F$
 #
 # The bound is only as good as the count $t$. Instead of trusting the tally above, we run $F$:
-# `attnlab.composition.vc.readout_program` takes the four sums $(\alpha_h, \lambda_h)$ and $(\beta_h, \mu_h)$
+# `attnlab.composition.vc.readout_program` takes the four sums $(\alpha_h, \lambda_h)$ and $(\gamma_h, \mu_h)$
 # of the key identity (`SoftmaxTransformer.head_parts`, page 23) and finishes the forward pass as
 # a straight-line program on Python floats -- head outputs, $W_O$, the residual, the ReLU MLP, the
 # threshold -- counting every addition, multiplication, division and comparison under its stage.
 # Two kinds of models feed it:
 #
-# * random one-layer transformers with $(d, H, \text{ReLU units})$ in {glue:text}`readout_configs`
+# * random one-layer transformers with $(d, H, \text{ReLU units})$ = {glue:text}`readout_configs`
 #   (random biases too), on {glue:text}`cfg_readout_inputs` random inputs of length
 #   {glue:text}`cfg_readout_length` each, split at $A$ = the first half of the positions; the
 #   program's output must equal the model's own forward pass;
-# * the explicit one-layer construction of page 23 for $n$ in {glue:text}`readout_construction_ns`,
+# * the explicit one-layer construction of page 23 for $n$ = {glue:text}`readout_construction_ns`,
 #   on *every* Ind_n input (mapped to Comp_n with $x$ fixed, page 20), split at $A$ = the pointer;
 #   the program's thresholded answer must equal the Ind_n label.
 #
@@ -110,7 +108,7 @@ sns.set_theme(context="notebook", style="whitegrid")
 
 
 # %%
-page.record("readout_configs", [list(c) for c in cfg.readout_configs])
+page.record("readout_configs", ["(" + ", ".join(map(str, c)) + ")" for c in cfg.readout_configs])
 page.record("readout_construction_ns", list(cfg.readout_construction_ns))
 T = cfg.readout_length
 rows = {}  # model -> measured gap, counted operations and the formula's terms
@@ -174,7 +172,7 @@ print("Ind_n errors of the counted program on the construction:", ind_errors)
 #
 # ## 2. The smallest size the bound allows, as $n$ grows
 #
-# For $n$ from 2 up to $10^k$, $k$ = {glue:text}`cfg_log10_n_max`, we compute the smallest $s$ with
+# For $n$ from 2 up to $10^L$, $L$ = {glue:text}`cfg_log10_n_max`, we compute the smallest $s$ with
 # $4k(t+2) \ge n$ at $H = d = P = s$ (below it no one-layer transformer computes Comp_n), the
 # Peng et al. threshold $s(s+1)p \ge n \log_2 n$ at $H = d = s$ for several precisions $p$, and
 # the size $\max(H, d, P)$ of the explicit one-layer construction of page 23 ($H = 2$,
@@ -210,21 +208,38 @@ slack = [
 ]
 page.record("construction_slack", float(min(slack)))
 
-fig, ax = plt.subplots(figsize=(7.5, 4.6))
+# one colour per curve, the same on every figure of the page: precisions in blues (darker = more
+# bits), MLP widths in purples, the constructions green and red, the VC bound black
+p_colour = dict(zip(cfg.precisions, sns.color_palette("Blues", len(cfg.precisions) + 2)[2:], strict=True))
+d_colour = dict(zip(cfg.fixed_d, sns.color_palette("Purples", len(cfg.fixed_d) + 2)[2:], strict=True))
+y_top = 10.0 ** np.ceil(np.log10(s_peng[min(cfg.precisions)].max()))  # the Peng et al. curves fit
+page.record("y_top", int(y_top))
+page.record("construction_leaves_at", int(ns[np.argmax(construction > y_top)]))
+page.record("construction_at_max", float(construction[-1]))
+
+fig, ax = plt.subplots(figsize=(10, 4.6))
 ax.loglog(ns, construction, "-", color="C2", label="one-layer construction: $\\max(H,d,P) \\approx 3n^2$")
 for p in cfg.precisions:
-    ax.loglog(ns, s_peng[p], "--", label=f"Peng et al. threshold, $p = {p}$ bits")
-ax.loglog(ns, s_vc, "-", color="k", lw=2.5, label="VC lower bound (any precision)")
-ax.loglog(ns, (ns / 8.0) ** 0.2, ":", color="k", label="$(n/8)^{1/5}$")
+    ax.loglog(ns, s_peng[p], "--", color=p_colour[p], label=f"Peng et al. threshold, $p = {p}$ bits")
+ax.loglog(ns, s_vc, "-", color="0.2", lw=3, label="VC lower bound (any precision)", zorder=3)
+ax.loglog(ns, (ns / 8.0) ** 0.2, "--", color="C1", lw=1.5, label="$(n/8)^{1/5}$", zorder=4)
 ax.axhline(two_layer_size, color="C3", lw=1, label=f"two-layer construction (size {two_layer_size})")
 ax.set(
-    xlabel="domain size $n$", ylabel="size $s = \\max(H, d, P)$", title="One-layer size needed for Comp$_n$"
+    xlabel="domain size $n$",
+    ylabel="size $s = \\max(H, d, P)$",
+    title="One-layer size needed for Comp$_n$ (y-axis cut at the Peng et al. curves)",
+    ylim=(0.7, y_top),
 )
-ax.legend(fontsize=8)
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
 fig.tight_layout()
 page.figure("fig_size_bounds", fig)
 
 # %% [markdown]
+# The $y$-axis stops at {glue:text}`y_top:,`, above the Peng et al. curves: the one-layer
+# construction leaves the plot at $n$ = {glue:text}`construction_leaves_at` and reaches
+# {glue:text}`construction_at_max:.1e` at the right edge. The integer VC bound (thick, grey) and
+# its smooth growth $(n/8)^{1/5}$ (dashed, orange) lie almost on top of each other.
+#
 # The VC bound rules out one-layer transformers of size below
 # {glue:text}`s_vc_1e6` at $n = 10^6$ and below {glue:text}`s_vc_at_max` at the largest $n$ shown;
 # its growth is $(n/8)^{1/5}$ (ratio {glue:text}`asymptotic_ratio:.3f` at the right edge;
@@ -248,21 +263,26 @@ min_P = {}
 for d in cfg.fixed_d:
     P = np.array([min_mlp_params_vc(int(n), d, cfg.fixed_H) for n in ns])
     min_P[d] = P
-    ax.loglog(ns, np.maximum(P, 0.8), label=f"$d = {d}$")
+    ax.loglog(ns, np.where(P > 0, P, np.nan), color=d_colour[d], label=f"$d = {d}$")  # P = 0 left out
 ax.set(
     xlabel="domain size $n$",
     ylabel="smallest output-MLP parameters $P$",
-    title=f"VC bound at $H = {cfg.fixed_H}$, fixed $d$",
+    title=f"VC bound at $H = {cfg.fixed_H}$, fixed $d$ ($P = 0$ not drawn)",
 )
 ax.legend()
 fig.tight_layout()
 page.figure("fig_min_P", fig)
 slope = np.polyfit(np.log(ns[-10:]), np.log(min_P[cfg.fixed_d[0]][-10:]), 1)[0]
-page.record("min_P_slope", slope)
+min_P_slope = page.record("min_P_slope", slope)
+no_mlp_up_to = page.record(
+    "no_mlp_up_to", {d: int(ns[P == 0].max()) for d, P in min_P.items() if (P == 0).any()}, label="d"
+)
 
 # %% [markdown]
 # For large $n$ the required $P$ grows with slope {glue:text}`min_P_slope:.3f` on log-log axes,
-# i.e. linearly, whatever the fixed width: $P \approx n / (12 H (d+1))$.
+# i.e. linearly, whatever the fixed width: $P \approx n / (12 H (d+1))$. For small $n$ the bound
+# is met with no MLP at all ($P = 0$), which a log axis cannot show: those points are left out
+# (the largest such $n$ plotted is, per width, {glue:text}`no_mlp_up_to`).
 #
 # ## 4. Peng et al.'s error probability at finite precision
 #
@@ -273,13 +293,15 @@ page.record("min_P_slope", slope)
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 4))
 for p in cfg.precisions:
-    ax.semilogx(ns, [peng_error_bound(int(n), 1, 16, p) for n in ns], label=f"$p = {p}$ bits")
+    ax.semilogx(
+        ns, [peng_error_bound(int(n), 1, 16, p) for n in ns], color=p_colour[p], label=f"$p = {p}$ bits"
+    )
 ax.axhline(1 / 3, color="k", ls=":", label="$1/3$")
 ax.set(xlabel="domain size $n$", ylabel="guaranteed error probability", title="Peng et al., $H=1$, $d=16$")
 ax.legend()
 fig.tight_layout()
 page.figure("fig_peng", fig)
-page.record("peng_err_limit", peng_error_bound(10**12, 1, 16, 64))
+peng_err_limit = page.record("peng_err_limit", peng_error_bound(10**12, 1, 16, 64))
 
 
 # %%
@@ -305,7 +327,7 @@ print("closed form vs bisection, mismatches:", solve_gap)
 # %%
 page.claim(
     "F run as a counted program on the A- and B-sums reproduces the transformer's output "
-    "(largest |difference| / max(1, |y|))",
+    "(largest absolute difference, relative to max(1, abs(y)))",
     max(r["gap"] for r in rows.values()),
     "<",
     1e-9,

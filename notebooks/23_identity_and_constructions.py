@@ -22,19 +22,20 @@
 # head $h$ of a one-layer transformer outputs
 #
 # $$ \mathrm{head}_h(o) = \frac{\sum_j e^{s_j} W_v x_j}{\sum_j e^{s_j}}
-#    = \frac{\alpha_h(w_A) + \beta_h(w_B)}{\lambda_h(w_A) + \mu_h(w_B)}, \qquad
+#    = \frac{\alpha_h(w_A) + \gamma_h(w_B)}{\lambda_h(w_A) + \mu_h(w_B)}, \qquad
 #    \alpha_h = \sum_{j \in A} e^{s_j} W_v x_j,\ \lambda_h = \sum_{j\in A} e^{s_j}, $$
 #
-# with $\beta_h, \mu_h$ the same sums over $B$ (the output token's own term included). The
+# with $\gamma_h, \mu_h$ the same sums over $B$ (the output token's own term included; $\beta$
+# stays the inverse temperature). The
 # answer $N(x_o + W_O[\mathrm{head}_1; \dots; \mathrm{head}_H])$ is therefore one fixed function
-# $F$ of $(\alpha,\lambda)$, which depend on $w_A$ only, and $(\beta,\mu)$, which depend on $w_B$
+# $F$ of $(\alpha,\lambda)$, which depend on $w_A$ only, and $(\gamma,\mu)$, which depend on $w_B$
 # only -- the step that turns a transformer into a class with $H(d+1)$ parameters (page 22). We
-# compute the output through $(\alpha,\lambda)$ and $(\beta,\mu)$
+# compute the output through $(\alpha,\lambda)$ and $(\gamma,\mu)$
 # (`SoftmaxTransformer.head_parts` / `output_from_parts`) and compare it with the forward pass
 # on random transformers, inputs and splits, and check that the $A$-sums do not move when
 # $w_B$ changes (and vice versa). That check needs the sums as the proof writes them. A softmax
 # is usually computed after subtracting the largest score over *all* positions, which leaves the
-# head's output unchanged but multiplies $\alpha, \lambda, \beta, \mu$ by a factor that depends
+# head's output unchanged but multiplies $\alpha, \lambda, \gamma, \mu$ by a factor that depends
 # on the whole input, so $A$-sums computed that way do move with $w_B$. `head_parts` therefore
 # subtracts a constant (`shift=0`; float64 keeps the unshifted exponentials in range), and we
 # compare the raw sums, not a ratio in which a common factor would cancel.
@@ -114,7 +115,7 @@ print(
 # {glue:text}`identity_max_rel_err:.1e` (float64, worst of {glue:text}`pairs` (split, readout)
 # pairs). Resampling $w_B$ with $w_A$ fixed moves the raw sums $\alpha, \lambda$ by at most
 # {glue:text}`dep_A:.1e` of their largest entry, and resampling $w_A$ with $w_B$ fixed moves
-# $\beta, \mu$ by at most {glue:text}`dep_B:.1e`: as computed, each half is a function of its
+# $\gamma, \mu$ by at most {glue:text}`dep_B:.1e`: as computed, each half is a function of its
 # own positions only. Shifted by the largest score instead, the same resampling moves
 # $\alpha, \lambda$ by up to {glue:text}`dep_A_max_shift:.2f` of their largest entry, while the
 # ratio $\alpha/\lambda$, in which the common factor cancels, moves by
@@ -122,12 +123,14 @@ print(
 #
 # ## 2. The constructions, exhaustively and on random inputs
 #
-# Every input for $n$ in {glue:text}`exhaustive_ns` ($n^{2n+1}$ inputs: 262 144 at $n=4$), and
-# {glue:text}`cfg_random_inputs` uniform random inputs for $n$ in {glue:text}`random_ns`.
+# Every input for $n$ = {glue:text}`exhaustive_ns` ($n^{2n+1}$ inputs: {glue:text}`exhaustive_max_inputs`
+# at the largest), and {glue:text}`cfg_random_inputs` uniform random inputs for $n$ =
+# {glue:text}`random_ns`.
 
 # %%
 page.record("exhaustive_ns", list(cfg.exhaustive_ns))
 page.record("random_ns", list(cfg.random_ns))
+page.record("exhaustive_max_inputs", max(cfg.exhaustive_ns) ** (2 * max(cfg.exhaustive_ns) + 1))
 results = {}
 for name, build in (("two_layer", two_layer_comp), ("one_layer", one_layer_comp)):
     for n in (*cfg.exhaustive_ns, *cfg.random_ns):
@@ -160,12 +163,14 @@ page.record("one_layer_size_lo", results[("one_layer", n_lo)]["size"])
 page.record("one_layer_size_hi", results[("one_layer", n_hi)]["size"])
 page.record("one_layer_size_per_3n2", results[("one_layer", n_hi)]["size"] / (3 * n_hi**2))
 
+FLOOR = 1e-21  # a log axis cannot show 0: exact zeros are drawn here, below any rounding error
+page.record("zero_floor", FLOOR)
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 ns_all = sorted({n for _, n in results})
 for name, marker in (("two_layer", "o"), ("one_layer", "s")):
     axes[0].semilogy(
         ns_all,
-        [max(results[(name, n)]["max_err"], 1e-18) for n in ns_all],
+        [max(results[(name, n)]["max_err"], FLOOR) for n in ns_all],
         marker + "-",
         label=name.replace("_", "-"),
     )
@@ -176,16 +181,20 @@ for name, marker in (("two_layer", "o"), ("one_layer", "s")):
         label=name.replace("_", "-") + " size $\\max(H,d,P)$",
     )
 axes[0].axhline(0.5, color="k", ls=":", label="exactness threshold 1/2")
+axes[0].axhline(FLOOR, color="0.5", lw=1, ls="--", label="exact zero (drawn at $10^{-21}$)")
 axes[0].set(
     xscale="log",
     xlabel="$n$",
     ylabel="max $|y - h(g(x))|$",
     title="Constructions: worst error over all checked inputs",
-    ylim=(1e-19, 1),
+    ylim=(FLOOR / 10, 1),
 )
 axes[1].loglog(ns_all, 3 * np.array(ns_all, dtype=float) ** 2, "k:", label="$3n^2$")
 axes[1].set(xlabel="$n$", ylabel="size", title="Size of the constructions")
+ticks = [n for n in ns_all if n & (n - 1) == 0]  # powers of two: labels that do not collide
 for ax in axes:
+    ax.set_xticks(ticks, [str(n) for n in ticks])
+    ax.minorticks_off()
     ax.legend(fontsize=9)
 fig.tight_layout()
 page.figure("fig_constructions", fig)
@@ -193,7 +202,9 @@ page.figure("fig_constructions", fig)
 # %% [markdown]
 # Both constructions are exact on all {glue:text}`total_inputs` inputs checked; the worst
 # deviation is {glue:text}`two_layer_max_err:.1e` (two layers) and
-# {glue:text}`one_layer_max_err:.1e` (one layer), against the threshold $1/2$. The two-layer
+# {glue:text}`one_layer_max_err:.1e` (one layer), against the threshold $1/2$. A worst error of
+# exactly 0 cannot sit on a log axis: the left panel draws it at {glue:text}`zero_floor:.0e`, below
+# any rounding error (grey dashed line). The two-layer
 # model has width {glue:text}`two_layer_widths` and size {glue:text}`two_layer_sizes` at every
 # $n$ checked; the one-layer model's size goes from {glue:text}`one_layer_size_lo` at
 # $n$ = {glue:text}`n_lo` to {glue:text}`one_layer_size_hi` at $n$ = {glue:text}`n_hi`, which is
@@ -221,7 +232,7 @@ page.claim(
 )
 for name, label in (("two_layer", "two-layer"), ("one_layer", "one-layer")):
     page.claim(
-        f"the {label} construction is exact on every enumerated and every random input (max |y - h(g(x))| < 1/2)",
+        f"the {label} construction is exact on every enumerated and every random input (largest abs(y - h(g(x))) below 1/2)",
         max(r["max_err"] for (k, _), r in results.items() if k == name),
         "<",
         0.5,

@@ -70,6 +70,19 @@ def test_palindromes_and_samplers():
     assert not (s == 4).any()
 
 
+def test_example_comp_is_seeded_and_its_answer_depends_on_the_query():
+    for n in (2, 3, 4, 8):
+        for seed in range(5):
+            w = ct.example_comp(n, seed)
+            assert torch.equal(w, ct.example_comp(n, seed))
+            g, h = w[:n], w[n : 2 * n]
+            queries = torch.cat([g, h, torch.tensor([0])]).repeat(n, 1)
+            queries[:, 2 * n] = torch.arange(n)  # every query x over the same g and h
+            assert ct.comp_task(queries, n).unique().numel() > 1
+    with pytest.raises(ValueError, match="n must"):
+        ct.example_comp(1)
+
+
 def test_bad_inputs_name_the_parameter():
     with pytest.raises(ValueError, match="n must"):
         ct.comp_sizes(1)

@@ -37,12 +37,12 @@ def test_each_half_of_the_sums_depends_on_its_own_positions_only(readout):
     free = 8 if readout == "aux" else 7  # the readout token's symbol stays fixed
     A, B = [0, 2, 3, 6], [j for j in range(free) if j not in (0, 2, 3, 6)]
     for shift in (0.0, -1.5):
-        alpha, lam, beta, mu, _ = model.head_parts(w, A, shift=shift)
+        alpha, lam, gamma, mu, _ = model.head_parts(w, A, shift=shift)
         a2, l2, b2, m2, _ = model.head_parts(_resample(w, B, 4, gen), A, shift=shift)
         assert torch.equal(a2, alpha) and torch.equal(l2, lam)
-        assert not torch.equal(b2, beta)  # the resampled half did change
+        assert not torch.equal(b2, gamma)  # the resampled half did change
         a3, l3, b3, m3, _ = model.head_parts(_resample(w, A, 4, gen), A, shift=shift)
-        assert torch.equal(b3, beta) and torch.equal(m3, mu)
+        assert torch.equal(b3, gamma) and torch.equal(m3, mu)
         assert not torch.equal(a3, alpha)
 
 

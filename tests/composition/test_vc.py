@@ -122,7 +122,7 @@ def test_readout_program_bad_shapes_name_the_parameter():
     args = dict(
         alpha=torch.zeros(H, d),
         lam=torch.ones(H),
-        beta=torch.zeros(H, d),
+        gamma=torch.zeros(H, d),
         mu=torch.ones(H),
         x_out=torch.zeros(d),
         W_o=torch.zeros(d, H * d),

@@ -107,6 +107,21 @@ def sample_comp(
     return torch.randint(0, n, (batch, 2 * n + 1), generator=gen, device=device)
 
 
+def example_comp(n: int, seed: int | torch.Generator = 0) -> torch.Tensor:
+    """One uniform Comp_n input ``(2n + 1,)`` whose answer depends on ``g`` and ``x``.
+
+    Drawn uniformly among the inputs where ``h o g`` is not constant (so some other query
+    ``x``, or another value ``g(x)``, gives another answer): a worked example in which ``h`` is
+    constant would show nothing of the composition.
+    """
+    n = check_int("n", n, low=2)
+    gen = generator(seed, "cpu")
+    while True:
+        w = torch.randint(0, n, (2 * n + 1,), generator=gen)
+        if w[n : 2 * n][w[:n]].unique().numel() > 1:
+            return w
+
+
 def enumerate_comp(n: int, device: torch.device | str = "cpu") -> torch.Tensor:
     """All ``n^(2n+1)`` Comp_n inputs (``n <= 4``: 262 144 inputs at ``n = 4``)."""
     return all_inputs(comp_sizes(n), device)

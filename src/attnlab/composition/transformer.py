@@ -21,8 +21,8 @@ The parameters carry a leading **model** dimension ``S`` so that ``S`` independe
 Key identity (the proof's first step). Split the input positions into ``A`` and ``B`` with the
 readout token in ``B``. At the readout token ``o`` of a one-layer model, head ``h`` outputs
 
-    head_h(o) = (alpha_h(w_A) + beta_h(w_B)) / (lambda_h(w_A) + mu_h(w_B)),
-    alpha_h = sum_{j in A} e^{s_j} W_v x_j,  lambda_h = sum_{j in A} e^{s_j}  (and beta, mu over B),
+    head_h(o) = (alpha_h(w_A) + gamma_h(w_B)) / (lambda_h(w_A) + mu_h(w_B)),
+    alpha_h = sum_{j in A} e^{s_j} W_v x_j,  lambda_h = sum_{j in A} e^{s_j}  (and gamma, mu over B),
 
 with ``s_j = beta <W_q x_o, W_k x_j>``. When the readout token's own symbol is fixed (the
 auxiliary token, or the query of Comp_n with ``x`` fixed as in the reduction to Ind_n), the
@@ -286,14 +286,14 @@ class SoftmaxTransformer(StackedModel):
             shift: subtracted from every score before exponentiating (the same factor
                 ``e^{-shift}`` in numerator and denominator, so the head's output is unchanged).
                 A number (default ``0``: the proof's sums exactly) keeps ``alpha, lam`` a
-                function of the ``A`` positions only and ``beta, mu`` of the ``B`` positions only,
+                function of the ``A`` positions only and ``gamma, mu`` of the ``B`` positions only,
                 as computed, not just in exact arithmetic; it can overflow where scores are large
                 (use float64). ``"max"`` subtracts each head's largest score over *all*
                 positions: it never overflows, but scales all four sums by a factor that
                 depends on the whole input, so ``alpha`` moves with ``w_B`` (``alpha / lam``
                 does not).
 
-        Returns ``(alpha (S,B,H,d), lam (S,B,H), beta (S,B,H,d), mu (S,B,H), x_out (S,B,d))``.
+        Returns ``(alpha (S,B,H,d), lam (S,B,H), gamma (S,B,H,d), mu (S,B,H), x_out (S,B,d))``.
         """
         if self.layers != 1:
             raise ValueError(f"layers must be 1 for the key identity, got {self.layers}")
@@ -319,19 +319,19 @@ class SoftmaxTransformer(StackedModel):
         in_A[A] = True
         wA, wB = w * in_A, w * ~in_A  # each half's weights: the other half's are exact zeros
         alpha = torch.einsum("sbht,sbhte->sbhe", wA, v)
-        beta = torch.einsum("sbht,sbhte->sbhe", wB, v)
-        return alpha, wA.sum(-1), beta, wB.sum(-1), x_out
+        gamma = torch.einsum("sbht,sbhte->sbhe", wB, v)
+        return alpha, wA.sum(-1), gamma, wB.sum(-1), x_out
 
     def output_from_parts(
         self,
         alpha: torch.Tensor,
         lam: torch.Tensor,
-        beta: torch.Tensor,
+        gamma: torch.Tensor,
         mu: torch.Tensor,
         x_out: torch.Tensor,
     ) -> torch.Tensor:
-        """``N(x_out + W_O [(alpha_h + beta_h) / (lambda_h + mu_h)]_h)``: ``(S, B, out)``."""
-        heads = (alpha + beta) / (lam + mu)[..., None]  # (S, B, H, d)
+        """``N(x_out + W_O [(alpha_h + gamma_h) / (lambda_h + mu_h)]_h)``: ``(S, B, out)``."""
+        heads = (alpha + gamma) / (lam + mu)[..., None]  # (S, B, H, d)
         S, B, H, d = heads.shape
         z = x_out + torch.einsum("sbk,sdk->sbd", heads.reshape(S, B, H * d), self.W_o[:, 0])
         return self.mlp(z)
@@ -352,7 +352,7 @@ def identity_check(model: SoftmaxTransformer, inputs: int, gen: torch.Generator)
     output computed from the four sums (:meth:`SoftmaxTransformer.head_parts`,
     :meth:`~SoftmaxTransformer.output_from_parts`) relative to the forward pass's largest entry;
     ``dep_A``, how far ``alpha, lambda`` move when ``w_B`` is resampled with ``w_A`` fixed, and
-    ``dep_B``, how far ``beta, mu`` move when ``w_A`` is resampled (both relative to the sum's
+    ``dep_B``, how far ``gamma, mu`` move when ``w_A`` is resampled (both relative to the sum's
     largest entry; 0 when each half depends on its own positions only); for contrast, under the
     shift by the largest score, ``dep_A_max`` (the same as ``dep_A``) and ``ratio_A_max`` (the
     drift of ``alpha / lambda``, which the shift cancels).
@@ -365,8 +365,8 @@ def identity_check(model: SoftmaxTransformer, inputs: int, gen: torch.Generator)
     if not model.aux:
         w[:, -1] = 0  # the readout token's symbol is fixed
     y = model(w)  # (S, inputs, out)
-    alpha, lam, beta, mu, x_out = model.head_parts(w, A)  # the proof's sums (shift 0)
-    rel_err = ((model.output_from_parts(alpha, lam, beta, mu, x_out) - y).abs().max() / y.abs().max()).item()
+    alpha, lam, gamma, mu, x_out = model.head_parts(w, A)  # the proof's sums (shift 0)
+    rel_err = ((model.output_from_parts(alpha, lam, gamma, mu, x_out) - y).abs().max() / y.abs().max()).item()
     w_B = w.clone()  # w_B resampled, w_A fixed: the A-sums must not move
     w_B[:, B] = torch.randint(0, model.vocab, (inputs, len(B)), generator=gen)
     a2, l2, _, _, _ = model.head_parts(w_B, A)
@@ -378,7 +378,7 @@ def identity_check(model: SoftmaxTransformer, inputs: int, gen: torch.Generator)
     return {
         "rel_err": rel_err,
         "dep_A": max(_drift(a2, alpha), _drift(l2, lam)),
-        "dep_B": max(_drift(b3, beta), _drift(m3, mu)),
+        "dep_B": max(_drift(b3, gamma), _drift(m3, mu)),
         "dep_A_max": max(_drift(am2, am), _drift(lm2, lm)),
         "ratio_A_max": _drift(am2 / lm2[..., None], am / lm[..., None]),
     }

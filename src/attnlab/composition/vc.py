@@ -10,7 +10,7 @@ Strassen-attention paper's).
 
 Why it matters: if a one-layer softmax transformer computes ``f`` at one token, every column
 of ``M_A`` is a member of one class of functions ``(alpha, lambda) -> sign F((alpha,
-lambda), (beta, mu))`` with ``k = H (d + 1)`` real parameters ``(beta, mu)`` and ``t``
+lambda), (gamma, mu))`` with ``k = H (d + 1)`` real parameters ``(gamma, mu)`` and ``t``
 arithmetic operations, so split-VC(f) is at most that class's VC dimension, which
 :func:`vc_upper_bound` bounds with Anthony & Bartlett's Theorem 8.4,
 ``VCdim <= 4 k (t + 2)``.
@@ -305,9 +305,9 @@ def readout_operations(d: int, H: int, P: int) -> int:
     """Operation count ``t`` of the function ``F`` the proof builds from a one-layer transformer.
 
     ``F`` takes the inputs ``(alpha_h, lambda_h)`` (from the ``A`` half) and the parameters
-    ``(beta_h, mu_h)`` (from the ``B`` half) of every head and computes the answer:
+    ``(gamma_h, mu_h)`` (from the ``B`` half) of every head and computes the answer:
 
-    * per head ``d`` additions ``alpha + beta``, one addition ``lambda + mu`` and ``d`` divisions:
+    * per head ``d`` additions ``alpha + gamma``, one addition ``lambda + mu`` and ``d`` divisions:
       ``H (2d + 1)``;
     * ``W_O`` on the ``dH`` concatenated head outputs: ``d (2dH - 1)``;
     * the residual ``x_out + ...``: ``d`` additions;
@@ -365,7 +365,7 @@ class _Tally:
 def readout_program(
     alpha: torch.Tensor,
     lam: torch.Tensor,
-    beta: torch.Tensor,
+    gamma: torch.Tensor,
     mu: torch.Tensor,
     x_out: torch.Tensor,
     W_o: torch.Tensor,
@@ -378,7 +378,7 @@ def readout_program(
     """Run ``F`` once, as the straight-line program of the proof, counting its real operations.
 
     ``F`` finishes a one-layer transformer's forward pass at the readout token from the four
-    sums of the key identity: head outputs ``(alpha_h + beta_h) / (lambda_h + mu_h)``, then
+    sums of the key identity: head outputs ``(alpha_h + gamma_h) / (lambda_h + mu_h)``, then
     ``W_O``, the residual ``x_out + ...``, the ReLU MLP (real output) and the threshold
     ``|y - target| < 1/2`` (two comparisons with the constants ``target -+ 1/2``). Every
     ``+, *, /`` and comparison on a real number is counted under its stage, the stages of
@@ -386,7 +386,7 @@ def readout_program(
 
     Args:
         alpha: ``(H, d)`` A-sums of the values; lam: ``(H,)`` A-sums of the weights.
-        beta: ``(H, d)``; mu: ``(H,)``: the same over B.
+        gamma: ``(H, d)``; mu: ``(H,)``: the same over B.
         x_out: ``(d,)`` the readout token's embedding.
         W_o: ``(d, H d)``.
         W_1: ``(d, m)`` first MLP layer, or ``None`` for a linear output; b_1: ``(m,)`` or ``None``.
@@ -397,7 +397,7 @@ def readout_program(
     """
     H, d = check_tensor("alpha", alpha, ("H", "d")).shape
     check_tensor("lam", lam, (H,))
-    check_tensor("beta", beta, (H, d))
+    check_tensor("gamma", gamma, (H, d))
     check_tensor("mu", mu, (H,))
     check_tensor("x_out", x_out, (d,))
     check_tensor("W_o", W_o, (d, H * d))
@@ -408,7 +408,7 @@ def readout_program(
         check_tensor("b_1", b_1, (W_1.shape[1],))
     check_tensor("W_2", W_2, (d if W_1 is None else W_1.shape[1], 1))
     check_tensor("b_2", b_2, (1,))
-    al, la, be, m_ = alpha.tolist(), lam.tolist(), beta.tolist(), mu.tolist()
+    al, la, be, m_ = alpha.tolist(), lam.tolist(), gamma.tolist(), mu.tolist()
     ops = _Tally()
     ops.at("heads")
     heads: list[float] = []
@@ -477,7 +477,7 @@ def vc_upper_bound(d: int, H: int, P: int) -> int:
     conditioned on comparisons of reals, and outputting 0/1, then the class
     ``{x -> h(a, x)}`` has VC dimension at most ``4 k (t + 2)`` (a constant-explicit form of
     Goldberg & Jerrum 1995, Theorem 2.3, which states ``O(k t)``). Here ``k = H (d + 1)``
-    (the ``beta_h in R^d`` and ``mu_h in R`` of every head) and ``t`` is
+    (the ``gamma_h in R^d`` and ``mu_h in R`` of every head) and ``t`` is
     :func:`readout_operations`.
     """
     k = check_int("H", H, low=1) * (check_int("d", d, low=1) + 1)
