@@ -62,15 +62,17 @@ def test_toc_lists_every_notebook_once():
 
 
 def _git(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, **kwargs)
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, encoding="utf-8", **kwargs)
 
 
 def committed_text(path: Path) -> str:
     """``path`` as git would commit it: passed through the clean filter that ``.gitattributes``
     names for it (in a git checkout; elsewhere, an unpacked archive, the file as it is).
 
-    A notebook saved in JupyterLab keeps its outputs in the working tree; the ``nbstripout``
-    filter takes them out on their way into git, so this is what a commit would hold.
+    A notebook saved outside ``make lab`` keeps its outputs in the working tree; the
+    ``nbstripout`` filter takes them out on their way into git, so this is what a commit would
+    hold. Where git finds the file unchanged (the filter runs only on files whose stat changed),
+    that is the index's copy, so a fresh clone runs no filter here.
     """
     rel = path.relative_to(ROOT).as_posix()
     if _git("rev-parse", "--is-inside-work-tree").returncode != 0:
@@ -81,6 +83,9 @@ def committed_text(path: Path) -> str:
     clean = _git("config", "--get", f"filter.{attr}.clean").stdout.strip()
     if not clean:
         pytest.fail(f"git filter {attr!r} (.gitattributes) is not installed in this clone: run `make setup`")
+    if _git("ls-files", "--error-unmatch", "--", rel).returncode == 0:
+        if _git("diff", "--quiet", "--", rel).returncode == 0:
+            return _git("show", f":{rel}").stdout
     with path.open("rb") as stdin:  # as git runs it: a shell command at the top of the working tree
         done = subprocess.run(
             clean.replace("%f", shlex.quote(rel)), shell=True, cwd=ROOT, stdin=stdin, capture_output=True
