@@ -93,14 +93,24 @@ def _glue(name: str, value: Any) -> None:
     glue(name, value, display=False)
 
 
-def _display(obj: Any, update: bool = False) -> Any:
-    """Show ``obj``; with ``update``, return a handle whose ``update`` replaces it in place."""
+def _display(obj: Any) -> None:
+    try:
+        from IPython.display import display
+    except ImportError:
+        print(obj)
+        return
+    display(obj)
+
+
+def _display_handle(obj: Any) -> Any:
+    """Show ``obj`` and return a handle whose ``update(new)`` replaces it in place (``None``
+    outside IPython)."""
     try:
         from IPython.display import display
     except ImportError:
         print(obj)
         return None
-    return display(obj, display_id=True) if update else display(obj)
+    return display(obj, display_id=True)
 
 
 def in_jupyterlab() -> bool:
@@ -169,7 +179,8 @@ class Page:
             )
         )
         self._lab = in_jupyterlab()
-        self._banner = _display(_markdown(self._banner_text + self._lab_note()), update=self._lab)
+        banner = _markdown(self._banner_text + self._lab_note())
+        self._banner = _display_handle(banner) if self._lab else _display(banner)
 
     def _lab_note(self, finished: bool = False) -> str:
         """In JupyterLab, what the prose's unfilled numbers are: its ``{glue:text}`` roles show
@@ -180,7 +191,7 @@ class Page:
         sizes = {size_name(k): _plain(v) for k, v in vars(self.cfg).items()}
         text = (
             "\n\n**In JupyterLab** the prose names the numbers it quotes from this run (such as "
-            "`cfg_d`); the built book fills them in. Here they are: "
+            "`cfg_d`, or `name:.2f` for a format); the built book fills them in. Here they are: "
             + (_quoted({"profile": self.profile, "seed": self.seed, **sizes}) or "no sizes")
         )
         if finished:
