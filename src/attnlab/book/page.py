@@ -14,6 +14,9 @@ against a bound, so the claim's margin is known; a false claim raises :class:`Cl
 which fails the notebook and therefore the test suite), and ends with ``page.finish()``,
 which writes ``<results>/<profile>/seed-<seed>/<notebook>.json`` and shows the run card
 (profile, seed, run time, claims with their margins).
+
+In JupyterLab, where glue is not filled in (the book's build does that), the banner under the
+page's first cell also lists every glued name with this run's value (:func:`in_jupyterlab`).
 """
 
 from __future__ import annotations
@@ -192,7 +195,7 @@ class Page:
         text = (
             "\n\n**In JupyterLab** the prose names the numbers it quotes from this run (such as "
             "`cfg_d`, or `name:.2f` for a format); the built book fills them in. Here they are: "
-            + (_quoted({"profile": self.profile, "seed": self.seed, **sizes}) or "no sizes")
+            + _quoted({"profile": self.profile, "seed": self.seed, **sizes})
         )
         if finished:
             return text + "; computed: " + (_quoted(self.numbers) or "none") + "."
