@@ -1,7 +1,7 @@
 """Editing in JupyterLab, as a reader does it, in headless Chromium (Debian's, driven by Playwright).
 
 ``make lab`` on a free port; open one small page's ``.py`` source as a notebook, Run All, save.
-Then git sees the pair as it was (the ``.ipynb`` twin is written without outputs), the pair test
+Then the pair is byte for byte git's copy (the ``.ipynb`` twin is written without outputs), the pair test
 passes on what git would commit, the markdown is rendered by jupyterlab-myst with no raw MyST
 role left (``{glue:text}`` shows the number's name there, listed with its value in the banner
 under the page's first cell), and the banner lists the numbers the run computed.
@@ -42,14 +42,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _git_status() -> str:
-    done = subprocess.run(
-        ["git", "status", "--porcelain", "--", *(str(p) for p in PAIR)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout if done.returncode == 0 else f"git status failed: {done.stderr}"
+def _as_committed() -> dict[str, bool]:
+    """For each file of the pair: does the working tree hold exactly git's copy (the index's)?
+
+    Byte equality, not ``git status``: git status trusts the index's recorded file size, so a
+    notebook once added with outputs in the working tree (the filter stripped them) shows as
+    modified until added again, whatever it holds.
+    """
+    out = {}
+    for path in PAIR:
+        rel = path.relative_to(ROOT).as_posix()
+        blob = subprocess.run(["git", "show", f":{rel}"], cwd=ROOT, capture_output=True)
+        out[rel] = blob.returncode == 0 and blob.stdout == path.read_bytes()
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +133,7 @@ MARKDOWN_JS = """() => Array.from(document.querySelectorAll('.jp-MarkdownCell'))
 
 def test_run_all_and_save_keeps_the_tree_clean_and_the_prose_readable(lab):
     url, token = lab
-    before = _git_status()
+    before = _as_committed()
     from playwright.sync_api import sync_playwright
 
     path = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -162,8 +167,9 @@ def test_run_all_and_save_keeps_the_tree_clean_and_the_prose_readable(lab):
             browser.close()
 
     # What git would commit: the pair as it was, in step, without outputs.
-    after = set(_git_status().splitlines())
-    assert after <= set(before.splitlines()), f"saving in JupyterLab changed what git sees: {after}"
+    after = _as_committed()
+    changed = [rel for rel, same in before.items() if same and not after[rel]]
+    assert not changed, f"saving in JupyterLab left files unlike git's copies: {changed}"
     test_environment.test_notebook_pair_in_sync_and_clean(PAGE)
     # The prose as jupyterlab-myst renders it: every markdown cell, no raw role.
     assert markdown and None not in markdown, "markdown cells not rendered by jupyterlab-myst"
