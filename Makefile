@@ -36,7 +36,18 @@ $(MATHJAX): $(STAMP)
 	rm -rf book/_static/mathjax
 	cp -r "$$($(PY) -c 'import mathjax, pathlib; print(pathlib.Path(mathjax.__file__).parent / "static/mathjax/es5")')" book/_static/mathjax
 
-setup: $(STAMP) $(MATHJAX) ## create .venv with the exact pins of constraints.txt
+# Outputs never reach a commit: .gitattributes sends notebooks/*.ipynb through the `nbstripout`
+# git filter, whose command lives in the clone's own git config (never cloned), so setup writes it
+# every time. The path is relative: git runs filters at the top of the working tree, so every
+# clone or worktree strips with its own .venv. Cell ids are kept (jupytext pairs cells by them);
+# the kernel's language_info that JupyterLab adds on save goes (as in attnlab.book.lab).
+setup: $(STAMP) $(MATHJAX) ## create .venv with the exact pins of constraints.txt; install the git filter
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  git config filter.nbstripout.clean '.venv/bin/python -m nbstripout --keep-id'; \
+	  git config filter.nbstripout.smudge cat; \
+	  git config filter.nbstripout.required true; \
+	  git config filter.nbstripout.extrakeys metadata.language_info; \
+	fi
 
 execute: setup ## execute the notebooks that changed (PROFILE) into executed/
 	$(PY) -m attnlab.book.execute --profile $(PROFILE)
@@ -62,14 +73,20 @@ verify: setup ## every page with each of SEEDS, then the claims ledger; fails on
 	echo "make verify: seeds $(SEEDS), profile $(PROFILE), passed in $$(( $$(date +%s) - start )) s"
 
 # JupyterLab opens the notebooks/*.py sources as notebooks (jupytext's contents manager and
-# default viewer), in the project's own environment and kernel; no news or update checks.
+# default viewer), in the project's own environment and kernel; no news or update checks. Saving
+# writes the paired .ipynb without outputs (attnlab.book.lab), as git commits it. LAB_PORT picks
+# the port (default: 8888 or the next free one); LAB_ARGS go to jupyter lab as they are.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
-lab: setup ## JupyterLab at the repository; notebooks/*.py open as notebooks
+LAB_PORT ?=
+LAB_ARGS ?=
+lab: setup ## JupyterLab at the repository; notebooks/*.py open as notebooks, saved without outputs
 	@mkdir -p $(dir $(LAB_SETTINGS))
 	@echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}},' \
 	  '"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $(LAB_SETTINGS)
 	$(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) --ServerApp.open_browser=$${ATTNLAB_LAB_BROWSER:-True} \
-	  --ServerApp.ip=127.0.0.1 --LabApp.extension_manager=readonly $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+	  --ServerApp.ip=127.0.0.1 --LabApp.extension_manager=readonly $$([ "$$(id -u)" = 0 ] && echo --allow-root) \
+	  --ServerApp.contents_manager_class=attnlab.book.lab.StrippedNotebookManager \
+	  $(if $(LAB_PORT),--ServerApp.port=$(LAB_PORT) --ServerApp.port_retries=0) $(LAB_ARGS)
 
 lint: setup ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .

@@ -282,6 +282,12 @@ CASES = [
         ValueError,
         r"^ranks must be an integer in \[1, 16\]",
     ),
+    (
+        "TrainConfig rank does not divide width",
+        lambda: TrainConfig(**{**TC, "ranks": (3,)}),
+        ValueError,
+        r"^ranks must divide the model width 16; got 3",
+    ),
 ]
 
 

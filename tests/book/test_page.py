@@ -104,6 +104,37 @@ def test_the_page_glues_and_shows_its_sizes(monkeypatch, capsys):
     assert f"`d` = {quick['d']}" in capsys.readouterr().out  # on the run card
 
 
+def test_in_jupyterlab_the_banner_lists_the_numbers_the_prose_names(monkeypatch):
+    import attnlab.book.page as page_module
+
+    shown = []
+
+    class Handle:
+        def update(self, obj):
+            shown.append(obj)
+
+    monkeypatch.setattr(page_module, "_markdown", str)
+    monkeypatch.setattr(page_module, "_display_handle", lambda obj: shown.append(obj) or Handle())
+    monkeypatch.setenv("JPY_SESSION_NAME", "notebooks/00_attention.py")
+    page = Page("00_attention", profile="quick", seed=0)
+    d = SIZES["00_attention"]["quick"]["d"]
+    assert f"`cfg_d` = {d}" in shown[0] and "when the page finishes" in shown[0]
+    page.record("l1_slope", -1.0123456)
+    page.finish()
+    last = shown[-1]
+    assert f"`cfg_d` = {d}" in last and "`l1_slope` = -1.012" in last and "`runtime` = " in last
+
+
+def test_outside_jupyterlab_the_banner_is_the_books(monkeypatch, capsys):
+    import attnlab.book.page as page_module
+
+    monkeypatch.setattr(page_module, "_display", print)
+    monkeypatch.setattr(page_module, "_markdown", str)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    Page("00_attention", profile="quick", seed=0)
+    assert "In JupyterLab" not in capsys.readouterr().out
+
+
 def test_page_device_uses_the_profiles_threads_on_cpu():
     before = torch.get_num_threads()
     try:

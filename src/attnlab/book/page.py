@@ -14,6 +14,9 @@ against a bound, so the claim's margin is known; a false claim raises :class:`Cl
 which fails the notebook and therefore the test suite), and ends with ``page.finish()``,
 which writes ``<results>/<profile>/seed-<seed>/<notebook>.json`` and shows the run card
 (profile, seed, run time, claims with their margins).
+
+In JupyterLab, where glue is not filled in (the book's build does that), the banner under the
+page's first cell also lists every glued name with this run's value (:func:`in_jupyterlab`).
 """
 
 from __future__ import annotations
@@ -102,6 +105,32 @@ def _display(obj: Any) -> None:
     display(obj)
 
 
+def _display_handle(obj: Any) -> Any:
+    """Show ``obj`` and return a handle whose ``update(new)`` replaces it in place (``None``
+    outside IPython)."""
+    try:
+        from IPython.display import display
+    except ImportError:
+        print(obj)
+        return None
+    return display(obj, display_id=True)
+
+
+def in_jupyterlab() -> bool:
+    """Whether a reader runs the page in JupyterLab (or any Jupyter server front end).
+
+    The server names the notebook in the kernel's ``JPY_SESSION_NAME``; papermill, which
+    executes the book, does not. There the prose's ``{glue:text}`` roles stay unfilled: glue is
+    resolved when the book is built.
+    """
+    return bool(os.environ.get("JPY_SESSION_NAME"))
+
+
+def _quoted(numbers: dict[str, Any]) -> str:
+    """``name = value`` for each glued number, as the prose names them."""
+    return ", ".join(f"`{k}` = {_fmt(v) if isinstance(v, float) else _short(v)}" for k, v in numbers.items())
+
+
 def _markdown(text: str) -> Any:
     try:
         from IPython.display import Markdown
@@ -142,19 +171,36 @@ class Page:
         _glue("seed", self.seed)
         for name, value in vars(self.cfg).items():  # the profile's sizes, for the prose
             _glue(size_name(name), _plain(value))
-        _display(
-            _markdown(
-                f"**Profile `{self.profile}`** ({profiles.DESCRIPTIONS[self.profile]}) · seed {self.seed} · "
-                f"torch {torch.__version__} on {platform.machine()} · run time at the end of the page."
-                + (
-                    f"\n\n**Smoke run**: every training run cut to {self.smoke} steps, training batches "
-                    f"capped at {profiles.SMOKE_BATCH} sequences and evaluation sizes at "
-                    f"{profiles.SMOKE_SAMPLES} (a CPU's memory and time); claims are recorded, not checked."
-                    if self.smoke
-                    else ""
-                )
+        self._banner_text = (
+            f"**Profile `{self.profile}`** ({profiles.DESCRIPTIONS[self.profile]}) · seed {self.seed} · "
+            f"torch {torch.__version__} on {platform.machine()} · run time at the end of the page."
+            + (
+                f"\n\n**Smoke run**: every training run cut to {self.smoke} steps, training batches "
+                f"capped at {profiles.SMOKE_BATCH} sequences and evaluation sizes at "
+                f"{profiles.SMOKE_SAMPLES} (a CPU's memory and time); claims are recorded, not checked."
+                if self.smoke
+                else ""
             )
         )
+        self._lab = in_jupyterlab()
+        banner = _markdown(self._banner_text + self._lab_note())
+        self._banner = _display_handle(banner) if self._lab else _display(banner)
+
+    def _lab_note(self, finished: bool = False) -> str:
+        """In JupyterLab, what the prose's unfilled numbers are: its ``{glue:text}`` roles show
+        their names there (the built book shows the values), so the banner lists each name with
+        its value, the sizes at once and the page's recorded numbers when it finishes."""
+        if not self._lab:
+            return ""
+        sizes = {size_name(k): _plain(v) for k, v in vars(self.cfg).items()}
+        text = (
+            "\n\n**In JupyterLab** the prose names the numbers it quotes from this run (such as "
+            "`cfg_d`, or `name:.2f` for a format); the built book fills them in. Here they are: "
+            + _quoted({"profile": self.profile, "seed": self.seed, **sizes})
+        )
+        if finished:
+            return text + "; computed: " + (_quoted(self.numbers) or "none") + "."
+        return text + "; the numbers it computes are listed here when the page finishes."
 
     def device(self) -> torch.device:
         """The device the page computes on (:func:`attnlab.book.device.default_device`).
@@ -273,6 +319,8 @@ class Page:
         path = results_path(self.notebook, profile_dir, self.seed)
         atomic_write_text(path, json.dumps(result, indent=2, sort_keys=False))
         self.results_file = path
+        if self._banner is not None:  # JupyterLab: the banner now lists every computed number
+            self._banner.update(_markdown(self._banner_text + self._lab_note(finished=True)))
         rows = "\n".join(
             f"| {i + 1} | {_cell(c['statement'])} | {_fmt(c['value'])} {c['op']} {_fmt(c['bound'])} | "
             f"{format_margin(c['margin'])} | {'holds' if c['holds'] else 'FAILS'} |"

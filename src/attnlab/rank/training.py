@@ -114,8 +114,10 @@ class TrainConfig:
         check_choice("positional", self.positional, POSITIONAL)
         if self.pos_dim is not None:
             check_int("pos_dim", self.pos_dim, low=1)
-        for r in self.ranks:
+        for r in self.ranks:  # the encoder splits its width into heads of rank r
             check_int("ranks", r, low=1, high=self.width)
+            if self.width % r:
+                raise ValueError(f"ranks must divide the model width {self.width}; got {r}")
         for seed in self.seeds:
             check_int("seeds", seed, low=0)
         check_int("layers", self.layers, low=1)
