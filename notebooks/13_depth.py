@@ -179,8 +179,8 @@ page.figure("fig_two_layers", fig)
 # circuit, not the paper's stated count). At
 # $H$ = {glue:text}`H_max` two rank-1 layers reach {glue:text}`executed_at_H_max:.3f`, below
 # {glue:text}`bound_at_H_max:.3f`, the least error *any* single rank-1 layer with that many heads
-# can have. This happens only at the largest $H$: the executed error is below the one-layer
-# bound at $H$ = {glue:text}`below_bound_at` of the $H$ tried, and above it at fewer heads,
+# can have. It does so only with many heads: the executed error is below the one-layer bound
+# at $H$ = {glue:text}`below_bound_at` among the $H$ tried, and above it at fewer heads,
 # where the comparison says nothing (the bound is a floor for one layer, not an error one layer
 # reaches). The advantage of depth is in the rate: $\varepsilon^{-2}$ against a power of $d$
 # that grows with $1/\varepsilon$.
