@@ -187,7 +187,7 @@ tail_z = {
 ratios_N = [
     errors["nearest", b][-1] / errors["nearest", a][-1] for a, b in zip(cfg.Ns[:-1], cfg.Ns[1:], strict=True)
 ]
-page.record("tail_slopes", {N: round(float(v), 3) for N, v in tail_slopes.items()}, label="N")
+page.record("tail_slopes", {N: f"{v:.3f}" for N, v in tail_slopes.items()}, label="N")
 page.record("tail_constants", {N: round(c, 2) for N, (c, _) in constants.items()}, label="N")
 page.record("tail_z_max", max(tail_z.values()))
 page.record("tail_ratio_N", errors["nearest", cfg.Ns[-1]][-1] / errors["nearest", cfg.Ns[0]][-1])
