@@ -165,7 +165,7 @@ page.figure("fig_random_features", fig)
 #    \Big(1 - \min\big(1, H\tbinom{\ell+r-1}{\ell} / \dim\mathcal{H}^{(d)}_\ell\big)\Big). $$
 #
 # This is our own short derivation of the quantity the paper's proof controls, with explicit
-# numbers; it is not the paper's statement, whose constants we could not read (below). The left
+# numbers; it is not the paper's statement (below). The left
 # plot shows the energies $e_\ell$ and the fraction one rank-1 head reaches; the right plot
 # inverts the bound: the number of heads any rank-$r$ model needs to reach error $\varepsilon$.
 
