@@ -17,6 +17,34 @@ def test_full_rank_construction_converges():
     assert rt.full_rank_construction_error(10_000, 16, 8, task="farthest", samples=500) < 1e-3
 
 
+@pytest.mark.parametrize(("task", "N"), [("nearest", 2), ("nearest", 5), ("farthest", 2), ("farthest", 4)])
+def test_full_rank_error_estimate_matches_direct_simulation(task, N):
+    betas = (1.0, 4.0, 16.0)
+    est, est_se = rt.full_rank_error_estimate(betas, N, 6, task=task, samples=4000, seed=3)
+    sim, sim_se = rt.full_rank_construction_error(betas, N, 6, task=task, samples=40_000, seed=5, stderr=True)
+    assert np.all(np.abs(est - sim) < 4 * np.hypot(est_se, sim_se))
+
+
+def test_full_rank_error_tail_is_near_tie_constant_over_beta():
+    betas = (1e4, 1e5)
+    est, se = rt.full_rank_error_estimate(betas, 8, 6, samples=4000, seed=1)
+    assert np.all(se < 0.1 * est)  # near-ties are integrated out: small spread even at large beta
+    C, C_se = rt.near_tie_constant(8, 6, samples=4000, seed=2)
+    np.testing.assert_allclose(est * np.array(betas), C, rtol=5 * max(C_se / C, se[-1] / est[-1]))
+
+
+def test_log_axis_error_bars_stay_positive():
+    bars = rt.log_axis_error_bars(np.array([1.0, 1e-3]), np.array([0.1, 5e-3]))
+    np.testing.assert_allclose(bars, [[0.1, 0.9e-3], [0.1, 5e-3]])
+
+
+def test_full_rank_error_estimate_rejects_bad_task():
+    with pytest.raises(ValueError, match="task"):
+        rt.full_rank_error_estimate(1.0, 2, 4, task="middle")
+    with pytest.raises(ValueError, match="samples"):
+        rt.full_rank_error_estimate(1.0, 2, 4, samples=1)
+
+
 def test_gram_matrix_matches_monte_carlo():
     q, k = rt.random_rank1_heads(5, 6, seed=1)
     batch = orthogonal_pair(200_000, 6, seed=4, dtype=torch.float64)

@@ -67,13 +67,25 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     # -- rank versus heads (chapter 1x) -------------------------------------------------
     "10_full_rank_construction": {
         "quick": dict(
-            d=16, Ns=(2, 16, 256), betas=(1, 3, 10, 30, 100, 300, 1e3, 3e3, 1e4, 3e4, 1e5), samples=4000
+            d=16,
+            Ns=(2, 16, 256),
+            betas=(1, 3, 10, 30, 100, 300, 1e3, 3e3, 1e4, 3e4, 1e5),
+            samples=4000,
+            estimate_samples=6000,
         ),
         "laptop": dict(
-            d=32, Ns=(2, 16, 256), betas=(1, 3, 10, 30, 100, 300, 1e3, 3e3, 1e4, 3e4, 1e5), samples=8000
+            d=32,
+            Ns=(2, 16, 256),
+            betas=(1, 3, 10, 30, 100, 300, 1e3, 3e3, 1e4, 3e4, 1e5),
+            samples=8000,
+            estimate_samples=20_000,
         ),
         "paper": dict(
-            d=64, Ns=(2, 16, 256), betas=(1, 3, 10, 30, 100, 300, 1e3, 3e3, 1e4, 3e4, 1e5), samples=20000
+            d=64,
+            Ns=(2, 16, 256),
+            betas=(1, 3, 10, 30, 100, 300, 1e3, 3e3, 1e4, 3e4, 1e5),
+            samples=20000,
+            estimate_samples=100_000,
         ),
     },
     "11_random_features": {

@@ -50,12 +50,15 @@ __all__ = [
     "feature_target",
     "fitted_output_error",
     "full_rank_construction_error",
+    "full_rank_error_estimate",
     "g_d",
     "gegenbauer_energy",
     "harmonic_lower_bound",
     "heads_lower_bound",
     "heads_needed",
+    "log_axis_error_bars",
     "majority_vote_error",
+    "near_tie_constant",
     "plurality_vote_error",
     "random_features_mse",
     "random_features_mse_mc",
@@ -79,7 +82,8 @@ def full_rank_construction_error(
     samples: int = 20_000,
     seed: int = 0,
     device: torch.device | str = "cpu",
-) -> float | np.ndarray:
+    stderr: bool = False,
+) -> float | np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Mean ``||f - A||^2`` of one head with ``W_QK = beta I`` (nearest) or ``-beta I`` (farthest).
 
     ``W_V = W_O = I``, softmax attention: ``A = sum_j softmax_j(+-beta <x_j, z>) x_j`` with
@@ -92,6 +96,12 @@ def full_rank_construction_error(
         task: ``"nearest"`` or ``"farthest"``.
         samples: Monte-Carlo targets (queries; for ``"farthest"``, ``ceil(samples / N)``
             sequences of ``N`` points each); seed, device: where the samples come from.
+        stderr: also return the standard error of each mean (spread of the per-sample errors
+            over the square root of their number; for ``"farthest"`` the points of one sequence
+            are counted as independent samples): ``(means, standard errors)``, arrays over ``beta``.
+
+    Plain Monte Carlo: at large ``beta`` the error comes from rare near-ties and the estimate is
+    noisy; :func:`full_rank_error_estimate` integrates them out.
     """
     betas = [check_float("beta", b, low=0.0, strict_low=True) for b in np.atleast_1d(beta)]
     N, d = check_int("N", N, low=2), check_int("d", d, low=2)
@@ -109,8 +119,141 @@ def full_rank_construction_error(
         outs = ((-b * s).softmax(-1) @ x for b in betas)
     else:
         raise ValueError(f"task must be one of 'nearest', 'farthest'; got {task!r}")
-    errs = np.array([((out - target) ** 2).sum(-1).mean().item() for out in outs])
+    per_sample = [((out - target) ** 2).sum(-1).flatten() for out in outs]
+    errs = np.array([e.mean().item() for e in per_sample])
+    if stderr:
+        se = np.array([e.std().item() / math.sqrt(e.numel()) for e in per_sample])
+        return errs, se
     return errs if np.ndim(beta) else float(errs[0])
+
+
+def _sphere_score_density(s: np.ndarray, d: int) -> np.ndarray:
+    """Density of ``<x, y>`` for a uniform unit ``x`` and a fixed unit ``y`` in ``R^d``."""
+    return cos_theta_density(s, d)
+
+
+def _sphere_score_cdf(s: np.ndarray, d: int) -> np.ndarray:
+    """Distribution function of ``<x, y>`` (``(1 + s)/2`` is Beta((d-1)/2, (d-1)/2))."""
+    a = (d - 1) / 2
+    return special.betainc(a, a, np.clip((1 + np.asarray(s, dtype=float)) / 2, 0.0, 1.0))
+
+
+def _error_given_scores(
+    beta: float, s1: np.ndarray, s2: np.ndarray, rest: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """``E_v ||A - x_top||^2`` given the scores: top ``s1``, second ``s2`` and the rest's sums.
+
+    ``rest = (Z, M, Q)`` are, per instance, ``sum_i e^{beta (s_i - s1)}``, ``sum_i e^{beta (s_i -
+    s1)} s_i`` and ``sum_i e^{2 beta (s_i - s1)} (1 - s_i^2)`` over the points below the top two.
+    """
+    Z, M, Q = rest
+    e2 = np.exp(beta * (s2 - s1))
+    norm = 1.0 + e2 + Z
+    mean_s = (s1 + e2 * s2 + M) / norm
+    w1 = 1.0 / norm
+    return (mean_s - s1) ** 2 + (w1 - 1) ** 2 * (1 - s1**2) + (e2 / norm) ** 2 * (1 - s2**2) + Q / norm**2
+
+
+def full_rank_error_estimate(
+    beta: float | Sequence[float],
+    N: int,
+    d: int,
+    *,
+    task: str = "nearest",
+    samples: int = 20_000,
+    seed: int = 0,
+    nodes: int = 64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean ``||f - A||^2`` of the full-rank head (as :func:`full_rank_construction_error`) and its
+    standard error, estimated with little variance at every ``beta``, large ones included.
+
+    At large ``beta`` the error comes only from near-ties between the best and second-best score,
+    so plain Monte Carlo sees almost none of it. Two exact steps remove that noise.
+
+    * Only scores are sampled. With the query along ``e_1``, a uniform point is ``x_i = s_i e_1 +
+      sqrt(1 - s_i^2) v_i`` with ``v_i`` uniform on the unit sphere of ``e_1``'s complement and
+      independent of ``s_i``; the cross terms ``<v_i, v_j>`` average to 0, so given the scores the
+      error is ``(sum_i w_i s_i - s_top)^2 + sum_i (w_i - [i = top])^2 (1 - s_i^2)``
+      (``w = softmax(beta s)``).
+    * The second-best score is integrated out. Given the other order statistics it is distributed
+      as the score density restricted to ``(s_(3), s_(1))`` (``s_(3) = -1`` when there is none), so
+      the error is integrated over the gap ``g = s_(1) - s_(2)`` by Gauss-Legendre quadrature in
+      ``log g`` (``nodes`` nodes on ``g / (s_(1) - s_(3)) in [1e-12, 1]``), which resolves every
+      near-tie whatever ``beta``.
+
+    ``"farthest"`` is the same computation for the query ``-x_i``: ``N - 1`` uniform points plus
+    ``x_i`` itself at score ``-1`` (no part orthogonal to the query). With ``N = 2`` that leaves one
+    uniform point, and nothing to integrate.
+
+    Returns ``(mean, standard error)`` as arrays over ``beta`` (the standard error is the spread of
+    the per-instance conditional errors over ``sqrt(samples)``).
+    """
+    betas = np.array([check_float("beta", b, low=0.0, strict_low=True) for b in np.atleast_1d(beta)])
+    N, d = check_int("N", N, low=2), check_int("d", d, low=3)
+    samples, nodes = check_int("samples", samples, low=2), check_int("nodes", nodes, low=2)
+    if task not in ("nearest", "farthest"):
+        raise ValueError(f"task must be one of 'nearest', 'farthest'; got {task!r}")
+    n = N if task == "nearest" else N - 1  # uniform points
+    rng = np.random.default_rng(seed)
+    a = (d - 1) / 2
+    s = -np.sort(-(2 * rng.beta(a, a, size=(samples, n)) - 1), axis=1)  # scores, descending
+    fixed = np.full((samples, 1 if task == "farthest" else 0), -1.0)  # x_i itself (farthest)
+    s1 = s[:, 0]
+    if n == 1:  # farthest, N = 2: the runner-up is x_i itself
+        s2, below, lo = fixed[:, 0], fixed[:, :0], None
+    else:
+        s2, below = s[:, 1], np.concatenate([s[:, 2:], fixed], axis=1)
+        lo = s[:, 2] if n > 2 else np.full(samples, -1.0)
+    out = np.empty((len(betas), samples))
+    if lo is not None:
+        t, tw = special.roots_legendre(nodes)
+        log_min = math.log(1e-12)
+        u = np.exp(log_min * (1 - t) / 2)  # gap fraction in [1e-12, 1], nodes in log space
+        du = tw * (-log_min / 2) * u  # d(gap fraction) weights
+        span = s1 - lo  # (B,)
+        gaps = span[:, None] * u[None, :]  # (B, nodes)
+        density = _sphere_score_density(s1[:, None] - gaps, d)
+        mass = _sphere_score_cdf(s1, d) - _sphere_score_cdf(lo, d)
+        weight = density * span[:, None] * du[None, :] / mass[:, None]  # sums to ~1 per instance
+    for j, b in enumerate(betas):
+        e = np.exp(b * (below - s1[:, None]))
+        rest = (e.sum(1), (e * below).sum(1), (e**2 * (1 - below**2)).sum(1))
+        if lo is None:
+            out[j] = _error_given_scores(b, s1, s2, rest)
+        else:
+            rest_b = tuple(r[:, None] for r in rest)
+            err = _error_given_scores(b, s1[:, None], s1[:, None] - gaps, rest_b)  # (B, nodes)
+            out[j] = (err * weight).sum(1)
+    return out.mean(1), out.std(1, ddof=1) / math.sqrt(samples)
+
+
+def log_axis_error_bars(values: np.ndarray, halfwidths: np.ndarray) -> np.ndarray:
+    """Error bars ``(2, n)`` for a log axis: the lower half cut at 90% of the value (never ``<= 0``)."""
+    values, halfwidths = np.asarray(values, dtype=float), np.asarray(halfwidths, dtype=float)
+    return np.stack([np.minimum(halfwidths, 0.9 * values), halfwidths])
+
+
+def near_tie_constant(N: int, d: int, *, samples: int = 20_000, seed: int = 0) -> tuple[float, float]:
+    """``C(N) = lim beta * error`` of the full-rank nearest-neighbour head, and its standard error.
+
+    At large ``beta`` only the top two points matter: with gap ``g`` the runner-up's weight is
+    ``sigma(-beta g)`` and the error ``sigma(-beta g)^2 (2 - s_(1)^2 - s_(2)^2)``. Integrating over
+    a gap density ``p(0)`` near 0, with ``int_0^inf sigma(-t)^2 dt = ln 2 - 1/2``:
+
+        C(N) = (ln 2 - 1/2) E[ 2 (1 - s_(1)^2) f(s_(1)) / (F(s_(1)) - F(s_(3))) ],
+
+    ``f, F`` the density and distribution of one score (``s_(3) = -1`` for ``N = 2``). It is
+    computed from sampled scores, independently of the error itself.
+    """
+    N, d = check_int("N", N, low=2), check_int("d", d, low=3)
+    samples = check_int("samples", samples, low=2)
+    rng = np.random.default_rng(seed)
+    a = (d - 1) / 2
+    s = -np.sort(-(2 * rng.beta(a, a, size=(samples, N)) - 1), axis=1)
+    lo = s[:, 2] if N > 2 else np.full(samples, -1.0)
+    mass = _sphere_score_cdf(s[:, 0], d) - _sphere_score_cdf(lo, d)
+    v = (math.log(2) - 0.5) * 2 * (1 - s[:, 0] ** 2) * _sphere_score_density(s[:, 0], d) / mass
+    return float(v.mean()), float(v.std(ddof=1) / math.sqrt(samples))
 
 
 def step_ratios(errors: Sequence[float] | np.ndarray) -> np.ndarray:
