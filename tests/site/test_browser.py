@@ -56,7 +56,8 @@ PROSE_TEXT_JS = r"""() => {
   return clone.textContent;
 }"""
 RUN_CARD_TABLES_JS = r"""() => Array.from(document.querySelectorAll('main table'))
-  .filter(t => /claim/.test(t.innerText) && /margin/.test(t.innerText)).length"""
+  .filter(t => Array.from(t.querySelectorAll('thead th')).map(th => th.innerText.trim()).join('|')
+               === '#|claim|value vs bound|margin|status').length"""
 
 
 def chromium_path() -> str:
