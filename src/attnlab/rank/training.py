@@ -330,6 +330,14 @@ def _measured_memory(one: TrainConfig, device: torch.device) -> tuple[int, int]:
     """Kept activation bytes per sequence and parameter bytes of the one model ``one``
     (see :func:`step_memory`)."""
     model = one.build().to(device)
+    per_sequence = kept_per_sequence(model, device, bf16=one.precision == "bfloat16")
+    parameters = sum(p.numel() * p.element_size() for p in model.parameters())
+    return per_sequence, parameters
+
+
+def kept_per_sequence(model: BatchedEncoder, device: torch.device, *, bf16: bool = False) -> int:
+    """Bytes autograd keeps for the backward pass per sequence of ``model`` (one model, ``K = 1``):
+    every distinct non-parameter storage saved in a forward pass on 2 sequences less that on 1."""
     weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
 
     def kept(batch: int) -> int:
@@ -341,8 +349,7 @@ def _measured_memory(one: TrainConfig, device: torch.device) -> tuple[int, int]:
                 storages[storage.data_ptr()] = storage.nbytes()
             return t
 
-        x = sphere(batch, one.N, d=one.d, gen=generator(0, device)).unsqueeze(0)  # (1, B, N, d)
-        bf16 = one.precision == "bfloat16"
+        x = sphere(batch, model.N, d=model.d, gen=generator(0, device)).unsqueeze(0)  # (1, B, N, d)
         with (
             torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t),
             torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16),
@@ -350,9 +357,7 @@ def _measured_memory(one: TrainConfig, device: torch.device) -> tuple[int, int]:
             model(x)
         return sum(storages.values())
 
-    per_sequence = max(0, kept(2) - kept(1))
-    parameters = sum(p.numel() * p.element_size() for p in model.parameters())
-    return per_sequence, parameters
+    return max(0, kept(2) - kept(1))
 
 
 def step_memory(cfg: TrainConfig, device: torch.device | str = "cpu") -> int:
