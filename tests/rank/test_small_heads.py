@@ -41,16 +41,20 @@ def test_small_heads_blocks_over_sequences_and_queries(monkeypatch):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
-def test_small_heads_keep_no_probabilities():
-    """The kept tensors of one sequence: q, k, v, the output and one log-sum-exp per query and head."""
-    from attnlab.rank.training import TrainConfig, _measured_memory
+def test_small_heads_keep_less_than_the_fused_kernel():
+    """At r = 1 the small-head path keeps q, k, v and the out-projection's input, no probabilities,
+    no output copy and no log-sum-exp: less than the fused kernel, and no more than at r = 64."""
+    from attnlab.rank.training import kept_per_sequence
 
+    cpu = torch.device("cpu")
     kept = {}
-    for r in (1, 64):
-        one = TrainConfig(d=64, N=32, ranks=(r,), seeds=(0,), c=8, ff=64, batch=1, steps=1)
-        kept[r], _ = _measured_memory(one, torch.device("cpu"))
-    assert attention_path(1, torch.device("cpu")) == "small"
-    assert kept[1] <= 1.5 * kept[64]
+    for r, path in ((1, "small"), (1, "fused"), (64, "fused")):
+        model = BatchedEncoder(64, 32, ranks=(r,), seeds=(0,), c=8, ff=64)
+        model.path = path
+        kept[r, path] = kept_per_sequence(model, cpu)
+    assert attention_path(1, cpu) == "small"
+    assert kept[1, "small"] < kept[1, "fused"]
+    assert kept[1, "small"] <= kept[64, "fused"]
 
 
 def test_path_choice_and_bad_path():

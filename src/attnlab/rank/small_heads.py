@@ -10,9 +10,11 @@ arithmetic.
 contiguous vector of heads: a score is ``sum_t q[i, t, h] k[j, t, h]`` (``r`` multiply-adds of
 whole head vectors), and the softmax and the weighted sum of values are reductions over ``j``.
 It works a cache-sized block of (sequences, queries) at a time, keeps for the backward pass only
-``q, k, v``, the output and one log-sum-exp per query and head (as fused attention kernels do),
-and recomputes each block's probabilities in the backward pass, as
-:class:`~attnlab.rank.encoder.ChunkedFeedForward` recomputes its hidden layer. The arithmetic is
+``q, k, v`` (fused attention kernels also keep the output and one log-sum-exp per query and head:
+at ``r = 1`` as large as ``q``), and recomputes each block's probabilities and the row sums
+``sum_j p_ij dp_ij`` in the backward pass, as :class:`~attnlab.rank.encoder.ChunkedFeedForward`
+recomputes its hidden layer. At ``r = 1`` the heads-last layout is the input's own, so ``q, k, v``
+are kept without a copy. The arithmetic is
 that of softmax attention with scale ``1 / sqrt(r)``; only the order of float additions differs.
 """
 
@@ -46,8 +48,8 @@ def _scores(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
 
 class SmallHeadAttention(torch.autograd.Function):
     """Softmax attention of heads-last ``q, k, v (B, N, r, H)`` -> ``(B, N, r, H)``, scale
-    ``1 / sqrt(r)``, a block of sequences and queries at a time; probabilities recomputed in the
-    backward pass, never kept."""
+    ``1 / sqrt(r)``, a block of sequences and queries at a time; only ``q, k, v`` kept, the
+    probabilities recomputed in the backward pass."""
 
     WORKSPACE = 2**20  # floats of one block's scores (4 MB: fewer, larger operations than 1 MB, same speed)
 
@@ -64,7 +66,6 @@ class SmallHeadAttention(torch.autograd.Function):
         B, N, r, H = q.shape
         scale = 1 / math.sqrt(r)
         out = torch.empty_like(q)
-        lse = torch.empty(B, N, H, dtype=q.dtype, device=q.device)
         nb, nq = SmallHeadAttention.blocks(B, N, H)
         for b in range(0, B, nb):
             kb, vb = k[b : b + nb], v[b : b + nb]
@@ -76,17 +77,15 @@ class SmallHeadAttention(torch.autograd.Function):
                 p.div_(total.unsqueeze(2))
                 for t in range(r):
                     torch.sum(p * vb[:, None, :, t], 2, out=out[b : b + nb, i : i + nq, t])
-                lse[b : b + nb, i : i + nq] = m + total.log()
-        ctx.save_for_backward(q, k, v, out, lse)
+        ctx.save_for_backward(q, k, v)
         return out
 
     @staticmethod
     def backward(ctx, g):  # type: ignore[override]  # g (B, N, r, H)
-        q, k, v, out, lse = ctx.saved_tensors
+        q, k, v = ctx.saved_tensors
         B, N, r, H = q.shape
         scale = 1 / math.sqrt(r)
         g = g.contiguous()
-        delta = (g * out).sum(2)  # (B, N, H): sum_j p_ij dP_ij
         gq, gk, gv = torch.empty_like(q), torch.zeros_like(k), torch.zeros_like(v)
         nb, nq = SmallHeadAttention.blocks(B, N, H)
         for b in range(0, B, nb):
@@ -95,11 +94,13 @@ class SmallHeadAttention(torch.autograd.Function):
                 qs = q[b : b + nb, i : i + nq] * scale  # (b, I, r, H)
                 gs = g[b : b + nb, i : i + nq]
                 p = _scores(qs, kb)  # (b, I, N, H), recomputed
-                p.sub_(lse[b : b + nb, i : i + nq].unsqueeze(2)).exp_()
+                p.sub_(p.amax(2, keepdim=True)).exp_()
+                p.div_(p.sum(2, keepdim=True))
                 for t in range(r):
                     gv[b : b + nb, :, t] += (p * gs[:, :, None, t]).sum(1)
                 ds = _scores(gs, vb)  # dP (b, I, N, H)
-                ds.sub_(delta[b : b + nb, i : i + nq].unsqueeze(2)).mul_(p)  # dS
+                delta = (p * ds).sum(2, keepdim=True)  # sum_j p_ij dP_ij
+                ds.sub_(delta).mul_(p)  # dS
                 for t in range(r):
                     torch.sum(ds * kb[:, None, :, t], 2, out=gq[b : b + nb, i : i + nq, t])
                     gk[b : b + nb, :, t] += (ds * qs[:, :, None, t]).sum(1)
