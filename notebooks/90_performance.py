@@ -457,9 +457,10 @@ if hd:
 # %% [markdown]
 # The goal is the $r = 1$ step and its kept activations within {glue:text}`heads_goal` times
 # those of $r = 64$. Met by the new path at: {glue:text}`heads_goal_met`; missed at:
-# {glue:text}`heads_goal_missed`. The kept bytes differ little between ranks on this CPU: its
-# fused kernel, like `SmallHeadAttention`, keeps one log-sum-exp per query and head instead of the
-# probabilities. The time cannot follow the parameters as $N$ grows: the $H N^2$ scores, their
+# {glue:text}`heads_goal_missed`. On this CPU the fused kernel keeps no probabilities either, but
+# it keeps its output and one log-sum-exp per query and head (as large as the queries at
+# $r = 1$); `SmallHeadAttention` keeps only the queries, keys and values and recomputes the rest in
+# the backward pass. The time cannot follow the parameters as $N$ grows: the $H N^2$ scores, their
 # exponentials and the weighted sums are elementwise work, $N / r$ times the projections' per
 # token, that no kernel removes.
 #

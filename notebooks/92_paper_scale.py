@@ -225,11 +225,12 @@ display(
 # %% [markdown]
 # The column "fused kernel only" is the plan with every rank's attention on PyTorch's fused
 # kernel, the column before it the plan with the kernel training uses (heads of dimension 1 and 2
-# on `attnlab.rank.small_heads.SmallHeadAttention`, which keeps no probabilities). On this CPU
-# both keep one log-sum-exp per query and head instead of the probabilities, so the two plans are
-# close; on a GPU the fused kernels do not take heads of dimension 1 or 2, and there training pads
-# them instead (`attention_path`), where the unpadded heads would fall back to a kernel that keeps
-# every head's $N \times N$ probabilities, which this CPU measurement does not show.
+# on `attnlab.rank.small_heads.SmallHeadAttention`, which keeps only queries, keys and values). On
+# this CPU the fused kernel keeps, besides those, its output and one log-sum-exp per query and head
+# (as large as the queries at rank 1), so the plans differ where a run's smallest rank is 1 or 2.
+# On a GPU the fused kernels do not take heads of dimension 1 or 2: training pads them there
+# (`attention_path`), since unpadded they would fall back to a kernel that keeps every head's
+# $N \times N$ probabilities, which this CPU measurement does not show.
 #
 # The largest model needs {glue:text}`largest_model_gib` GiB at the paper's batch
 # ({glue:text}`largest_model_gib_fused` GiB with the fused kernel only); on the
