@@ -36,6 +36,7 @@ POLICIES = {
     "PASSIVE": {"OMP_WAIT_POLICY": "PASSIVE"},
     "libgomp default (300000)": {},
     "GOMP_SPINCOUNT=10000": {"GOMP_SPINCOUNT": "10000"},
+    "GOMP_SPINCOUNT=1000": {"GOMP_SPINCOUNT": "1000"},
 }
 WORKLOAD = dict(d=16, N=16, ranks=(16, 4, 1, 16, 4, 1), seeds=(0, 1, 2, 3, 4, 5), c=1, ff=256, batch=128)
 

@@ -475,6 +475,26 @@ if hd:
 # {glue:text}`threads_loads` (the machine was shared with other work, so "alone" is not idle).
 
 # %%
+for name in ("threads_idle", "threads"):
+    th = results.get(name)
+    if th:
+        page.record(f"{name}_loads", ", ".join(f"{v:.1f}" for r in th["rows"] for v in r["load_1min"]))
+        display(
+            Markdown(
+                f"**{name}.json**, 1-minute load averages at its measurements: {min(min(r['load_1min']) for r in th['rows']):.1f} to {max(max(r['load_1min']) for r in th['rows']):.1f}"
+            )
+        )
+        display(
+            Markdown(
+                "| policy | environment | ms per step, alone | vs ACTIVE | ms per step, shared | vs ACTIVE |\n"
+                "|---|---|---:|---:|---:|---:|\n"
+                + "\n".join(
+                    f"| {r['policy']} | `{r['env']}` | {r['alone_ms']:.0f} | {r['alone_vs_active']:.2f} "
+                    f"| {r['shared_ms']:.0f} | {r['shared_vs_active']:.2f} |"
+                    for r in th["rows"]
+                )
+            )
+        )
 th = results.get("threads")
 if th:
     page.record(
@@ -486,20 +506,15 @@ if th:
         "threads_loads",
         f"{min(min(r['load_1min']) for r in th['rows']):.1f} to {max(max(r['load_1min']) for r in th['rows']):.1f}",
     )
-    display(
-        Markdown(
-            "| policy | environment | ms per step, alone | vs ACTIVE | ms per step, shared | vs ACTIVE |\n"
-            "|---|---|---:|---:|---:|---:|\n"
-            + "\n".join(
-                f"| {r['policy']} | `{r['env']}` | {r['alone_ms']:.0f} | {r['alone_vs_active']:.2f} "
-                f"| {r['shared_ms']:.0f} | {r['shared_vs_active']:.2f} |"
-                for r in th["rows"]
-            )
-        )
-    )
 
 # %% [markdown]
-# The Makefile's default is the policy this table supports (see its comment).
+# Two runs: `threads_idle.json` while the shared machine was nearly idle, `threads.json` (which
+# also tries `GOMP_SPINCOUNT=1000`) after other jobs had started again. Nearly idle, a bounded
+# spin of 10,000 iterations ran as fast as `ACTIVE` alone, where `PASSIVE` was slower; with a
+# second job on the cores it stayed several times faster than `ACTIVE`, though slower than
+# `PASSIVE`. Under load every spinning policy loses to `PASSIVE`, the shorter spin least. The
+# Makefile sets `GOMP_SPINCOUNT=10000` (override with `OMP_WAIT_POLICY=PASSIVE` on a machine
+# shared with other work).
 #
 # ## 8. The whole book, quick profile
 
