@@ -117,8 +117,8 @@ def attention_path(r: int, device: torch.device) -> str:
 
     ``"fused"``: PyTorch's ``F.scaled_dot_product_attention`` on the heads as they are (its
     fused kernels keep no probabilities). ``"small"``: :class:`SmallHeadAttention`, on the CPU for
-    ``r <= SMALL_MAX`` (1 and 2), where the fused kernel's per-head overhead dominates (per
-    core it is the faster at r = 1 and 2 and the slower from r = 4 on: ``benchmarks/bench_heads.py``).
+    ``r <= SMALL_MAX`` (1 and 2), where the fused kernel's per-head overhead dominates (from
+    ``r = 4`` on the fused kernel is the faster).
     ``"padded"``: on a GPU, heads zero-padded to a multiple of ``ALIGN`` coordinates, so that a
     fused kernel applies instead of the one that materialises every head's probabilities (zero
     coordinates add nothing to a score, the scale stays ``1 / sqrt(r)``, and the padded output
