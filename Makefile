@@ -13,10 +13,12 @@ STAMP := $(VENV)/.installed
 MATHJAX := book/_static/mathjax/tex-mml-chtml.js
 export ATTNLAB_CACHE ?= $(CURDIR)/_build/cache
 export PYTHONUNBUFFERED := 1
-# OpenMP threads sleep instead of spinning while they wait: on 2 cores, 150 Comp_5 steps of 3
-# models took 2.3 s instead of 2.1 s idle, but steps ran 10-20x faster when other work shared
-# the cores (override with OMP_WAIT_POLICY=ACTIVE on a machine of its own).
-export OMP_WAIT_POLICY ?= PASSIVE
+# OpenMP (libgomp) threads spin a bounded 10,000 iterations, then sleep, while they wait
+# (benchmarks/bench_threads.py, results on the Performance page): on a nearly idle 2-core machine
+# a page-12 training step ran as fast as with OMP_WAIT_POLICY=ACTIVE (PASSIVE: 1.26x slower), and
+# with a second job on the cores about 4x faster than ACTIVE, though about 2x slower than PASSIVE.
+# On a machine busy with other work, run with OMP_WAIT_POLICY=PASSIVE (and GOMP_SPINCOUNT=0).
+export GOMP_SPINCOUNT ?= 10000
 
 .PHONY: help setup execute html book verify lab test lint unit smoke notebooks browser site-check serve bench clean
 

@@ -23,6 +23,8 @@ BENCHMARKS = (
     "bench_flops.py",
     "bench_scaling.py",
     "bench_sweep.py",
+    "bench_heads.py",
+    "bench_threads.py",
 )
 
 

@@ -32,7 +32,11 @@
 #    FLOP count predicts;
 # 5. **Ray**: a small training sweep through a local Ray cluster against the same sweep in this
 #    process (`attnlab.book.sweep`);
-# 6. the wall time of the whole book in the quick profile.
+# 6. **many small heads**: a training step and its kept activations at rank 1 ... 64 (64 to
+#    4,096 heads), on PyTorch's fused attention kernel and on the small-head kernel;
+# 7. **thread wait policy**: OpenMP's wait policies on a small training workload, alone and with a
+#    second job on the same cores;
+# 8. the wall time of the whole book in the quick profile.
 #
 # **This page times nothing.** Timings on a shared CI machine are noise, so the benchmarks
 # are run by hand (`.venv/bin/python benchmarks/run_all.py`, minutes on an idle machine) and
@@ -395,7 +399,124 @@ display(
 # cost that shows. What Ray buys is the sweep spread over many machines or GPUs
 # ([Running at paper scale](92_paper_scale)).
 #
-# ## 6. The whole book, quick profile
+# ## 6. Many small heads
+#
+# One model, {glue:text}`heads_sizes`, at rank $r$ = 64, 16, 4 and 1 ($c D / r$ heads of dimension
+# $r$: the same parameters and projection FLOPs at every rank). "old" runs every rank on PyTorch's
+# fused `scaled_dot_product_attention`; "new" on the kernel `BatchedEncoder` chooses by head
+# dimension (`attnlab.rank.small_heads.attention_path`: on this CPU the heads-last
+# `SmallHeadAttention` for $r \le 2$, the fused kernel above). Milliseconds are per training step
+# at the timed batch, scaled to a batch of 64 (larger $N$ are timed at smaller batches to fit the
+# run in minutes); kept bytes are autograd's saved activations per sequence, the number
+# `step_memory` plans with. Recorded with {glue:text}`heads_threads` torch thread(s), load
+# average {glue:text}`heads_load` (1, 5, 15 minutes) on this shared machine.
+
+# %%
+hd = results.get("heads")
+if hd:
+    hrows = hd["rows"]
+    page.record("heads_sizes", ", ".join(f"{k} = {v}" for k, v in hd["sizes"].items()))
+    page.record("heads_threads", hd["machine"]["threads"])
+    page.record("heads_load", ", ".join(f"{v:.1f}" for v in hd["machine"]["load_average"]))
+    display(
+        Markdown(
+            "| $N$ | $r$ | heads | path | kernel | batch timed | ms per step at 64 | kept KiB per sequence |\n"
+            "|---:|---:|---:|---|---|---:|---:|---:|\n"
+            + "\n".join(
+                f"| {r['N']} | {r['rank']} | {r['heads']} | {r['path']} | {r['kernel']} | {r['batch_timed']} "
+                f"| {r['step_ms_at_64']:.0f} | {r['kept_bytes_per_sequence'] / 1024:.0f} |"
+                for r in hrows
+            )
+        )
+    )
+    heads_ratios = {}
+    for key in hd["ratios"]:
+        N, path = key.split()
+        one = {r["rank"]: r for r in hrows if f"N={r['N']}" == N and r["path"] == path}
+        heads_ratios[key] = (
+            one[1]["step_ms"] / one[64]["step_ms"],
+            one[1]["kept_bytes_per_sequence"] / one[64]["kept_bytes_per_sequence"],
+        )
+    display(
+        Markdown(
+            "| case | time, r = 1 / r = 64 | kept bytes, r = 1 / r = 64 |\n|---|---:|---:|\n"
+            + "\n".join(f"| {k} | {t:.2f} | {m:.2f} |" for k, (t, m) in heads_ratios.items())
+        )
+    )
+    goal = hd["goal"]["r1_over_r64_at_most"]
+    page.record("heads_goal", f"{goal:g}")
+    page.record(
+        "heads_goal_met",
+        [k for k, (t, m) in heads_ratios.items() if k.endswith("new") and max(t, m) <= goal] or "none",
+    )
+    page.record(
+        "heads_goal_missed",
+        [k for k, (t, m) in heads_ratios.items() if k.endswith("new") and max(t, m) > goal] or "none",
+    )
+
+# %% [markdown]
+# The goal is the $r = 1$ step and its kept activations within {glue:text}`heads_goal` times
+# those of $r = 64$. Met by the new path at: {glue:text}`heads_goal_met`; missed at:
+# {glue:text}`heads_goal_missed`. On this CPU the fused kernel keeps no probabilities either, but
+# it keeps its output and one log-sum-exp per query and head (as large as the queries at
+# $r = 1$); `SmallHeadAttention` keeps only the queries, keys and values and recomputes the rest in
+# the backward pass. The time cannot follow the parameters as $N$ grows: the $H N^2$ scores, their
+# exponentials and the weighted sums are elementwise work, $N / r$ times the projections' per
+# token, that no kernel removes.
+#
+# ## 7. Thread wait policy
+#
+# PyTorch's CPU threads are GNU OpenMP's; between parallel regions a waiting thread spins
+# `GOMP_SPINCOUNT` iterations, then sleeps (`OMP_WAIT_POLICY=ACTIVE`: spin for ever; `PASSIVE`:
+# sleep at once; neither set: 300,000 iterations). Page 12's first quick-profile run (six models,
+# {glue:text}`threads_workload`) for {glue:text}`threads_steps` steps in a fresh process per
+# policy, alone and as two processes at once ("shared"), the median of {glue:text}`threads_rounds`
+# interleaved rounds; the 1-minute load average at each measurement was
+# {glue:text}`threads_loads` (the machine was shared with other work, so "alone" is not idle).
+
+# %%
+for name in ("threads_idle", "threads"):
+    th = results.get(name)
+    if th:
+        page.record(f"{name}_loads", ", ".join(f"{v:.1f}" for r in th["rows"] for v in r["load_1min"]))
+        display(
+            Markdown(
+                f"**{name}.json**, 1-minute load averages at its measurements: {min(min(r['load_1min']) for r in th['rows']):.1f} to {max(max(r['load_1min']) for r in th['rows']):.1f}"
+            )
+        )
+        display(
+            Markdown(
+                "| policy | environment | ms per step, alone | vs ACTIVE | ms per step, shared | vs ACTIVE |\n"
+                "|---|---|---:|---:|---:|---:|\n"
+                + "\n".join(
+                    f"| {r['policy']} | `{r['env']}` | {r['alone_ms']:.0f} | {r['alone_vs_active']:.2f} "
+                    f"| {r['shared_ms']:.0f} | {r['shared_vs_active']:.2f} |"
+                    for r in th["rows"]
+                )
+            )
+        )
+th = results.get("threads")
+if th:
+    page.record(
+        "threads_workload", ", ".join(f"{k} = {v}" for k, v in th["workload"].items() if k != "seeds")
+    )
+    page.record("threads_steps", th["steps"])
+    page.record("threads_rounds", th["rounds"])
+    page.record(
+        "threads_loads",
+        f"{min(min(r['load_1min']) for r in th['rows']):.1f} to {max(max(r['load_1min']) for r in th['rows']):.1f}",
+    )
+
+# %% [markdown]
+# Two runs: `threads_idle.json` while the shared machine was nearly idle, `threads.json` (which
+# also tries `GOMP_SPINCOUNT=1000`) after other jobs had started again. Nearly idle, a bounded
+# spin of 10,000 iterations ran as fast as `ACTIVE` alone, where `PASSIVE` was slower; with a
+# second job on the cores it stayed several times faster than `ACTIVE`, though slower than
+# `PASSIVE`. Under load every spinning policy loses to `PASSIVE`, the shorter spin least. The
+# Makefile sets `GOMP_SPINCOUNT=10000` (override with `OMP_WAIT_POLICY=PASSIVE` on a machine
+# shared with other work).
+#
+# ## 8. The whole book, quick profile
 
 # %%
 book_dir = results_path("90_performance", "quick", seed).parent  # this seed's quick-profile results
@@ -423,7 +544,7 @@ if book:
 # per-notebook wall times, i.e. executed one after another; from the current build, not from the
 # benchmark run).
 #
-# ## 7. Targets: which the recorded run met
+# ## 9. Targets: which the recorded run met
 
 # %%
 k8_rows = [r for r in rows2 if r["K"] == 8]

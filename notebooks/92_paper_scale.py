@@ -174,18 +174,21 @@ rank_runs = {
 }
 plans_here = {}  # rows of one page alike in everything but N and batch (page 15's N x batch is fixed) merge
 for nb, runs in rank_runs.items():
-    for run, gpu, here in zip(
-        runs, memory_plan(runs, gpu_budget), memory_plan(runs, cpu_budget), strict=True
+    old_plans = memory_plan(runs, gpu_budget, path="fused")  # every rank on the fused kernel
+    for run, gpu, here, old in zip(
+        runs, memory_plan(runs, gpu_budget), memory_plan(runs, cpu_budget), old_plans, strict=True
     ):
         key = (nb[:2], run.layers, run.c, run.width, run.K, round(gpu["per_model"] / GiB, 2))
-        row = plans_here.setdefault(key, dict(sizes=set(), runs=0, gpu=gpu, here=here))
+        row = plans_here.setdefault(key, dict(sizes=set(), runs=0, gpu=gpu, here=here, old=old))
         row["sizes"].add((run.N, run.batch))
         row["runs"] += 1
 largest = max(row["gpu"]["per_model"] for row in plans_here.values())
+largest_old = max(row["old"]["per_model"] for row in plans_here.values())
 page.record("gpu_share", f"{GPU_MEMORY_SHARE:.0%}")
 page.record("cpu_share", f"{CPU_MEMORY_SHARE:.0%}")
 page.record("cpu_gib", f"{cpu_budget / GiB:.1f}")
 page.record("largest_model_gib", f"{largest / GiB:.1f}")
+page.record("largest_model_gib_fused", f"{largest_old / GiB:.1f}")
 page.record("most_passes_gpu", max(row["gpu"]["passes"] for row in plans_here.values()))
 page.record("too_big_here", sum(row["here"]["passes"] is None for row in plans_here.values()))
 page.record("shapes", len(plans_here))
@@ -209,18 +212,28 @@ def n_and_batch(sizes):  # "16", "256", or "4, 8, ...", "4096 / N" when N x batc
 display(
     Markdown(
         "| page | $N$ | batch | layers | $c$ | width | runs x models | GiB per model "
-        "| passes per run, GPU | passes per run, here |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        "| GiB per model, fused kernel only | passes per run, GPU | passes per run, here |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
         + "\n".join(
             f"| {nb} | {' | '.join(n_and_batch(row['sizes']))} | {L} | {c} | {w} | {row['runs']} x {k} "
-            f"| {gib:.2f} | {passes(row['gpu'])} | {passes(row['here'])} |"
+            f"| {gib:.2f} | {row['old']['per_model'] / GiB:.2f} | {passes(row['gpu'])} | {passes(row['here'])} |"
             for (nb, L, c, w, k, gib), row in plans_here.items()
         )
     )
 )
 
 # %% [markdown]
-# The largest model needs {glue:text}`largest_model_gib` GiB at the paper's batch; on the
+# The column "fused kernel only" is the plan with every rank's attention on PyTorch's fused
+# kernel, the column before it the plan with the kernel training uses (heads of dimension 1 and 2
+# on `attnlab.rank.small_heads.SmallHeadAttention`, which keeps only queries, keys and values). On
+# this CPU the fused kernel keeps, besides those, its output and one log-sum-exp per query and head
+# (as large as the queries at rank 1), so the plans differ where a run's smallest rank is 1 or 2.
+# On a GPU the fused kernels do not take heads of dimension 1 or 2: training pads them there
+# (`attention_path`), since unpadded they would fall back to a kernel that keeps every head's
+# $N \times N$ probabilities, which this CPU measurement does not show.
+#
+# The largest model needs {glue:text}`largest_model_gib` GiB at the paper's batch
+# ({glue:text}`largest_model_gib_fused` GiB with the fused kernel only); on the
 # {glue:text}`cfg_gpu_gib` GiB GPU the most passes any run needs is {glue:text}`most_passes_gpu`.
 # On this machine {glue:text}`too_big_here` of the {glue:text}`shapes` rows cannot fit even one
 # model at the paper's batch, which is why a smoke run on this CPU caps training batches (below).

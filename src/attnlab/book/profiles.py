@@ -610,7 +610,16 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     "90_performance": {
         profile: dict(
             results_dir="benchmarks/results",
-            benchmarks=("fig1", "batched_seeds", "flops", "scaling", "sweep"),
+            benchmarks=(
+                "fig1",
+                "batched_seeds",
+                "flops",
+                "scaling",
+                "sweep",
+                "heads",
+                "threads",
+                "threads_idle",
+            ),
             targets=dict(
                 fig1_geomean_ratio=2.0,
                 fig1_every_ratio=1.0,

@@ -14,8 +14,12 @@ dimension ``r`` (as in ``nn.MultiheadAttention``), so the attention parameters p
 
 :class:`BatchedEncoder` holds ``K`` such models (different seeds, or different ranks with the
 same ``c``) as tensors with a leading model dimension and runs them in one pass of batched
-matrix products; attention runs PyTorch's fused ``F.scaled_dot_product_attention`` once per
-distinct rank (all models of that rank together). Model ``k`` is
+matrix products; attention runs once per distinct rank (all models of that rank together), on
+the kernel :func:`~attnlab.rank.small_heads.attention_path` picks for that head dimension:
+PyTorch's fused ``F.scaled_dot_product_attention``, or for heads of dimension 1 or 2 on the CPU
+:class:`~attnlab.rank.small_heads.SmallHeadAttention` (heads laid out last, probabilities
+recomputed in the backward pass), or on a GPU heads zero-padded to a dimension the fused kernels
+accept; all compute the same function. Model ``k`` is
 initialised from its own seed only, so a model trained inside a batch and the same model
 trained alone start (and, in exact arithmetic, stay) identical.
 
@@ -52,10 +56,10 @@ import math
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from attnlab._checks import check_choice, check_int, check_tensor
+from attnlab.rank.small_heads import attend, attention_path
 
 POSITIONAL = ("none", "additive", "concatenated")
 
@@ -185,6 +189,7 @@ class BatchedEncoder(nn.Module):
         self.E = E
         # chunks only where the feed-forward products are memory-bound (narrow models); same numbers
         self.chunked_ff = D <= 32
+        self.path: str | None = None  # attention kernel: None chooses by head dimension
 
     def _init_one(self, seed: int) -> dict[str, torch.Tensor]:
         """One model's parameters (``L`` leading), drawn from ``seed`` in a fixed order."""
@@ -242,19 +247,22 @@ class BatchedEncoder(nn.Module):
         bq, bk, bv = self.bqkv[l].split(E, dim=-1)  # (K, E) each
         q, k, v = (self._linear(h, W, b) for W, b in ((Wq, bq), (Wk, bk), (Wv, bv)))  # (K, B, N, E)
         outs = []
-        for r, idx in self.rank_groups:  # models sharing a head split: one fused kernel call
-            H = E // r  # c * (D / r) heads
+        for r, idx in self.rank_groups:  # models sharing a head split: one attention call
             whole = len(self.rank_groups) == 1  # all models: no gather copy
-            # (Kg, B, N, E) -> (Kg*B, H, N, r): a strided view, no copy
-            qg, kg, vg = ((t if whole else t[idx]).view(-1, N, H, r).transpose(1, 2) for t in (q, k, v))
-            o = F.scaled_dot_product_attention(qg, kg, vg)  # (Kg*B, H, N, r), scale 1/sqrt(r)
-            outs.append(o.transpose(1, 2).reshape(len(idx), B, N, E))
+            qg, kg, vg = ((t if whole else t[idx]).view(-1, N, E) for t in (q, k, v))  # (Kg*B, N, E)
+            outs.append(attend(qg, kg, vg, r, self.attention_path(r, h.device)).view(len(idx), B, N, E))
         out = outs[0] if len(outs) == 1 else torch.cat(outs)[self.unsort]  # (K, B, N, E), model order
         if self.c == 1:
             return self._linear(out, self.Wo[l], self.bo[l, :, 0])  # (K, B, N, D)
         # (1/c) (out Wo + sum of biases) = out (Wo / c) + mean of biases: 1/c on the small weight,
         # the cheapest place; gradients are those of the authors' form either way.
         return self._linear(out, self.Wo[l] * (1.0 / self.c), self.bo[l].mean(1))  # (K, B, N, D)
+
+    def attention_path(self, r: int, device: torch.device) -> str:
+        """The attention kernel for heads of dimension ``r`` on ``device`` (:func:`attention_path`),
+        or the one forced by setting the attribute ``path`` (``"fused"``, ``"small"`` or
+        ``"padded"``; every path computes the same function)."""
+        return self.path or attention_path(r, device)
 
     def feed_forward(self, h: torch.Tensor, l: int) -> torch.Tensor:
         """``W_2 relu(W_1 h + b_1) + b_2`` on ``h (K, B, N, D)``; the wide hidden is rectified in place."""

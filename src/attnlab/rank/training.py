@@ -328,10 +328,19 @@ def evaluate(
 
 
 @functools.lru_cache(maxsize=256)
-def _measured_memory(one: TrainConfig, device: torch.device) -> tuple[int, int]:
+def _measured_memory(one: TrainConfig, device: torch.device, path: str | None = None) -> tuple[int, int]:
     """Kept activation bytes per sequence and parameter bytes of the one model ``one``
-    (see :func:`step_memory`)."""
+    (see :func:`step_memory`), its attention on ``path`` (None: the encoder's choice)."""
     model = one.build().to(device)
+    model.path = path
+    per_sequence = kept_per_sequence(model, device, bf16=one.precision == "bfloat16")
+    parameters = sum(p.numel() * p.element_size() for p in model.parameters())
+    return per_sequence, parameters
+
+
+def kept_per_sequence(model: BatchedEncoder, device: torch.device, *, bf16: bool = False) -> int:
+    """Bytes autograd keeps for the backward pass per sequence of ``model`` (one model, ``K = 1``):
+    every distinct non-parameter storage saved in a forward pass on 2 sequences less that on 1."""
     weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
 
     def kept(batch: int) -> int:
@@ -343,8 +352,7 @@ def _measured_memory(one: TrainConfig, device: torch.device) -> tuple[int, int]:
                 storages[storage.data_ptr()] = storage.nbytes()
             return t
 
-        x = sphere(batch, one.N, d=one.d, gen=generator(0, device)).unsqueeze(0)  # (1, B, N, d)
-        bf16 = one.precision == "bfloat16"
+        x = sphere(batch, model.N, d=model.d, gen=generator(0, device)).unsqueeze(0)  # (1, B, N, d)
         with (
             torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t),
             torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16),
@@ -352,12 +360,10 @@ def _measured_memory(one: TrainConfig, device: torch.device) -> tuple[int, int]:
             model(x)
         return sum(storages.values())
 
-    per_sequence = max(0, kept(2) - kept(1))
-    parameters = sum(p.numel() * p.element_size() for p in model.parameters())
-    return per_sequence, parameters
+    return max(0, kept(2) - kept(1))
 
 
-def step_memory(cfg: TrainConfig, device: torch.device | str = "cpu") -> int:
+def step_memory(cfg: TrainConfig, device: torch.device | str = "cpu", path: str | None = None) -> int:
     """Planned peak bytes of one model of ``cfg`` in a training step at ``cfg.batch``: three times
     the activations autograd keeps for its backward pass, plus four copies of its parameters
     (weights, gradients and AdamW's two moments).
@@ -370,13 +376,14 @@ def step_memory(cfg: TrainConfig, device: torch.device | str = "cpu") -> int:
     activations: against the resident peak of real steps on this project's CPU, over 9 shapes
     up to the paper's, the plan was 0.96-1.73 times the peak at factor 2 (once below it) and
     1.4-2.4 times at factor 3 (``tests/rank/test_training.py`` checks the plan against real
-    steps).
+    steps). ``path`` forces an attention kernel (:func:`~attnlab.rank.small_heads.attention_path`;
+    None: the one training uses), to compare the plans of two kernels.
     """
     # the shape alone decides the memory: one canonical model, measured once per process
     one = replace(
         cfg, ranks=(min(cfg.ranks),), seeds=(0,), protocol="fresh", init_seed=0, batch=1, steps=1, lr=0.01
     )
-    per_sequence, parameters = _measured_memory(one, torch.device(device))
+    per_sequence, parameters = _measured_memory(one, torch.device(device), path)
     return 3 * per_sequence * cfg.batch + 4 * parameters
 
 
@@ -409,15 +416,16 @@ def split_into_passes(cfg: TrainConfig, per_pass: int) -> list[TrainConfig]:
 
 
 def memory_plan(
-    cfgs: Iterable[TrainConfig], memory: int, device: torch.device | str = "cpu"
+    cfgs: Iterable[TrainConfig], memory: int, device: torch.device | str = "cpu", path: str | None = None
 ) -> list[dict[str, Any]]:
     """How :func:`train` would split each run of ``cfgs`` under a budget of ``memory`` bytes,
     without training: per run its shape, ``K``, ``per_model`` bytes (:func:`step_memory`),
-    ``per_pass`` models and ``passes`` (both ``None`` where one model alone does not fit)."""
+    ``per_pass`` models and ``passes`` (both ``None`` where one model alone does not fit);
+    ``path`` as in :func:`step_memory`."""
     check_int("memory", memory, low=1)
     plan = []
     for cfg in cfgs:
-        need = step_memory(cfg, device)
+        need = step_memory(cfg, device, path)
         per_pass = _models_that_fit(cfg.K, need, memory)
         plan.append(
             dict(

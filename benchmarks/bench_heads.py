@@ -1,0 +1,125 @@
+"""Benchmark: many small heads against one large one, the fused attention kernel against the
+small-head path, in one run.
+
+    .venv/bin/python benchmarks/bench_heads.py [--reps R] [--Ns 16 64 256]
+
+One model, d = 64, c = 64, L = 1, feed-forward 2048, N in {16, 64, 256}, rank r in {64, 16, 4, 1}
+(c D / r = 64 ... 4096 heads; the same parameters and projection FLOPs at every r). Per (N, r)
+and per attention path (``old``: PyTorch's fused ``scaled_dot_product_attention`` on every rank;
+``new``: the path ``BatchedEncoder`` chooses by head dimension, ``attnlab.rank.small_heads``):
+
+* ``step_ms``: median milliseconds of one training step (fresh data, forward, backward, AdamW)
+  at ``batch_timed`` sequences, and ``step_ms_at_64`` = ``step_ms * 64 / batch_timed`` (a step
+  is linear in the batch at these sizes; N = 16 is timed at batch 64 itself, larger N at smaller
+  batches so that the benchmark fits minutes and the machine's memory);
+* ``kept_bytes_per_sequence``: the activations autograd keeps for the backward pass per
+  sequence (``attnlab.rank.training.kept_per_sequence``), which ``step_memory`` plans with.
+
+Writes ``benchmarks/results/heads.json``; the goals (the r = 1 step and its kept bytes within
+1.5x of r = 64 at every N) are evaluated on the measured numbers, not assumed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import median_seconds, parse_args, table, write  # noqa: E402
+
+from attnlab.book.device import keep_freed_memory  # noqa: E402
+from attnlab.rank.small_heads import attention_path  # noqa: E402
+from attnlab.rank.training import (  # noqa: E402
+    TrainConfig,
+    data_generators,
+    kept_per_sequence,
+    make_optimizer,
+    training_step,
+)
+
+SIZES = dict(d=64, c=64, layers=1, ff=2048, batch=64)
+RANKS = (64, 16, 4, 1)
+BATCH_TIMED = {16: 64, 64: 8, 256: 1}  # sequences per timed step (kept bytes are per sequence)
+GOAL = 1.5
+
+
+def measure(N: int, r: int, path: str | None, batch: int, reps: int) -> dict[str, float]:
+    """One model of rank ``r`` at length ``N`` on attention ``path`` (None: the encoder's choice)."""
+    cpu = torch.device("cpu")
+    cfg = TrainConfig(
+        d=SIZES["d"],
+        N=N,
+        ranks=(r,),
+        seeds=(0,),
+        c=SIZES["c"],
+        layers=SIZES["layers"],
+        ff=SIZES["ff"],
+        batch=batch,
+    )
+    model = cfg.build()
+    model.path = path
+    kept = kept_per_sequence(model, cpu)
+    opt, gens = make_optimizer(model, cfg.lr), data_generators(cfg.seeds, cpu)
+    seconds = median_seconds(lambda: training_step(model, opt, gens, batch), warmup=1, reps=reps)
+    return {"step_ms": 1000 * seconds, "kept_bytes_per_sequence": kept}
+
+
+def main() -> None:
+    args = parse_args(
+        __doc__, reps=3, extra=lambda p: p.add_argument("--Ns", type=int, nargs="+", default=[16, 64, 256])
+    )
+    keep_freed_memory()  # as train() does
+    rows = []
+    for N in args.Ns:
+        batch = BATCH_TIMED.get(N, 1)
+        for r in RANKS:
+            new_path = attention_path(r, torch.device("cpu"))
+            old = measure(N, r, "fused", batch, args.reps)
+            new = old if new_path == "fused" else measure(N, r, None, batch, args.reps)
+            for name, m in (("old", old), ("new", new)):
+                rows.append(
+                    {
+                        "N": N,
+                        "rank": r,
+                        "heads": SIZES["c"] * SIZES["d"] // r,
+                        "path": name,
+                        "kernel": "fused" if name == "old" else new_path,
+                        "batch_timed": batch,
+                        "step_ms": m["step_ms"],
+                        "step_ms_at_64": m["step_ms"] * SIZES["batch"] / batch,
+                        "kept_bytes_per_sequence": m["kept_bytes_per_sequence"],
+                        "kept_mib_at_64": m["kept_bytes_per_sequence"] * SIZES["batch"] / 2**20,
+                    }
+                )
+            print(table(rows[-2:], list(rows[-1])), flush=True)
+    ratios = {}
+    for N in args.Ns:
+        for name in ("old", "new"):
+            one = {row["rank"]: row for row in rows if row["N"] == N and row["path"] == name}
+            ratios[f"N={N} {name}"] = {
+                "time_r1_over_r64": one[1]["step_ms"] / one[64]["step_ms"],
+                "kept_r1_over_r64": one[1]["kept_bytes_per_sequence"] / one[64]["kept_bytes_per_sequence"],
+            }
+    met = {key: max(v.values()) <= GOAL for key, v in ratios.items() if key.endswith("new")}
+    path = write(
+        "heads",
+        {
+            "sizes": SIZES,
+            "ranks": list(RANKS),
+            "batch_timed": BATCH_TIMED,
+            "rows": rows,
+            "ratios": ratios,
+            "goal": {"r1_over_r64_at_most": GOAL},
+            "met": met,
+        },
+    )
+    print(
+        table([{"case": k, **v} for k, v in ratios.items()], ["case", "time_r1_over_r64", "kept_r1_over_r64"])
+    )
+    print(f"goal r = 1 within {GOAL}x of r = 64 (new path) met: {met} -> {path}")
+
+
+if __name__ == "__main__":
+    main()
