@@ -405,7 +405,8 @@ display(
 # $r$: the same parameters and projection FLOPs at every rank). "old" runs every rank on PyTorch's
 # fused `scaled_dot_product_attention`; "new" on the kernel `BatchedEncoder` chooses by head
 # dimension (`attnlab.rank.small_heads.attention_path`: on this CPU the heads-last
-# `SmallHeadAttention` for $r \le 2$, the fused kernel above). Milliseconds are per training step
+# `SmallHeadAttention` for $r \le 2$ in a model of at least 1024 heads, as here, and the fused
+# kernel otherwise: with a few dozen heads, as in the quick profile, it is as fast). Milliseconds are per training step
 # at the timed batch, scaled to a batch of 64 (larger $N$ are timed at smaller batches to fit the
 # run in minutes); kept bytes are autograd's saved activations per sequence, the number
 # `step_memory` plans with. Recorded with {glue:text}`heads_threads` torch thread(s), load

@@ -108,24 +108,26 @@ class SmallHeadAttention(torch.autograd.Function):
 
 
 PATHS = ("fused", "small", "padded")
-SMALL_MAX = 2  # CPU: heads of dimension up to this run on SmallHeadAttention
+SMALL_MAX = 2  # CPU: heads of dimension up to this run on SmallHeadAttention ...
+SMALL_MIN_HEADS = 1024  # ... when a model has at least this many of them
 ALIGN = 8  # GPU fused kernels need head dimensions that are multiples of this
 
 
-def attention_path(r: int, device: torch.device) -> str:
-    """Which kernel runs heads of dimension ``r`` on ``device``.
+def attention_path(r: int, heads: int, device: torch.device) -> str:
+    """Which kernel runs ``heads`` heads of dimension ``r`` on ``device``.
 
     ``"fused"``: PyTorch's ``F.scaled_dot_product_attention`` on the heads as they are (its
     fused kernels keep no probabilities). ``"small"``: :class:`SmallHeadAttention`, on the CPU for
-    ``r <= SMALL_MAX`` (1 and 2), where the fused kernel's per-head overhead dominates (from
-    ``r = 4`` on the fused kernel is the faster).
+    ``r <= SMALL_MAX`` (1 and 2) and at least ``SMALL_MIN_HEADS`` heads, where the fused kernel's
+    per-head overhead dominates; with fewer heads (the quick profiles' models) or from ``r = 4``
+    on, the fused kernel is as fast or faster (measured in ``benchmarks/bench_heads.py``).
     ``"padded"``: on a GPU, heads zero-padded to a multiple of ``ALIGN`` coordinates, so that a
     fused kernel applies instead of the one that materialises every head's probabilities (zero
     coordinates add nothing to a score, the scale stays ``1 / sqrt(r)``, and the padded output
     coordinates are dropped).
     """
     if device.type == "cpu":
-        return "small" if r <= SMALL_MAX else "fused"
+        return "small" if r <= SMALL_MAX and heads >= SMALL_MIN_HEADS else "fused"
     return "padded" if r % ALIGN else "fused"
 
 
