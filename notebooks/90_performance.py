@@ -85,7 +85,7 @@ page.record("threads", machine["threads"])
 page.record("torch_now", torch.__version__)
 page.record("benchmarks_found", [name for name in cfg.benchmarks if found[name]])
 page.record("benchmarks_missing", [name for name in cfg.benchmarks if not found[name]])
-page.record("fig1_sizes", ", ".join(f"{k} = {v}" for k, v in results["fig1"]["sizes"].items()))
+fig1_sizes = page.record("fig1_sizes", ", ".join(f"{k} = {v}" for k, v in results["fig1"]["sizes"].items()))
 
 
 # %% [markdown]
@@ -200,7 +200,7 @@ page.record(
     "quick_step_mflop",
     step_flops(**{k: quick_sizes[k] for k in ("d", "N", "batch", "layers", "c", "ff")}) / 1e6,
 )
-page.record(
+runs_seconds = page.record(
     "runs_seconds",
     ", ".join(
         f"{side} {run_s[side][t]:.2f} s at {t} thread(s)"

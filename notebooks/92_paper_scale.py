@@ -95,7 +95,7 @@ page.record("seconds_per_flop", rate)
 page.record("gflops_here", f"{1e-9 / rate:.1f}")
 page.record("gflops_by_threads", {t: round(1e-9 / r, 2) for t, r in rates.items()})
 page.record("best_threads", best_threads)
-page.record("timing_sizes", ", ".join(f"{k} = {v}" for k, v in cfg.timing.items()))
+timing_sizes = page.record("timing_sizes", ", ".join(f"{k} = {v}" for k, v in cfg.timing.items()))
 
 # %%
 plans = {(nb, p): page_work(nb, p) for nb in PLANNERS for p in PROFILES}
@@ -141,7 +141,7 @@ ratios = {nb: plans[nb, "paper"].flops / plans[nb, "quick"].flops for nb in PLAN
 smallest = min(ratios, key=ratios.get)
 page.record("paper_over_quick", {nb: f"{r:,.0f}x" for nb, r in ratios.items()})
 page.record("min_paper_over_quick", f"{ratios[smallest]:,.0f}")
-page.record("min_ratio_page", smallest)
+min_ratio_page = page.record("min_ratio_page", smallest)
 
 # %% [markdown]
 # ## Memory: models in passes
