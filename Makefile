@@ -42,13 +42,17 @@ $(MATHJAX): $(STAMP)
 # git filter, whose command lives in the clone's own git config (never cloned), so setup writes it
 # every time. The path is relative: git runs filters at the top of the working tree, so every
 # clone or worktree strips with its own .venv. Cell ids are kept (jupytext pairs cells by them);
-# the kernel's language_info that JupyterLab adds on save goes (as in attnlab.book.lab).
+# the kernel's language_info that JupyterLab adds on save goes (as in attnlab.book.lab). The index
+# is then refreshed with an identity filter: in a fresh clone every entry is "racily clean", so
+# each `git status` (a page's provenance asks it) would run nbstripout on all 16 notebooks (about
+# 60 s) until the index was rewritten. A notebook holding outputs still goes through nbstripout.
 setup: $(STAMP) $(MATHJAX) ## create .venv with the exact pins of constraints.txt; install the git filter
 	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
 	  git config filter.nbstripout.clean '.venv/bin/python -m nbstripout --keep-id'; \
 	  git config filter.nbstripout.smudge cat; \
 	  git config filter.nbstripout.required true; \
 	  git config filter.nbstripout.extrakeys metadata.language_info; \
+	  git -c filter.nbstripout.clean=cat update-index -q --refresh >/dev/null || true; \
 	fi
 
 execute: setup ## execute the notebooks that changed (PROFILE) into executed/

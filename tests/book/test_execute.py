@@ -62,6 +62,12 @@ def test_an_edited_py_is_re_executed_and_seeds_are_kept_apart(book):
     _write(book, "first")
     assert not execute("95_claims", "quick", 0, root=book).skipped
     assert execute("95_claims", "quick", 0, root=book).skipped  # unchanged: current
+    import attnlab.book.execute as execute_module
+
+    with pytest.MonkeyPatch.context() as mp:  # a new library version: stale, re-executed
+        mp.setattr(execute_module, "library_versions", lambda: '{"torch": "99.0"}')
+        assert not execute("95_claims", "quick", 0, root=book).skipped
+    assert not execute("95_claims", "quick", 0, root=book).skipped  # back to the real versions
     _write(book, "second")  # edit the .py only: no .ipynb exists at all
     assert not execute("95_claims", "quick", 0, root=book).skipped
     assert not execute("95_claims", "quick", 3, root=book).skipped

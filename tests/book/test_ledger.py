@@ -3,7 +3,17 @@
 import pytest
 
 from attnlab import Page
-from attnlab.book.ledger import TIGHT, ledger_markdown, ledger_rows, load_results, main, smallest_margins
+from attnlab.book.ledger import (
+    TIGHT,
+    ledger_markdown,
+    ledger_rows,
+    load_results,
+    main,
+    smallest_margins,
+    stale_results,
+    weakest,
+    without,
+)
 
 
 @pytest.fixture()
@@ -46,3 +56,29 @@ def test_cli_fails_on_tight_and_missing_claims(results, capsys):
     assert "PROBLEM 00_attention: tight" in out and "no results for seed 1" in out
     assert main(["--profile", "quick", "--seeds", "7"]) == 1
     assert "run make verify first" in capsys.readouterr().out
+
+
+def test_results_of_other_sources_are_stale_and_fail_the_cli(results, capsys):
+    import json
+
+    found = load_results("quick")
+    assert stale_results(found) == {}
+    assert stale_results(found, current="another") == {
+        0: ["00_attention", "10_full_rank_construction"],
+        1: ["00_attention"],
+        2: ["00_attention"],
+    }
+    file = results / "quick" / "seed-1" / "00_attention.json"
+    data = json.loads(file.read_text())
+    data["provenance"]["package_source_hash"] = "old"
+    file.write_text(json.dumps(data))
+    found = load_results("quick")
+    stale = stale_results(found)
+    assert stale == {1: ["00_attention"]}
+    rows = ledger_rows(without(found, stale))
+    assert rows[0].values == {0: 4.0, 2: 5.0}  # the stale seed's margin is left out
+    assert [r.statement for r in weakest(rows, 1)] == ["ratio >= 3"]
+    assert main(["--profile", "quick", "--seeds", "1"]) == 1
+    assert (
+        "00_attention: results of seed 1 come from other package sources (stale)" in capsys.readouterr().out
+    )

@@ -38,7 +38,7 @@ from typing import Any
 from attnlab._checks import check_choice, check_int
 from attnlab.book.cache import atomic_write_text, source_hash
 from attnlab.book.ledger import LEDGER
-from attnlab.book.page import project_root, results_dir
+from attnlab.book.page import project_root, results_dir, versions
 from attnlab.book.profiles import PROFILES, SMOKE_ENV
 
 EXECUTED = "executed"
@@ -98,10 +98,18 @@ def executed_path(root: Path, name: str, profile: str, seed: int) -> Path:
     return root / "_build" / "verify" / profile / f"seed-{seed}" / f"{name}.ipynb"
 
 
+def library_versions() -> str:
+    """Python's and every dependency's version (:func:`attnlab.book.page.versions`, less the
+    operating system's): a new torch or numpy can change the numbers, so it re-executes pages."""
+    return json.dumps({k: v for k, v in versions().items() if k != "platform"}, sort_keys=True)
+
+
 def _stamp(source: bytes, name: str, profile: str, seed: int) -> str:
+    """What an executed page depends on: its source, the package's, the libraries' versions, the
+    profile and the seed (and, for the ledger, every page's results)."""
     digest = hashlib.sha256()
     digest.update(source)
-    digest.update(f"{source_hash()}|{profile}|{seed}".encode())
+    digest.update(f"{source_hash()}|{library_versions()}|{profile}|{seed}".encode())
     if name == LEDGER:  # the ledger shows every page's results: it is stale when any of them changes
         base = results_dir() / profile
         for file in sorted(base.glob("seed-*/*.json")):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from attnlab._checks import check_choice, check_int
+from attnlab.book.cache import source_hash
 from attnlab.book.page import format_margin, results_dir
 from attnlab.book.profiles import PROFILES
 
@@ -73,6 +74,36 @@ def load_results(profile: str, root: Path | None = None) -> dict[int, dict[str, 
             data = json.loads(file.read_text())
             found.setdefault(seed, {})[data.get("notebook", file.stem)] = data
     return found
+
+
+def stale_results(
+    results: dict[int, dict[str, dict[str, Any]]], current: str | None = None
+) -> dict[int, list[str]]:
+    """``{seed: [notebook, ...]}``: results computed by package sources other than ``current``
+    (default: the installed package's :func:`~attnlab.book.cache.source_hash`).
+
+    Such results belong to another version of the code: a ledger that mixed them with fresh
+    ones would report margins that no run of today's code produced.
+    """
+    current = current or source_hash()
+    out: dict[int, list[str]] = {}
+    for seed, pages in results.items():
+        old = [n for n, d in pages.items() if d.get("provenance", {}).get("package_source_hash") != current]
+        if old:
+            out[seed] = sorted(old)
+    return out
+
+
+def without(
+    results: dict[int, dict[str, dict[str, Any]]], stale: dict[int, list[str]]
+) -> dict[int, dict[str, dict[str, Any]]]:
+    """``results`` less the ``stale`` ones (:func:`stale_results`)."""
+    return {s: {n: d for n, d in pages.items() if n not in stale.get(s, [])} for s, pages in results.items()}
+
+
+def weakest(rows: list[LedgerRow], k: int = 5) -> list[LedgerRow]:
+    """The ``k`` claims with the smallest worst margin (exact claims have none and are left out)."""
+    return sorted((r for r in rows if r.worst_margin is not None), key=lambda r: r.worst_margin)[:k]
 
 
 def ledger_rows(
@@ -152,11 +183,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no results for profile {args.profile!r}, seeds {missing}: run make verify first")
         return 1
     toc = toc_notebooks()
-    rows = ledger_rows({s: results[s] for s in seeds}, toc)
-    bad = []
+    stale = stale_results({s: results[s] for s in seeds})
+    rows = ledger_rows(without({s: results[s] for s in seeds}, stale), toc)
+    bad = [
+        f"{name}: results of seed {s} come from other package sources (stale): re-run make verify"
+        for s, names in stale.items()
+        for name in names
+    ]
     for name in toc:
         for s in seeds:
-            if name != LEDGER and name not in results[s]:
+            if name != LEDGER and name not in results[s] and name not in stale.get(s, []):
                 bad.append(f"{name}: no results for seed {s}")
     print(f"{'page':<36} {'claims':>6} {'smallest margin':>16}")
     for name, m in smallest_margins(rows).items():
