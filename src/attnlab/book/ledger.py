@@ -21,7 +21,7 @@ from typing import Any
 
 from attnlab._checks import check_choice, check_int
 from attnlab.book.cache import source_hash
-from attnlab.book.page import format_margin, results_dir
+from attnlab.book.page import format_margin, results_dir, table_cell
 from attnlab.book.profiles import PROFILES
 
 TIGHT = 0.10
@@ -153,7 +153,7 @@ def ledger_markdown(rows: list[LedgerRow], seeds: list[int]) -> str:
             f"{_fmt(r.values[s])} ({format_margin(r.margins[s])})" if s in r.values else "—" for s in seeds
         ]
         lines.append(
-            f"| {r.notebook} | {r.statement} | {r.op} {_fmt(r.bound)} | "
+            f"| {r.notebook} | {table_cell(r.statement)} | {r.op} {_fmt(r.bound)} | "
             + " | ".join(cells)
             + f" | {format_margin(r.worst_margin)} | {r.status(seeds)} |"
         )

@@ -322,7 +322,7 @@ class Page:
         if self._banner is not None:  # JupyterLab: the banner now lists every computed number
             self._banner.update(_markdown(self._banner_text + self._lab_note(finished=True)))
         rows = "\n".join(
-            f"| {i + 1} | {_cell(c['statement'])} | {_fmt(c['value'])} {c['op']} {_fmt(c['bound'])} | "
+            f"| {i + 1} | {table_cell(c['statement'])} | {_fmt(c['value'])} {c['op']} {_fmt(c['bound'])} | "
             f"{format_margin(c['margin'])} | {'holds' if c['holds'] else 'FAILS'} |"
             for i, c in enumerate(self.claims)
         )
@@ -483,7 +483,7 @@ def format_margin(margin: float | None) -> str:
     return "exact" if margin is None else f"{100 * margin:.0f}%"
 
 
-def _cell(text: str) -> str:
+def table_cell(text: str) -> str:
     """``text`` safe inside a Markdown table cell: a ``|`` (as in ``|z|``) would end the cell."""
     return text.replace("|", "\\|")
 
