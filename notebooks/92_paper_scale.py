@@ -223,6 +223,9 @@ display(
 )
 
 # %% [markdown]
+# "width" is the model width $D$: the input dimension $d$, plus the positional coordinates that
+# a run concatenates to each token (`TrainConfig.pos_dim`; page 12's fig3 arm with concatenated
+# positions), where it does.
 # The column "fused kernel only" is the plan with every rank's attention on PyTorch's fused
 # kernel, the column before it the plan with the kernel training uses (heads of dimension 1 and 2
 # on `attnlab.rank.small_heads.SmallHeadAttention`, which keeps only queries, keys and values). On
@@ -307,8 +310,8 @@ page.claim(
     paper_over_quick=ratios,
 )
 page.claim(
-    f"every paper-profile model of the rank chapter fits alone on a {cfg.gpu_gib} GiB GPU "
-    "(the largest model's planned GiB against the GPU's budget)",
+    f"every paper-profile model of the rank chapter fits alone on a {cfg.gpu_gib} GiB GPU: the largest "
+    f"model's planned GiB against the {GPU_MEMORY_SHARE:.0%} of it that a run may plan for",
     largest / GiB,
     "<=",
     gpu_budget / GiB,
