@@ -473,7 +473,7 @@ if hd:
 # {glue:text}`threads_workload`) for {glue:text}`threads_steps` steps in a fresh process per
 # policy, alone and as two processes at once ("shared"), the median of {glue:text}`threads_rounds`
 # interleaved rounds; the 1-minute load average at each measurement was
-# {glue:text}`threads_loads` (the machine was shared with other work, so "alone" is not idle).
+# {glue:text}`threads_load_range` (the machine was shared with other work, so "alone" is not idle).
 
 # %%
 for name in ("threads_idle", "threads"):
@@ -504,7 +504,7 @@ if th:
     page.record("threads_steps", th["steps"])
     page.record("threads_rounds", th["rounds"])
     page.record(
-        "threads_loads",
+        "threads_load_range",
         f"{min(min(r['load_1min']) for r in th['rows']):.1f} to {max(max(r['load_1min']) for r in th['rows']):.1f}",
     )
 
