@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from attnlab.book.cache import atomic_write_text
+from attnlab.runtime.cache import atomic_write_text
 
 COMMITTED = Path(__file__).resolve().parent / "results"
 
@@ -99,8 +99,8 @@ def attnlab_step(
 ) -> Callable[[], Any]:
     """One attnlab training step (``train()``'s own step: fresh data, forward, backward, AdamW);
     ``bf16``: the opt-in bfloat16 autocast."""
-    from attnlab.book.device import keep_freed_memory
     from attnlab.rank.training import TrainConfig, data_generators, make_optimizer, training_step
+    from attnlab.runtime.device import keep_freed_memory
 
     keep_freed_memory()  # as train() does
     cfg = TrainConfig(d=d, N=N, ranks=ranks, seeds=seeds, layers=layers, c=c, ff=ff, batch=batch)

@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import attnlab_step, median_seconds, parse_args, table, write  # noqa: E402
 from naive import NaiveEncoder  # noqa: E402
 
-from attnlab.book.device import keep_freed_memory  # noqa: E402
 from attnlab.rank.training import (  # noqa: E402
     data_generators,
     sample,
     step_flops,  # noqa: E402
 )
+from attnlab.runtime.device import keep_freed_memory  # noqa: E402
 
 D, N, BATCH, FF = 64, 16, 256, 2048
 CONFIGS = ((1, 1, 1), (64, 1, 1), (8, 1, 8), (1, 3, 1), (1, 1, 64))  # (H, L, c)

@@ -29,7 +29,6 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import median_seconds, parse_args, table, write  # noqa: E402
 
-from attnlab.book.device import keep_freed_memory  # noqa: E402
 from attnlab.rank.small_heads import attention_path  # noqa: E402
 from attnlab.rank.training import (  # noqa: E402
     TrainConfig,
@@ -38,6 +37,7 @@ from attnlab.rank.training import (  # noqa: E402
     make_optimizer,
     training_step,
 )
+from attnlab.runtime.device import keep_freed_memory  # noqa: E402
 
 SIZES = dict(d=64, c=64, layers=1, ff=2048, batch=64)
 RANKS = (64, 16, 4, 1)

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_sweep.py [--reps R] [--threads T]
 
 Eight quick-size Comp_n training runs (``attnlab.composition.training.train_run``: one layer,
-n = 4, d = 16, 200 steps, one seed each) through :func:`attnlab.book.sweep.sweep`, once in this process and
+n = 4, d = 16, 200 steps, one seed each) through :func:`attnlab.runtime.sweep.sweep`, once in this process and
 once as Ray tasks. The cluster is started the way ``tests/book/test_sweep.py`` starts one: ``ray
 start --head`` on 127.0.0.1 with as many CPUs as the driver has torch threads (so both sides use
 the same cores and a task runs with the driver's thread count, one task at a time: the
@@ -98,8 +98,8 @@ def main() -> int:
     import ray
     import torch
 
-    from attnlab.book.sweep import sweep
     from attnlab.composition.training import CompConfig, config_key, train_run
+    from attnlab.runtime.sweep import sweep
 
     configs = [config_key(CompConfig(task="comp", seeds=(s,), **CONFIG), "cpu") for s in range(RUNS)]
     local_s, ray_s = [], []

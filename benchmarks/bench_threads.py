@@ -45,8 +45,8 @@ def worker(steps: int) -> None:
     """Time ``steps`` training steps of the workload; print ms per step as JSON."""
     import torch
 
-    from attnlab.book.device import keep_freed_memory
     from attnlab.rank.training import TrainConfig, data_generators, make_optimizer, training_step
+    from attnlab.runtime.device import keep_freed_memory
 
     keep_freed_memory()
     cfg = TrainConfig(**WORKLOAD)

@@ -53,8 +53,8 @@ import seaborn as sns
 import torch
 
 import attnlab
-from attnlab.book.seeds import derive_seed
 from attnlab.rank import constructions, tasks, theory
+from attnlab.runtime.seeds import derive_seed
 
 page = attnlab.Page("10_full_rank_construction", profile=profile, seed=seed)
 cfg = page.cfg

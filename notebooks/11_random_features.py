@@ -55,8 +55,8 @@ import numpy as np
 import seaborn as sns
 
 import attnlab
-from attnlab.book.seeds import derive_seed
 from attnlab.rank import reported, theory
+from attnlab.runtime.seeds import derive_seed
 
 page = attnlab.Page("11_random_features", profile=profile, seed=seed)
 cfg = page.cfg

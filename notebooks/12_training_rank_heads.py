@@ -71,9 +71,9 @@ import pandas as pd
 import seaborn as sns
 
 import attnlab
-from attnlab.book.work import seconds_per_flop
 from attnlab.rank import reported, tasks, training
 from attnlab.rank.training import Runs
+from attnlab.runtime.work import seconds_per_flop
 
 page = attnlab.Page("12_training_rank_heads", profile=profile, seed=seed)
 cfg = page.cfg

@@ -60,10 +60,10 @@ import seaborn as sns
 import torch
 
 import attnlab
-from attnlab.book.seeds import derive_seed, generator
 from attnlab.rank import tasks
 from attnlab.rank import theory as rank_theory
 from attnlab.rank.constructions import TwoLayerVote
+from attnlab.runtime.seeds import derive_seed, generator
 
 page = attnlab.Page("13_depth", profile=profile, seed=seed)
 cfg = page.cfg

@@ -67,8 +67,8 @@ import seaborn as sns
 import torch
 
 import attnlab
-from attnlab.book.seeds import derive_seed, generator
 from attnlab.rank import constructions, tasks, theory
+from attnlab.runtime.seeds import derive_seed, generator
 
 page = attnlab.Page("14_biased_nearest_neighbor", profile=profile, seed=seed)
 cfg = page.cfg

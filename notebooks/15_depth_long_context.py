@@ -76,9 +76,9 @@ import pandas as pd
 import seaborn as sns
 
 import attnlab
-from attnlab.book.work import seconds_per_flop
 from attnlab.rank import depth, tasks
 from attnlab.rank.training import Runs, step_timer
+from attnlab.runtime.work import seconds_per_flop
 
 page = attnlab.Page("15_depth_long_context", profile=profile, seed=seed)
 cfg = page.cfg

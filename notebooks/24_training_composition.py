@@ -55,11 +55,11 @@ import numpy as np
 import seaborn as sns
 
 import attnlab
-from attnlab.book.work import seconds_per_flop
 from attnlab.composition import constructions
 from attnlab.composition import tasks as ct
 from attnlab.composition import training as tr
 from attnlab.composition.vc import min_mlp_params_vc
+from attnlab.runtime.work import seconds_per_flop
 
 page = attnlab.Page("24_training_composition", profile=profile, seed=seed)
 cfg = page.cfg

@@ -73,12 +73,12 @@ import seaborn as sns
 import torch
 
 import attnlab
-from attnlab.book.seeds import derive_seed, generator
-from attnlab.book.work import seconds_per_flop
 from attnlab.composition import constructions
 from attnlab.composition import strassen as st
 from attnlab.composition import tasks as ct
 from attnlab.composition import training as tr
+from attnlab.runtime.seeds import derive_seed, generator
+from attnlab.runtime.work import seconds_per_flop
 
 page = attnlab.Page("25_strassen_attention", profile=profile, seed=seed)
 cfg = page.cfg

@@ -31,7 +31,7 @@
 # 4. **scaling**: step time against $N$ and $d$, with fitted log-log slopes beside the ones the
 #    FLOP count predicts;
 # 5. **Ray**: a small training sweep through a local Ray cluster against the same sweep in this
-#    process (`attnlab.book.sweep`);
+#    process (`attnlab.runtime.sweep`);
 # 6. **many small heads**: a training step and its kept activations at rank 1 ... 64 (64 to
 #    4,096 heads), on PyTorch's fused attention kernel and on the small-head kernel;
 # 7. **thread wait policy**: OpenMP's wait policies on a small training workload, alone and with a
@@ -95,7 +95,7 @@ fig1_sizes = page.record("fig1_sizes", ", ".join(f"{k} = {v}" for k, v in result
 # backward and AdamW. Both implementations were timed in the same process with the same
 # allocator setting (the headline ratio), and the straightforward one again in a fresh process
 # with glibc's allocator untouched ("stock"), which is what a user of that code gets. attnlab
-# asks glibc to keep freed memory (`attnlab.book.device.keep_freed_memory`): on this VM a page
+# asks glibc to keep freed memory (`attnlab.runtime.device.keep_freed_memory`): on this VM a page
 # fault on freshly mapped memory costs more than the arithmetic on it.
 
 # %%
@@ -346,7 +346,7 @@ for key in ("N", "d"):
 #
 # ## 5. What Ray costs on a small sweep
 #
-# Both training chapters send their runs through `attnlab.book.sweep.sweep`, which runs them in
+# Both training chapters send their runs through `attnlab.runtime.sweep.sweep`, which runs them in
 # the notebook's process or, with `ATTNLAB_RAY_ADDRESS` set, as Ray tasks. The benchmark ran
 # {glue:text}`sweep_runs` Comp$_n$ training runs ({glue:text}`sweep_config`; one seed each)
 # both ways on one machine: in process, and on a local Ray cluster started with `ray start`,

@@ -26,7 +26,7 @@
 # ## What each page costs
 #
 # Every training page plans its work from its sizes before anything trains
-# (`planned_work(cfg)` in its module, listed in `attnlab.book.work.PLANNERS`): the models it
+# (`planned_work(cfg)` in its module, listed in `attnlab.book.plans.PLANNERS`): the models it
 # trains (a batched run of $K$ models counts $K$), its optimiser steps (a batched run steps
 # once for all its models, in however many memory passes, below) and its FLOPs, from each
 # model's FLOP formula. The table below is computed here from those plans, for every profile,
@@ -34,7 +34,7 @@
 #
 # The time column is an **estimate for this CPU only** (no GPU is timed): FLOPs times the seconds
 # per FLOP of {glue:text}`cfg_timing_steps` training steps of one rank-chapter model
-# ({glue:text}`timing_sizes`), timed on this page with `attnlab.book.work.seconds_per_flop`
+# ({glue:text}`timing_sizes`), timed on this page with `attnlab.runtime.work.seconds_per_flop`
 # against that model's `step_flops`, on one thread and on all of torch's threads, the faster
 # counting. This machine reached {glue:text}`gflops_here` GFLOP/s on it ({glue:text}`best_threads`
 # thread(s); GFLOP/s per thread count: {glue:text}`gflops_by_threads`). The small composition models run further from the
@@ -52,10 +52,9 @@ import torch
 from IPython.display import Markdown, display
 
 import attnlab
-from attnlab.book.device import CPU_MEMORY_SHARE, GPU_MEMORY_SHARE, memory_budget
 from attnlab.book.page import results_path
+from attnlab.book.plans import PLANNERS, page_work
 from attnlab.book.profiles import PROFILES, SMOKE_BATCH, SMOKE_SAMPLES, sizes
-from attnlab.book.work import PLANNERS, format_flops, format_seconds, page_work, seconds_per_flop
 from attnlab.rank import depth
 from attnlab.rank.training import (
     TrainConfig,
@@ -67,6 +66,8 @@ from attnlab.rank.training import (
     training_step,
     unique_groups,
 )
+from attnlab.runtime.device import CPU_MEMORY_SHARE, GPU_MEMORY_SHARE, memory_budget
+from attnlab.runtime.work import format_flops, format_seconds, seconds_per_flop
 
 page = attnlab.Page("92_paper_scale", profile=profile, seed=seed)
 cfg = page.cfg
@@ -152,7 +153,7 @@ min_ratio_page = page.record("min_ratio_page", smallest)
 # the activations per sequence; three times that (the backward pass holds gradients while it
 # frees activations; a unit test checks the plan against the resident peak of real steps) plus
 # four copies of the parameters is the plan per model. The run then trains in as many passes as
-# the device's budget needs (`attnlab.book.device.memory_budget`: {glue:text}`gpu_share` of a
+# the device's budget needs (`attnlab.runtime.device.memory_budget`: {glue:text}`gpu_share` of a
 # GPU's free memory, {glue:text}`cpu_share` of a CPU machine's memory, or `ATTNLAB_MEMORY_GB`).
 # A model trains the same in any pass (its own initialisation, data and schedule), so the split
 # changes no number; a run whose single model does not fit stops before training with an error
@@ -270,7 +271,7 @@ display(
 # ## A Ray cluster
 #
 # Both training chapters run their training configurations through one entry point,
-# `attnlab.book.sweep.sweep`. With no cluster configured it runs them one after another in the
+# `attnlab.runtime.sweep.sweep`. With no cluster configured it runs them one after another in the
 # notebook's process. With `ATTNLAB_RAY_ADDRESS` set, every configuration whose result is not yet
 # in the cache becomes a Ray task (one GPU per task when the cluster has GPUs; a task whose
 # worker dies is retried), and each result is written to the cache as it arrives.
@@ -285,7 +286,7 @@ display(
 # ```
 #
 # `ATTNLAB_RAY_ADDRESS=local` starts a single-machine Ray instance for the run instead. Ray's usage
-# statistics are switched off by `attnlab.book.sweep`. The numbers are the in-process run's: each
+# statistics are switched off by `attnlab.runtime.sweep`. The numbers are the in-process run's: each
 # task uses the driver's thread count and the same seeds (`tests/book/test_sweep.py` checks this
 # on a local cluster, together with a worker killed mid-task and a driver killed mid-sweep). What
 # Ray costs on a small sweep is measured on the [Performance](90_performance) page.

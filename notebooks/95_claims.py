@@ -52,15 +52,15 @@ from IPython.display import Markdown, display
 
 import attnlab
 from attnlab.book import ledger
-from attnlab.book.execute import toc_notebooks
 from attnlab.book.page import format_margin, project_root, table_cell
+from attnlab.book.toc import LEDGER, toc_notebooks
 
 page = attnlab.Page("95_claims", profile=profile, seed=seed)
 found = ledger.load_results(profile)
 stale = ledger.stale_results(found)  # computed by other package sources
 results = ledger.without(found, stale)
 seeds = sorted(s for s in results if results[s])
-pages = [n for n in toc_notebooks(project_root()) if n != ledger.LEDGER]
+pages = [n for n in toc_notebooks(project_root()) if n != LEDGER]
 rows = ledger.ledger_rows(results, pages)
 page.record("tight_pct", f"{100 * ledger.TIGHT:.0f}%")
 page.record("ledger_profile", profile)

@@ -10,8 +10,8 @@ import jupytext
 import nbformat
 import pytest
 
-from attnlab.book.execute import toc_notebooks
 from attnlab.book.profiles import SIZES
+from attnlab.book.toc import toc_notebooks
 from tests.conftest import ROOT
 
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.py"))

@@ -10,8 +10,8 @@ import os
 import pytest
 
 from attnlab.book.execute import execute, toc_notebooks
-from attnlab.book.ledger import LEDGER
 from attnlab.book.page import results_path
+from attnlab.book.toc import LEDGER
 from tests.conftest import ROOT
 
 PROFILE = os.environ.get("PROFILE", "quick")

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from attnlab import ClaimError, Page, sizes
-from attnlab.book.ledger import LEDGER
 from attnlab.book.page import claim_margin, format_margin, make_claim
 from attnlab.book.profiles import PROFILES, SIZES
+from attnlab.book.toc import LEDGER
 
 
 @pytest.fixture(autouse=True)

@@ -7,10 +7,10 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from attnlab.book.profiles import PROFILES, sizes
-from attnlab.book.work import Work
 from attnlab.composition import strassen as st
 from attnlab.composition import training as tr
 from attnlab.composition.transformer import SoftmaxTransformer
+from attnlab.runtime.work import Work
 
 SMALL = dict(d=4, heads=1, steps=6, batch=8, lr=1e-2, eval_every=3, eval_samples=16)
 KINDS = [

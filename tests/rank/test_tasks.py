@@ -5,7 +5,6 @@ import itertools
 import pytest
 import torch
 
-from attnlab.book.seeds import generator
 from attnlab.rank.tasks import (
     biased_neighbor_biases,
     biased_neighbor_instances,
@@ -15,6 +14,7 @@ from attnlab.rank.tasks import (
     orthogonal_pair,
     x_alone_baseline,
 )
+from attnlab.runtime.seeds import generator
 
 
 def test_nearest_neighbor_matches_brute_force():

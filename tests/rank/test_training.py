@@ -7,7 +7,6 @@ import pytest
 import torch
 
 from attnlab.book.profiles import PROFILES, sizes
-from attnlab.book.seeds import derive_seed
 from attnlab.rank import training as train_mod
 from attnlab.rank.training import (
     Runs,
@@ -18,12 +17,13 @@ from attnlab.rank.training import (
     lr_factor,
     planned_work,
     rank_heads_groups,
-    run_sweep,
     step_flops,
     train,
+    train_sweep,
     unique_groups,
     work_of,
 )
+from attnlab.runtime.seeds import derive_seed
 
 SMALL = dict(d=8, N=6, ff=32, batch=16, steps=24, steps_per_epoch=6, lr=0.01)
 
@@ -179,10 +179,10 @@ def test_cache_resumes_an_interrupted_sweep(tmp_path, monkeypatch):
     monkeypatch.setattr(train_mod, "train", counting)
     sweep = [TrainConfig(ranks=(8,), seeds=(s,), **SMALL) for s in (5, 99)]
     with pytest.raises(KeyboardInterrupt):
-        run_sweep(sweep)
-    results = run_sweep(sweep)  # resume
+        train_sweep(sweep)
+    results = train_sweep(sweep)  # resume
     assert calls == [(5,), (99,), (99,)]  # the finished configuration was not retrained
-    again = run_sweep(sweep)
+    again = train_sweep(sweep)
     assert again == results and len(calls) == 3
     assert math.isclose(results[0]["qk_angle"][0], again[0]["qk_angle"][0])
 
@@ -295,7 +295,7 @@ def test_bad_input(kwargs, name):
 
 
 def test_device_is_automatic_and_overridable(monkeypatch):
-    from attnlab.book.device import default_device
+    from attnlab.runtime.device import default_device
 
     auto = "cuda" if torch.cuda.is_available() else "cpu"
     monkeypatch.delenv("ATTNLAB_DEVICE", raising=False)
@@ -319,7 +319,7 @@ def test_counted_flops_agree_with_the_formula():
 
 
 def test_memory_budget_reads_the_environment(monkeypatch):
-    from attnlab.book.device import memory_budget
+    from attnlab.runtime.device import memory_budget
 
     monkeypatch.delenv("ATTNLAB_MEMORY_GB", raising=False)
     assert memory_budget("cpu") > 0

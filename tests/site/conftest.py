@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from attnlab.book.execute import toc_notebooks
+from attnlab.book.toc import toc_notebooks
 from tests.conftest import ROOT
 
 SITE = ROOT / "_build" / "html"

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from attnlab.book.execute import toc_notebooks
+from attnlab.book.toc import toc_notebooks
 from tests.conftest import ROOT
 from tests.site.conftest import page_paths
 

@@ -6,7 +6,7 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 
-from attnlab.book.execute import toc_notebooks
+from attnlab.book.toc import toc_notebooks
 from tests.conftest import ROOT
 from tests.site.conftest import page_paths, parse
 

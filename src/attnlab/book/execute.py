@@ -9,7 +9,7 @@ profile and seed, and the last run succeeded. ``--force`` re-runs regardless.
 
 Seed 0 is the book's: its executed copies go to ``executed/``, which the site renders. Other
 seeds (``make verify``) go to ``_build/verify/<profile>/seed-<seed>/`` and never replace them.
-The claims ledger page (:data:`attnlab.book.ledger.LEDGER`) is re-run whenever any page's results
+The claims ledger page (:data:`attnlab.book.toc.LEDGER`) is re-run whenever any page's results
 change.
 
 While a notebook runs, a bar counts its cells and the kernel's own progress bars (training)
@@ -27,7 +27,6 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import sys
 import tempfile
 import time
@@ -36,12 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from attnlab._checks import check_choice, check_int
-from attnlab.book.cache import atomic_write_text, source_hash
-from attnlab.book.ledger import LEDGER
 from attnlab.book.page import project_root, results_dir, versions
 from attnlab.book.profiles import PROFILES, SMOKE_ENV
-
-EXECUTED = "executed"
+from attnlab.book.toc import EXECUTED, LEDGER, toc_notebooks
+from attnlab.runtime.cache import atomic_write_text, source_hash
 
 
 @dataclass
@@ -51,13 +48,6 @@ class Execution:
     notebook: str
     seconds: float
     skipped: bool = False
-
-
-def toc_notebooks(root: Path | None = None) -> list[str]:
-    """Names of the notebooks the table of contents lists (``executed/NAME`` entries), in order."""
-    root = root or project_root()
-    text = (root / "_toc.yml").read_text()
-    return re.findall(rf"file:\s*{EXECUTED}/([\w\-]+)", text)
 
 
 def notebook_name(arg: str | Path, root: Path | None = None) -> str:

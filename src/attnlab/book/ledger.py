@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from attnlab._checks import check_choice, check_int
-from attnlab.book.cache import source_hash
 from attnlab.book.page import format_margin, results_dir, table_cell
 from attnlab.book.profiles import PROFILES
+from attnlab.book.toc import LEDGER, toc_notebooks
+from attnlab.runtime.cache import source_hash
 
 TIGHT = 0.10
 """A claim whose smallest margin across the seeds checked is below this is too tight."""
@@ -80,7 +81,7 @@ def stale_results(
     results: dict[int, dict[str, dict[str, Any]]], current: str | None = None
 ) -> dict[int, list[str]]:
     """``{seed: [notebook, ...]}``: results computed by package sources other than ``current``
-    (default: the installed package's :func:`~attnlab.book.cache.source_hash`).
+    (default: the installed package's :func:`~attnlab.runtime.cache.source_hash`).
 
     Such results belong to another version of the code: a ledger that mixed them with fresh
     ones would report margins that no run of today's code produced.
@@ -174,8 +175,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for s in args.seeds or []:
         check_int("seeds", s, low=0)
-    from attnlab.book.execute import toc_notebooks
-
     results = load_results(args.profile)
     seeds = args.seeds if args.seeds else sorted(results)
     if not seeds or any(s not in results for s in seeds):
@@ -207,10 +206,6 @@ def main(argv: list[str] | None = None) -> int:
     for line in bad:
         print("PROBLEM", line)
     return 1 if bad else 0
-
-
-LEDGER = "95_claims"
-"""The book page that shows the ledger (it makes no claims of its own)."""
 
 
 if __name__ == "__main__":

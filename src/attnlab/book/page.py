@@ -37,7 +37,7 @@ import torch
 
 from attnlab._checks import check_choice, check_int
 from attnlab.book import profiles
-from attnlab.book.cache import atomic_write_text
+from attnlab.runtime.cache import atomic_write_text
 
 
 class ClaimError(AssertionError):
@@ -203,12 +203,12 @@ class Page:
         return text + "; the numbers it computes are listed here when the page finishes."
 
     def device(self) -> torch.device:
-        """The device the page computes on (:func:`attnlab.book.device.default_device`).
+        """The device the page computes on (:func:`attnlab.runtime.device.default_device`).
 
         On CPU, torch uses the profile's ``threads`` when the page's sizes set one (quick: both
         CI cores; the notebooks run one at a time), else torch's default.
         """
-        from attnlab.book.device import default_device
+        from attnlab.runtime.device import default_device
 
         device = default_device()
         threads = getattr(self.cfg, "threads", None)
@@ -248,12 +248,12 @@ class Page:
     def work(self, work: Any, seconds_per_flop: float | None = None, device: Any = None) -> None:
         """Show, before training, the profile's total work and its estimated time.
 
-        ``work`` is the page's :class:`attnlab.book.work.Work` (from its module's
+        ``work`` is the page's :class:`attnlab.runtime.work.Work` (from its module's
         ``planned_work``); ``seconds_per_flop`` is measured from the page's first steps
-        (:func:`attnlab.book.work.seconds_per_flop`). Recorded as ``work_runs``,
+        (:func:`attnlab.runtime.work.seconds_per_flop`). Recorded as ``work_runs``,
         ``work_steps``, ``work_flops`` and ``work_estimate_s``.
         """
-        from attnlab.book.work import format_flops, format_seconds
+        from attnlab.runtime.work import format_flops, format_seconds
 
         self.record("work_runs", work.runs)
         self.record("work_steps", work.steps)
@@ -389,8 +389,8 @@ def provenance(root: Path | None = None) -> dict[str, Any]:
     source hash, the device and the thread count."""
     import subprocess
 
-    from attnlab.book.cache import source_hash
-    from attnlab.book.device import default_device
+    from attnlab.runtime.cache import source_hash
+    from attnlab.runtime.device import default_device
 
     root = root or project_root()
 

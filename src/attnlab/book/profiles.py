@@ -632,7 +632,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         for profile in ("quick", "laptop", "paper")
     },
     # -- what each training page costs at each profile (92) -----------------------------------
-    # The page trains nothing: it plans every training page at every profile (attnlab.book.work)
+    # The page trains nothing: it plans every training page at every profile (attnlab.runtime.work)
     # and times `timing_steps` steps of one rank-chapter model (page 12's quick sizes) for the
     # seconds per FLOP of this CPU; `min_paper_over_quick` is the claim's bound.
     "92_paper_scale": {

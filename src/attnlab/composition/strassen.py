@@ -45,9 +45,9 @@ from torch import nn
 
 from attnlab._checks import check_choice, check_float, check_int, check_tensor
 from attnlab.attention import attend
-from attnlab.book.device import default_device
 from attnlab.composition.tasks import comp_labels, comp_task, match3_labels
 from attnlab.composition.transformer import StackedModel
+from attnlab.runtime.device import default_device
 
 ATTENTIONS = ("strassen", "softmax")
 TASKS = ("comp", "match3", "brc")
@@ -433,7 +433,7 @@ def page_configs(sizes: Any, seed: int = 0) -> dict[str, Any]:
 
 
 def planned_work(sizes: Any) -> Any:
-    """Page 25's training work at ``sizes`` (an :class:`attnlab.book.work.Work`), without training."""
+    """Page 25's training work at ``sizes`` (an :class:`attnlab.runtime.work.Work`), without training."""
     from attnlab.composition.training import total_work
 
     runs = page_configs(sizes)

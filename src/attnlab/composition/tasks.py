@@ -33,7 +33,7 @@ from fractions import Fraction
 import torch
 
 from attnlab._checks import check_int, check_tensor, check_tokens
-from attnlab.book.seeds import generator
+from attnlab.runtime.seeds import generator
 
 MAX_ENUMERATION = 2**24  # inputs; beyond this an exhaustive table does not fit comfortably in memory
 

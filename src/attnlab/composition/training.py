@@ -17,7 +17,7 @@ floating-point reassociation in the batched products).
 Comp_n models answer with ``n`` logits (cross-entropy, answer = arg-max); Match3 and relation
 composition with one logit per token (binary cross-entropy). Accuracy is measured on fresh
 samples. :func:`train_sweep` runs a list of configurations through
-:func:`attnlab.book.sweep.sweep` (cached, resumable, on a Ray cluster when configured).
+:func:`attnlab.runtime.sweep.sweep` (cached, resumable, on a Ray cluster when configured).
 
 The work of a page is planned from its sizes without training: :func:`step_flops` (one
 optimiser step) and :func:`planned_work` (page 24's runs, steps and FLOPs).
@@ -35,13 +35,13 @@ import torch
 import torch.nn.functional as F
 
 from attnlab._checks import check_choice, check_float, check_int
-from attnlab.book.device import default_device
-from attnlab.book.progress import progress as progress_bar
-from attnlab.book.seeds import derive_seed, generator
-from attnlab.book.sweep import sweep
-from attnlab.book.work import Work
 from attnlab.composition import strassen as st
 from attnlab.composition.transformer import SoftmaxTransformer, StackedModel
+from attnlab.runtime.device import default_device
+from attnlab.runtime.progress import progress as progress_bar
+from attnlab.runtime.seeds import derive_seed, generator
+from attnlab.runtime.sweep import sweep
+from attnlab.runtime.work import Work
 
 TASKS = st.TASKS
 ATTENTIONS = st.ATTENTIONS
@@ -299,7 +299,7 @@ def train_run(key: dict[str, Any]) -> dict[str, Any]:
 def train_sweep(
     cfgs: Sequence[CompConfig], device: torch.device | str = "cpu", *, desc: str = "Comp_n runs"
 ) -> list[dict[str, Any]]:
-    """:func:`train` on every configuration through :func:`attnlab.book.sweep.sweep`: cached,
+    """:func:`train` on every configuration through :func:`attnlab.runtime.sweep.sweep`: cached,
     resumable, and run in parallel on a Ray cluster when one is configured."""
     return sweep(train_run, [config_key(c, device) for c in cfgs], namespace="composition", desc=desc)
 
@@ -424,7 +424,7 @@ def planned_work(sizes: Any) -> Work:
 
 def step_function(cfg: CompConfig, device: torch.device | str = "cpu") -> Callable[[], None]:
     """A function doing one optimiser step of a fresh batched model of ``cfg`` (for timing with
-    :func:`attnlab.book.work.seconds_per_flop`)."""
+    :func:`attnlab.runtime.work.seconds_per_flop`)."""
     dev = _device(device)
     model = build(cfg).to(dev)
     opt = make_optimizer(model, cfg.lr)

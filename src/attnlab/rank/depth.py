@@ -24,8 +24,8 @@ from statistics import median
 from typing import Any
 
 from attnlab._checks import check_choice, check_int
-from attnlab.book.work import Work
 from attnlab.rank.training import Runs, TrainConfig, replicate_seeds, unique_groups, work_of
+from attnlab.runtime.work import Work
 
 Key = tuple[int, int, int]  # (layers L, context N, rank r)
 REDUCTIONS = ("min", "median")

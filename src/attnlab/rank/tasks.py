@@ -26,7 +26,7 @@ from typing import NamedTuple
 import torch
 
 from attnlab._checks import check_int, check_tensor
-from attnlab.book.seeds import generator
+from attnlab.runtime.seeds import generator
 
 __all__ = [
     "NeighborBatch",

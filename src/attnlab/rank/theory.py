@@ -40,8 +40,8 @@ import torch
 from scipy import integrate, special
 
 from attnlab._checks import check_float, check_int, check_tensor
-from attnlab.book.seeds import generator
 from attnlab.rank.tasks import farthest_labels, orthogonal_pair, sphere
+from attnlab.runtime.seeds import generator
 
 __all__ = [
     "binned_vote_agreement",

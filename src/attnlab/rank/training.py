@@ -26,7 +26,7 @@ instances (``heldout``), and a replay model's loss on its whole replayed set (``
 :func:`train` runs one :class:`~attnlab.rank.encoder.BatchedEncoder` (``K`` models in one pass;
 AdamW is element-wise, so stacking models changes nothing). A page lists its batched groups
 (page 12: :func:`rank_heads_groups`), plans their work without training (:func:`planned_work`),
-and trains them as one list (:meth:`Runs.train`, through :func:`attnlab.book.sweep.sweep`: each
+and trains them as one list (:meth:`Runs.train`, through :func:`attnlab.runtime.sweep.sweep`: each
 finished run cached, an interrupted sweep resumed, the runs spread over a Ray cluster when one
 is configured); :class:`Runs` is the table of trained models the page reads.
 
@@ -48,13 +48,13 @@ from typing import Any
 import torch
 
 from attnlab._checks import check_choice, check_float, check_int
-from attnlab.book.device import MEMORY_ENV, default_device, keep_freed_memory, memory_budget
-from attnlab.book.progress import progress as progress_bar
-from attnlab.book.seeds import derive_seed, generator
-from attnlab.book.sweep import sweep
-from attnlab.book.work import Work
 from attnlab.rank.encoder import POSITIONAL, BatchedEncoder
 from attnlab.rank.tasks import farthest_labels, sphere
+from attnlab.runtime.device import MEMORY_ENV, default_device, keep_freed_memory, memory_budget
+from attnlab.runtime.progress import progress as progress_bar
+from attnlab.runtime.seeds import derive_seed, generator
+from attnlab.runtime.sweep import sweep
+from attnlab.runtime.work import Work
 
 PROTOCOLS = ("fresh", "replay")
 
@@ -389,7 +389,7 @@ def step_memory(cfg: TrainConfig, device: torch.device | str = "cpu", path: str 
 
 def models_per_pass(cfg: TrainConfig, device: torch.device | str = "cpu", memory: int | None = None) -> int:
     """How many of ``cfg``'s models :func:`train` puts in one pass: as many as :func:`step_memory`
-    fits into ``memory`` bytes (default :func:`~attnlab.book.device.memory_budget`), at most
+    fits into ``memory`` bytes (default :func:`~attnlab.runtime.device.memory_budget`), at most
     ``K``. Raises ``ValueError`` naming ``batch`` when one model alone does not fit."""
     budget = memory_budget(device) if memory is None else check_int("memory", memory, low=1)
     need = step_memory(cfg, device)
@@ -454,7 +454,7 @@ def train(
     """Train the ``K`` models of ``cfg``; returns ``(result, model)``.
 
     The models train together, in as few passes as the memory allows: :func:`models_per_pass`
-    under the budget ``memory`` (bytes; default :func:`~attnlab.book.device.memory_budget` of
+    under the budget ``memory`` (bytes; default :func:`~attnlab.runtime.device.memory_budget` of
     ``device``). A model trains the same in any pass (its own initialisation, data and schedule),
     so the split changes no number beyond float rounding; ``model`` holds all ``K`` models.
 
@@ -573,7 +573,7 @@ def _qk_summary(cfg: TrainConfig, model: BatchedEncoder) -> dict[str, list]:
     return {"qk_angle": angles, "qk_scale": scales}
 
 
-def run_key(key: dict[str, Any]) -> dict[str, Any]:
+def train_run(key: dict[str, Any]) -> dict[str, Any]:
     """One sweep task: :func:`train` on a :meth:`TrainConfig.to_key` key, plus the ``qk`` summary.
 
     For every model with a single full-rank head in layer 1, ``qk_angle`` is the angle between its
@@ -591,7 +591,7 @@ def run_key(key: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def run_sweep(
+def train_sweep(
     cfgs: Sequence[TrainConfig],
     device: torch.device | str = "cpu",
     *,
@@ -599,9 +599,9 @@ def run_sweep(
     namespace: str = "rank_heads",
 ) -> list[dict[str, Any]]:
     """:func:`train` on every configuration, submitted as one list to
-    :func:`attnlab.book.sweep.sweep`: results cached, an interrupted sweep resumed, and the runs
+    :func:`attnlab.runtime.sweep.sweep`: results cached, an interrupted sweep resumed, and the runs
     spread over a Ray cluster when one is configured."""
-    return sweep(run_key, [c.to_key(device) for c in cfgs], namespace=namespace, desc=desc)
+    return sweep(train_run, [c.to_key(device) for c in cfgs], namespace=namespace, desc=desc)
 
 
 # -- a page's training runs: planned as groups, trained as one sweep, read as a table of models --
@@ -635,7 +635,7 @@ def work_of(cfgs: Iterable[TrainConfig]) -> Work:
 
 
 def step_timer(cfg: TrainConfig, device: torch.device | str = "cpu") -> Callable[[], None]:
-    """One training step of ``cfg``'s models per call (for :func:`attnlab.book.work.seconds_per_flop`,
+    """One training step of ``cfg``'s models per call (for :func:`attnlab.runtime.work.seconds_per_flop`,
     with ``cfg.step_flops()``); throw-away models, so the page's runs are unchanged. The models
     step in the passes :func:`train` would use (:func:`models_per_pass`), so a call fits in memory
     wherever the run does."""
@@ -670,7 +670,7 @@ class Runs:
     ) -> Runs:
         """Train ``groups`` as one sweep of their :func:`unique_groups` and file every model."""
         runs = unique_groups(groups)
-        results = run_sweep(runs, device, namespace=namespace, desc=desc)
+        results = train_sweep(runs, device, namespace=namespace, desc=desc)
         return cls.from_results(groups, runs, results)
 
     @classmethod

@@ -1,7 +1,7 @@
 import pytest
 from tqdm.std import tqdm as text_tqdm
 
-from attnlab.book.progress import progress
+from attnlab.runtime.progress import progress
 
 
 def test_modes(monkeypatch, capsys):

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from attnlab.book.seeds import derive_seed, generator
+from attnlab.runtime.seeds import derive_seed, generator
 
 
 def test_same_keys_same_seed_and_streams_differ():
@@ -25,7 +25,7 @@ def test_known_value_is_stable_across_processes():
     import subprocess
     import sys
 
-    code = "from attnlab.book.seeds import derive_seed; print(derive_seed(0, 'heads', 4))"
+    code = "from attnlab.runtime.seeds import derive_seed; print(derive_seed(0, 'heads', 4))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert int(out.stdout) == derive_seed(0, "heads", 4)
 

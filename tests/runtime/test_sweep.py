@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from attnlab.book.sweep import sweep
+from attnlab.runtime.sweep import sweep
 from tests import sweep_tasks
 from tests.conftest import ROOT
 
@@ -113,7 +113,7 @@ def test_a_killed_driver_loses_nothing(cluster, tmp_path):
     (tmp_path / "configs.json").write_text(json.dumps(todo))
     cache = tmp_path / "cache"
     script = (
-        "import json, sys; from attnlab.book.sweep import sweep; from tests import sweep_tasks; "
+        "import json, sys; from attnlab.runtime.sweep import sweep; from tests import sweep_tasks; "
         f"sweep(sweep_tasks.gated, json.load(open({str(tmp_path / 'configs.json')!r})), namespace='t', "
         f"address={cluster!r}, show_progress=False)"
     )

@@ -1,46 +1,28 @@
 """What a page's training costs: runs, optimiser steps, FLOPs, and an estimated time.
 
 Every training module plans its page's work from the page's sizes before anything trains
-(``planned_work(cfg) -> Work``, one per training page), so a reader sees what a profile will
-cost, and the paper-scale page tabulates every page at every profile without training.
-The FLOPs come from each model's one FLOP formula (``step_flops``); the time is estimated by
-timing the page's first steps on the current device (:func:`seconds_per_flop`).
-
-:data:`PLANNERS` names every training page's planner by import string, resolved only when
-asked for (:func:`planner`), so this module imports no chapter; :func:`page_work` is the work
-of one page at one profile, from the page's own sizes.
+(``planned_work(sizes) -> Work``, one per training page), so a reader sees what a profile will
+cost, and the paper-scale page tabulates every page at every profile without training
+(:mod:`attnlab.book.plans`). The FLOPs come from each model's one FLOP formula
+(``step_flops``); the time is estimated by timing the page's first steps on the current device
+(:func:`seconds_per_flop`).
 """
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from attnlab._checks import check_choice, check_int
-from attnlab.book import profiles
+from attnlab._checks import check_int
 
 __all__ = [
-    "PLANNERS",
     "Work",
     "format_flops",
     "format_seconds",
-    "page_work",
-    "planner",
     "seconds_per_flop",
     "total",
 ]
-
-PLANNERS: dict[str, str] = {
-    "12_training_rank_heads": "attnlab.rank.training:planned_work",
-    "15_depth_long_context": "attnlab.rank.depth:planned_work",
-    "24_training_composition": "attnlab.composition.training:planned_work",
-    "25_strassen_attention": "attnlab.composition.strassen:planned_work",
-}
-"""Every training page and its planner, ``"module:function"``: ``function(cfg) -> Work`` plans
-the page's training from its sizes (``cfg = attnlab.book.profiles.sizes(page, profile)``)."""
 
 
 @dataclass(frozen=True)
@@ -72,23 +54,6 @@ def total(parts: Iterable[Work]) -> Work:
     for part in parts:
         out = out + part
     return out
-
-
-def planner(notebook: str) -> Callable[[Any], Work]:
-    """The planner of training page ``notebook``, imported from its :data:`PLANNERS` entry."""
-    check_choice("notebook", notebook, PLANNERS)
-    module, _, name = PLANNERS[notebook].partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-def page_work(notebook: str, profile: str) -> Work:
-    """The training work of page ``notebook`` at ``profile``, planned from the page's sizes."""
-    check_choice("profile", profile, profiles.PROFILES)
-    plan = planner(notebook)
-    work = plan(profiles.sizes(notebook, profile))
-    if not isinstance(work, Work):
-        raise TypeError(f"{PLANNERS[notebook]} must return a Work, got {type(work).__name__}")
-    return work
 
 
 def seconds_per_flop(

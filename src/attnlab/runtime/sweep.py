@@ -2,7 +2,7 @@
 
 A sweep is a list of configurations (JSON-serialisable dicts) and one function that computes
 the result of one configuration. :func:`sweep` first takes every result already in the
-results cache (:mod:`attnlab.book.cache`), then computes the rest:
+results cache (:mod:`attnlab.runtime.cache`), then computes the rest:
 
 - with no cluster configured, one after another in this process, exactly as a loop would;
 - with ``ATTNLAB_RAY_ADDRESS`` set (``local`` starts a Ray instance for this process,
@@ -29,8 +29,8 @@ from typing import Any
 
 import torch
 
-from attnlab.book import cache
-from attnlab.book.progress import progress
+from attnlab.runtime import cache
+from attnlab.runtime.progress import progress
 
 ADDRESS_ENV = "ATTNLAB_RAY_ADDRESS"
 
@@ -84,7 +84,8 @@ def sweep(
         if not isinstance(config, dict):
             raise TypeError(f"configs[{i}] must be a dict, got {type(config).__name__}")
     address = ray_address() if address is None else (address or None)
-    results: list[Any] = [cache.lookup(c, namespace=namespace) for c in configs]
+    code = cache.code_hash(compute.__module__)  # the code that computes every result
+    results: list[Any] = [cache.lookup(c, code=code, namespace=namespace) for c in configs]
     todo = [i for i, r in enumerate(results) if r is cache.MISSING]
     if not todo:
         return results
@@ -94,11 +95,11 @@ def sweep(
         if address is None:
             for i in todo:
                 results[i], seconds = _run_one(compute, configs[i], threads)
-                cache.store(configs[i], results[i], namespace=namespace)
+                cache.store(configs[i], results[i], code=code, namespace=namespace)
                 bar.set_postfix_str(f"{seconds:.1f} s/run")
                 bar.update()
         else:
-            _ray_sweep(compute, configs, todo, results, namespace, address, threads, max_retries, bar)
+            _ray_sweep(compute, configs, todo, results, namespace, code, address, threads, max_retries, bar)
     finally:
         bar.close()
     return results
@@ -110,6 +111,7 @@ def _ray_sweep(
     todo: list[int],
     results: list[Any],
     namespace: str,
+    code: str,
     address: str,
     threads: int,
     max_retries: int,
@@ -138,7 +140,7 @@ def _ray_sweep(
             finished, _ = ray.wait(list(pending), num_returns=1)
             i = pending.pop(finished[0])
             results[i], spent = ray.get(finished[0])
-            cache.store(configs[i], results[i], namespace=namespace)
+            cache.store(configs[i], results[i], code=code, namespace=namespace)
             seconds.append(spent)
             running = min(len(pending), max(1, int(resources.get("CPU", 1)) // cpus))
             bar.set_postfix_str(

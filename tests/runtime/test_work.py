@@ -1,0 +1,33 @@
+import pytest
+
+from attnlab.runtime.work import Work, format_flops, format_seconds, seconds_per_flop, total
+
+
+def test_work_adds_up():
+    w = total([Work(2, 100, 1e9), Work(3, 50, 2e9)])
+    assert w == Work(5, 150, 3e9)
+    assert w.seconds(1e-9) == pytest.approx(3.0)
+
+
+def test_seconds_per_flop_times_the_step():
+    calls = []
+    rate = seconds_per_flop(lambda: calls.append(1), flops_per_step=1e6, steps=4, warmup=2)
+    assert len(calls) == 6
+    assert 0 <= rate < 1e-3
+
+
+@pytest.mark.parametrize("kwargs, name", [({"steps": 0}, "steps"), ({"flops_per_step": 0}, "flops_per_step")])
+def test_bad_arguments_are_named(kwargs, name):
+    args = {"step": lambda: None, "flops_per_step": 1.0, **kwargs}
+    with pytest.raises(ValueError, match=name):
+        seconds_per_flop(**args)
+
+
+def test_formats():
+    assert format_seconds(42) == "42 s"
+    assert format_seconds(600) == "10.0 min"
+    assert format_seconds(7200) == "2.0 h"
+    assert format_seconds(5 * 86400) == "5.0 days"
+    assert format_seconds(2 * 365.25 * 86400) == "2.0 years"
+    assert format_flops(3.2e9) == "3.2 GFLOP"
+    assert format_flops(12) == "12 FLOP"
