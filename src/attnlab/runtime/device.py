@@ -9,22 +9,27 @@ import torch
 from attnlab._checks import check_choice
 
 
-def default_device(device: str = "auto") -> torch.device:
-    """``"auto"`` picks CUDA when available, else CPU; ``"cpu"``/``"cuda"`` force one.
+def default_device(device: torch.device | str = "auto") -> torch.device:
+    """The one device resolver: ``"auto"`` picks CUDA when available, else CPU; ``"cpu"``,
+    ``"cuda"`` or ``"cuda:1"`` force one; a ``torch.device`` is returned as it is.
 
     ``"auto"`` first honours the environment variable ``ATTNLAB_DEVICE`` (``auto``, ``cpu`` or
     ``cuda``), so a notebook that calls ``default_device()`` can be sent to the CPU on a GPU
     machine (or made to insist on the GPU) without editing it.
     """
-    check_choice("device", device, ("auto", "cpu", "cuda"))
+    if isinstance(device, torch.device):
+        return device
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a str or torch.device, got {type(device).__name__}")
+    check_choice("device", device.split(":")[0], ("auto", "cpu", "cuda"))
     if device == "auto":
         device = check_choice(
             "ATTNLAB_DEVICE", os.environ.get("ATTNLAB_DEVICE", "auto"), ("auto", "cpu", "cuda")
         )
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' was asked for but torch sees no CUDA device; use 'auto' or 'cpu'")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for, but torch sees no CUDA device: use auto or cpu")
     return torch.device(device)
 
 

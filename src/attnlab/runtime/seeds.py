@@ -17,7 +17,7 @@ import torch
 
 from attnlab._checks import check_int
 
-__all__ = ["derive_seed", "generator"]
+__all__ = ["data_generators", "derive_seed", "generator", "model_seeds"]
 
 
 def derive_seed(seed: int, *keys: int | str) -> int:
@@ -45,3 +45,20 @@ def generator(seed: int | torch.Generator, device: torch.device | str = "cpu") -
     gen = torch.Generator(device=torch.device(device))
     gen.manual_seed(check_int("seed", seed, low=0))
     return gen
+
+
+def model_seeds(seed: int, n: int, stream: str = "model") -> tuple[int, ...]:
+    """The seeds of a page's ``n`` models under the page's ``seed``: ``derive_seed(seed, stream, j)``."""
+    check_int("n", n, low=1)
+    return tuple(derive_seed(seed, stream, j) for j in range(n))
+
+
+def data_generators(
+    seeds: tuple[int, ...] | list[int], stream: str, device: torch.device | str = "cpu"
+) -> list[torch.Generator]:
+    """One generator per model: ``derive_seed(seed, stream)`` for each model's ``seed``.
+
+    ``stream`` names the data (``"train data"``, ``"eval data"``, ...), so a model sees the
+    same data alone or batched with others, and its streams are independent of each other.
+    """
+    return [generator(derive_seed(s, stream), device) for s in seeds]
