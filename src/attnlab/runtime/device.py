@@ -40,12 +40,10 @@ def keep_freed_memory() -> bool:
     """Ask glibc's ``malloc`` to keep freed memory for reuse instead of handing it back to the OS.
 
     A training step allocates and frees the same large activations (tens to hundreds of MB)
-    every step. By default glibc serves blocks above 32 MB (and, until its adaptive threshold
-    catches up, smaller ones) with fresh ``mmap`` pages and returns them on ``free``, so every
-    step pays a page fault for every 4 KiB page it writes; on this project's 2-core VM that
-    costs more than the arithmetic (measured: writing a fresh 200 MB tensor 118 ms, a reused
-    one 11 ms). Setting ``M_MMAP_MAX = 0`` (never ``mmap``) and a huge ``M_TRIM_THRESHOLD``
-    (never trim the heap) makes the second step onward reuse warm pages. The setting is
+    every step. By default glibc serves large blocks with fresh ``mmap`` pages and returns them
+    on ``free``, so every step pays a page fault for every page it writes, which on a small CPU
+    can cost more than the arithmetic. Setting ``M_MMAP_MAX = 0`` (never ``mmap``) and a huge
+    ``M_TRIM_THRESHOLD`` (never trim the heap) makes the second step onward reuse warm pages. The setting is
     process-wide and only affects later allocations; the price is that the process keeps its
     peak memory until it exits. Returns whether the setting was applied (glibc only; a no-op
     returning ``False`` elsewhere, or when ``ATTNLAB_KEEP_FREED_MEMORY=0``).
