@@ -19,11 +19,16 @@ export PYTHONUNBUFFERED := 1
 # with a second job on the cores about 4x faster than ACTIVE, though about 2x slower than PASSIVE.
 # On a machine busy with other work, run with OMP_WAIT_POLICY=PASSIVE (and GOMP_SPINCOUNT=0).
 export GOMP_SPINCOUNT ?= 10000
+# The tests run on both cores as two pytest workers, one torch thread each (tests/conftest.py): two
+# small pages at once use the cores better than one page's two threads. Notebooks go first, the
+# most planned training first, one test at a time per worker. WORKERS=0: one process.
+WORKERS ?= 2
+PYTEST_WORKERS := $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist load --maxschedchunk 1)
 
 .PHONY: help setup execute html book verify lab test lint unit smoke notebooks browser site-check serve bench clean
 
 help: ## list the targets and variables
-	@echo "make TARGET [PROFILE=quick|laptop|paper] [SEEDS='0 1 2'] [REPLACE=1]"
+	@echo "make TARGET [PROFILE=quick|laptop|paper] [SEEDS='0 1 2'] [REPLACE=1] [WORKERS=2]"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 14
 
 $(STAMP): pyproject.toml constraints.txt
@@ -105,7 +110,7 @@ smoke: setup ## smoke-run the laptop and paper profiles of every training page (
 	$(VENV)/bin/pytest -m smoke tests/book/test_profiles_start.py --durations=0
 
 notebooks: setup ## every notebook as a test (quick profile)
-	$(VENV)/bin/pytest -m notebook --ignore=tests/site --durations=0
+	$(VENV)/bin/pytest -m notebook --ignore=tests/site --durations=0 $(PYTEST_WORKERS)
 
 # Debian's Chromium for the browser checks of the site (no browser download: the registry's).
 browser: ## install Debian's chromium for the browser checks (root), or say how
@@ -119,7 +124,7 @@ site-check: setup browser ## static and browser checks of the built site
 test: browser setup ## the tests: lint, unit tests, every notebook, site build with -W, site checks
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory lint; \
-	$(VENV)/bin/pytest -m "not smoke" --ignore=tests/site --durations=15; \
+	$(VENV)/bin/pytest -m "not smoke" --ignore=tests/site --durations=15 $(PYTEST_WORKERS); \
 	$(MAKE) --no-print-directory html; \
 	$(MAKE) --no-print-directory site-check; \
 	echo "make test: passed in $$(( $$(date +%s) - start )) s"

@@ -135,13 +135,22 @@ def test_outside_jupyterlab_the_banner_is_the_books(monkeypatch, capsys):
     assert "In JupyterLab" not in capsys.readouterr().out
 
 
-def test_page_device_uses_the_profiles_threads_on_cpu():
+def test_page_device_uses_the_profiles_threads_on_cpu_unless_told(monkeypatch):
+    from attnlab.book.page import THREADS_ENV
+
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    monkeypatch.setenv("ATTNLAB_DEVICE", "cpu")
     before = torch.get_num_threads()
     try:
         page = Page("24_training_composition", profile="quick", seed=0)
-        assert page.device().type in ("cpu", "cuda", "mps")
-        if page.device().type == "cpu":
-            assert torch.get_num_threads() == sizes("24_training_composition", "quick").threads
+        assert page.device().type == "cpu"
+        assert torch.get_num_threads() == sizes("24_training_composition", "quick").threads
+        monkeypatch.setenv(THREADS_ENV, "1")
+        page.device()
+        assert torch.get_num_threads() == 1
+        monkeypatch.setenv(THREADS_ENV, "two")
+        with pytest.raises(ValueError, match=THREADS_ENV):
+            page.device()
     finally:
         torch.set_num_threads(before)
 

@@ -144,6 +144,19 @@ def size_name(name: str) -> str:
     return f"cfg_{name}"
 
 
+THREADS_ENV = "ATTNLAB_THREADS"
+
+
+def threads_override() -> int | None:
+    """``$ATTNLAB_THREADS`` as a positive integer (torch's CPU threads for every page), or ``None``."""
+    raw = os.environ.get(THREADS_ENV)
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{THREADS_ENV} must be a positive integer (CPU threads), got {raw!r}")
+    return int(raw)
+
+
 class Page:
     """One executed notebook: its profile, seed, sizes, recorded numbers and claims.
 
@@ -205,13 +218,14 @@ class Page:
     def device(self) -> torch.device:
         """The device the page computes on (:func:`attnlab.runtime.device.default_device`).
 
-        On CPU, torch uses the profile's ``threads`` when the page's sizes set one (quick: both
-        CI cores; the notebooks run one at a time), else torch's default.
+        On CPU, torch uses ``$ATTNLAB_THREADS`` threads when it is set (the tests run two pages
+        at once, one thread each), else the profile's ``threads`` when the page's sizes set one,
+        else torch's default.
         """
         from attnlab.runtime.device import default_device
 
         device = default_device()
-        threads = getattr(self.cfg, "threads", None)
+        threads = threads_override() or getattr(self.cfg, "threads", None)
         if threads and device.type == "cpu":
             torch.set_num_threads(threads)
         return device

@@ -15,6 +15,7 @@ import ast
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from functools import lru_cache
@@ -57,7 +58,12 @@ SOURCE_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _module_file(name: str, root: Path) -> Path | None:
-    """The source file of module ``name`` under ``root`` (``None`` for a name that is no module)."""
+    """The source file of module ``name``: under ``root`` for ``attnlab``'s own, else where Python
+    imported it from (``None`` for a name that is no module, e.g. a function's)."""
+    if name != "attnlab" and not name.startswith("attnlab."):
+        module = sys.modules.get(name)
+        file = getattr(module, "__file__", None)
+        return Path(file) if file and file.endswith(".py") else None
     base = root.joinpath(*name.split("."))
     for file in (base.with_suffix(".py"), base / "__init__.py"):
         if file.is_file():
@@ -91,11 +97,12 @@ def _code_tree(file: Path) -> tuple[str, set[str]]:
 def code_modules(module: str, root: Path | None = None) -> list[str]:
     """``module`` and every ``attnlab`` module it imports, transitively (read, not imported), sorted.
 
-    ``root`` is the folder holding the ``attnlab`` package (default: the installed one).
+    ``module`` is an ``attnlab`` module or one already imported (a test's or a user's compute
+    function); ``root`` is the folder holding the ``attnlab`` package (default: the installed one).
     """
     root = Path(root) if root is not None else SOURCE_ROOT
-    if not module.startswith("attnlab") or _module_file(module, root) is None:
-        raise ValueError(f"module must name a module of the attnlab package; got {module!r}")
+    if _module_file(module, root) is None:
+        raise ValueError(f"module must name an attnlab module or an imported one with source; got {module!r}")
     seen: set[str] = set()
     todo = [module]
     while todo:
