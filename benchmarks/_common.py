@@ -99,14 +99,16 @@ def attnlab_step(
 ) -> Callable[[], Any]:
     """One attnlab training step (``train()``'s own step: fresh data, forward, backward, AdamW);
     ``bf16``: the opt-in bfloat16 autocast."""
-    from attnlab.rank.training import TrainConfig, data_generators, make_optimizer, training_step
+    from attnlab.rank.config import TrainConfig
+    from attnlab.rank.train import TRAIN_DATA, make_optimizer, training_step
     from attnlab.runtime.device import keep_freed_memory
+    from attnlab.runtime.seeds import data_generators
 
     keep_freed_memory()  # as train() does
     cfg = TrainConfig(d=d, N=N, ranks=ranks, seeds=seeds, layers=layers, c=c, ff=ff, batch=batch)
     model = cfg.build()
     opt = make_optimizer(model, cfg.lr)
-    gens = data_generators(cfg.seeds, torch.device("cpu"))
+    gens = data_generators(cfg.seeds, TRAIN_DATA, torch.device("cpu"))
     return lambda: training_step(model, opt, gens, batch, bf16=bf16)
 
 

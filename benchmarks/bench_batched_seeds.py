@@ -9,7 +9,7 @@ the cost. Measured at two sizes -- the quick profile of notebook 12 (d = 16, ff 
 and the paper's fig1 (d = 64, ff 2048, batch 256), both N = 16 -- and with 1 and 2 torch
 threads.
 
-Then the claim itself, on whole runs: ``attnlab.rank.training.train`` of K = 8 seeds in one batched run
+Then the claim itself, on whole runs: ``attnlab.rank.train.train`` of K = 8 seeds in one batched run
 against 8 separate one-seed runs (``RUN_STEPS`` steps each, quick sizes, no progress bar, model
 building included), each side at its own best thread count, the two alternated ``--run-reps``
 times so that drift in the machine's speed hits both. Writes
@@ -39,7 +39,8 @@ RUN_STEPS = 200
 
 def whole_runs(threads: list[int], reps: int) -> dict:
     """Median wall time of one K = 8 ``train()`` run and of 8 one-seed runs, per thread count."""
-    from attnlab.rank.training import TrainConfig, train
+    from attnlab.rank.config import TrainConfig
+    from attnlab.rank.train import train
 
     sizes = SIZES["quick"]
     common = dict(

@@ -26,12 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import attnlab_step, median_seconds, parse_args, table, write  # noqa: E402
 from naive import NaiveEncoder  # noqa: E402
 
-from attnlab.rank.training import (  # noqa: E402
-    data_generators,
-    sample,
-    step_flops,  # noqa: E402
-)
+from attnlab.rank.config import step_flops  # noqa: E402
+from attnlab.rank.train import TRAIN_DATA, sample  # noqa: E402
 from attnlab.runtime.device import keep_freed_memory  # noqa: E402
+from attnlab.runtime.seeds import data_generators  # noqa: E402
 
 D, N, BATCH, FF = 64, 16, 256, 2048
 CONFIGS = ((1, 1, 1), (64, 1, 1), (8, 1, 8), (1, 3, 1), (1, 1, 64))  # (H, L, c)
@@ -42,7 +40,7 @@ def naive_step(H: int, L: int, c: int):
     torch.manual_seed(0)
     model = NaiveEncoder(D, heads=H, layers=L, c=c, ff=FF)
     opt = torch.optim.AdamW(model.parameters(), lr=0.01, betas=(0.9, 0.95), weight_decay=0.0)
-    gens = data_generators((0,), torch.device("cpu"))
+    gens = data_generators((0,), TRAIN_DATA, torch.device("cpu"))
 
     def step():
         x, target = sample(gens, BATCH, N, D)

@@ -20,7 +20,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import attnlab_step, median_seconds, parse_args, table, write  # noqa: E402
 
-from attnlab.rank.training import step_flops  # noqa: E402
+from attnlab.rank.config import step_flops  # noqa: E402
 
 SIZES = dict(d=64, N=16, batch=256, ff=2048, layers=1, c=8)
 

@@ -13,7 +13,7 @@ and per attention path (``old``: PyTorch's fused ``scaled_dot_product_attention`
   is linear in the batch at these sizes; N = 16 is timed at batch 64 itself, larger N at smaller
   batches so that the benchmark fits minutes and the machine's memory);
 * ``kept_bytes_per_sequence``: the activations autograd keeps for the backward pass per
-  sequence (``attnlab.rank.training.kept_per_sequence``), which ``step_memory`` plans with.
+  sequence (``attnlab.rank.memory.kept_per_sequence``), which ``step_memory`` plans with.
 
 Writes ``benchmarks/results/heads.json``; the goals (the r = 1 step and its kept bytes within
 1.5x of r = 64 at every N) are evaluated on the measured numbers, not assumed.
@@ -29,15 +29,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import median_seconds, parse_args, table, write  # noqa: E402
 
+from attnlab.rank.config import TrainConfig  # noqa: E402
+from attnlab.rank.memory import kept_per_sequence  # noqa: E402
 from attnlab.rank.small_heads import attention_path  # noqa: E402
-from attnlab.rank.training import (  # noqa: E402
-    TrainConfig,
-    data_generators,
-    kept_per_sequence,
-    make_optimizer,
-    training_step,
-)
+from attnlab.rank.train import TRAIN_DATA, make_optimizer, training_step  # noqa: E402
 from attnlab.runtime.device import keep_freed_memory  # noqa: E402
+from attnlab.runtime.seeds import data_generators  # noqa: E402
 
 SIZES = dict(d=64, c=64, layers=1, ff=2048, batch=64)
 RANKS = (64, 16, 4, 1)
@@ -61,7 +58,7 @@ def measure(N: int, r: int, path: str | None, batch: int, reps: int) -> dict[str
     model = cfg.build()
     model.path = path
     kept = kept_per_sequence(model, cpu)
-    opt, gens = make_optimizer(model, cfg.lr), data_generators(cfg.seeds, cpu)
+    opt, gens = make_optimizer(model, cfg.lr), data_generators(cfg.seeds, TRAIN_DATA, cpu)
     seconds = median_seconds(lambda: training_step(model, opt, gens, batch), warmup=1, reps=reps)
     return {"step_ms": 1000 * seconds, "kept_bytes_per_sequence": kept}
 

@@ -23,7 +23,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import attnlab_step, median_seconds, parse_args, table, write  # noqa: E402
 
-from attnlab.rank.training import step_flops  # noqa: E402
+from attnlab.rank.config import step_flops  # noqa: E402
 
 NS = (4, 16, 64, 256, 1024)
 DS = (16, 32, 64, 128, 256)

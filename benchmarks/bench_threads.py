@@ -45,13 +45,15 @@ def worker(steps: int) -> None:
     """Time ``steps`` training steps of the workload; print ms per step as JSON."""
     import torch
 
-    from attnlab.rank.training import TrainConfig, data_generators, make_optimizer, training_step
+    from attnlab.rank.config import TrainConfig
+    from attnlab.rank.train import TRAIN_DATA, make_optimizer, training_step
     from attnlab.runtime.device import keep_freed_memory
+    from attnlab.runtime.seeds import data_generators
 
     keep_freed_memory()
     cfg = TrainConfig(**WORKLOAD)
     model = cfg.build()
-    opt, gens = make_optimizer(model, cfg.lr), data_generators(cfg.seeds, torch.device("cpu"))
+    opt, gens = make_optimizer(model, cfg.lr), data_generators(cfg.seeds, TRAIN_DATA, torch.device("cpu"))
     for _ in range(3):
         training_step(model, opt, gens, cfg.batch)
     t0 = time.perf_counter()

@@ -48,7 +48,7 @@
 # ({glue:text}`eval_instances` instances it never saw): the error the theory is about, and the
 # number our claims use. All models of one shape, both protocols, train together as one batched
 # model, split into as many passes as the device's memory needs (planned from a measured
-# forward pass, `attnlab.rank.training.models_per_pass`), and each finished configuration is
+# forward pass, `attnlab.rank.memory.models_per_pass`), and each finished configuration is
 # cached, so an interrupted run resumes where it stopped.
 #
 # **Sizes.** The paper uses $d = 64$, feed-forward width 2048, batch 256, $10^5$ steps
@@ -71,8 +71,9 @@ import pandas as pd
 import seaborn as sns
 
 import attnlab
-from attnlab.rank import reported, tasks, training
-from attnlab.rank.training import Runs
+from attnlab.rank import rank_heads, reported, tasks
+from attnlab.rank.runs import train_groups
+from attnlab.rank.train import step_timer
 from attnlab.runtime.work import seconds_per_flop
 
 page = attnlab.Page("12_training_rank_heads", profile=profile, seed=seed)
@@ -87,14 +88,14 @@ sns.set_theme(context="notebook", style="whitegrid")
 # configuration and seed) is trained once.
 
 # %%
-groups = training.rank_heads_groups(cfg, seed)
+groups = rank_heads.groups(cfg, seed)
 first = groups[0][1]
 page.work(
-    training.planned_work(cfg),
-    seconds_per_flop(training.step_timer(first, device), first.step_flops()),
+    rank_heads.planned_work(cfg),
+    seconds_per_flop(step_timer(first, device), first.step_flops()),
     device,
 )
-runs = Runs.train(groups, device, desc="rank x heads")
+runs = train_groups(groups, device, desc="rank x heads")
 
 
 # %% [markdown]
@@ -253,7 +254,9 @@ if "replay" in protocols:
 # %%
 # the fraction of the error at mid-training that the second half removes (fresh data, best seed per epoch)
 late_drop = {
-    (c, r): training.late_drop(runs.curve(tag="fig1", protocol="fresh", layers=1, c=c, rank=r))
+    (c, r): rank_heads.late_drop(
+        rank_heads.loss_curve(runs, tag="fig1", protocol="fresh", layers=1, c=c, rank=r)
+    )
     for c, r in one_layer
 }
 late_drop_low = max(v for k, v in late_drop.items() if k[1] < cfg.d)
@@ -374,7 +377,7 @@ fig3_table = {
     (layers, pos, r): runs.best("heldout", tag="fig3", layers=layers, positional=pos, rank=r)
     for layers in f3["layers"]
     for pos in f3["positional"]
-    for r in training.fig3_ranks(cfg, pos)
+    for r in rank_heads.fig3_ranks(cfg, pos)
 }
 fig3_low = {k: v for k, v in fig3_table.items() if k[2] < cfg.d}
 fig3_names = {k: f"L={k[0]}, {k[1]}, r={k[2]}" for k in fig3_table}

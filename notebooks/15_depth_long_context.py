@@ -77,7 +77,8 @@ import seaborn as sns
 
 import attnlab
 from attnlab.rank import depth, tasks
-from attnlab.rank.training import Runs, step_timer
+from attnlab.rank.runs import train_groups
+from attnlab.rank.train import step_timer
 from attnlab.runtime.work import seconds_per_flop
 
 page = attnlab.Page("15_depth_long_context", profile=profile, seed=seed)
@@ -101,7 +102,7 @@ groups = depth.groups(cfg, seed)
 first = groups[0][1]
 page.record("n_models", first.K)
 page.work(depth.planned_work(cfg), seconds_per_flop(step_timer(first, device), first.step_flops()), device)
-runs = Runs.train(groups, device, namespace="depth_long_context", desc="depth x context")
+runs = train_groups(groups, device, namespace="depth_long_context", desc="depth x context")
 errors = depth.heldout_errors(runs)  # (L, N, r) -> held-out error of each replicate
 ms_per_step = {(row["layers"], row["N"]): row["ms_per_step"] for row in runs.rows}
 

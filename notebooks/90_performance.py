@@ -18,7 +18,7 @@
 #
 # The paper's first figure alone trains each of its configurations for 100k steps
 # {cite}`amsel2024code`. This book reruns its experiments on a 2-core CPU, so its training engine (`attnlab.rank.encoder` and
-# `attnlab.rank.training`) has to be fast: K models trained together with stacked parameters, the
+# `attnlab.rank.train`) has to be fast: K models trained together with stacked parameters, the
 # width multiplier $c$ as $c\cdot H$ heads of one fused attention call, a fused AdamW, and a
 # feed-forward layer that never writes its wide hidden layer to memory when that is what limits
 # it. This page shows what that buys, measured by the scripts in `benchmarks/`:
@@ -65,7 +65,7 @@ from IPython.display import Markdown, display
 
 import attnlab
 from attnlab.book.page import project_root, results_path
-from attnlab.rank.training import step_flops
+from attnlab.rank.config import step_flops
 
 page = attnlab.Page("90_performance", profile=profile, seed=seed)
 cfg = page.cfg
@@ -218,7 +218,7 @@ runs_seconds = page.record(
 # allows, the separate runs were paying for idle cores (a small model does not keep two threads
 # busy).
 #
-# **Whole runs.** One `attnlab.rank.training.train` run of {glue:text}`runs_K` seeds against
+# **Whole runs.** One `attnlab.rank.train.train` run of {glue:text}`runs_K` seeds against
 # {glue:text}`runs_K` one-seed runs ({glue:text}`runs_steps` steps each, quick sizes, model
 # building included, the two alternated so that drift in the machine's speed hits both):
 # {glue:text}`runs_seconds`. Each side at its own best thread count, the batched run costs
@@ -254,7 +254,7 @@ page.figure("fig_perf_flops", fig)
 # %% [markdown]
 # At {glue:text}`flops_sizes` a training step reaches {glue:text}`flops_fractions` of the
 # {glue:text}`peak_gflops` GFLOP/s that one large float32 matrix product achieves on the same
-# threads (FLOPs of matrix products only, from the formula of `attnlab.rank.training.step_flops`). The
+# threads (FLOPs of matrix products only, from the formula of `attnlab.rank.config.step_flops`). The
 # rest is attention on short sequences (tiny matrices, far from peak), the elementwise
 # passes (normalisations, softmax, ReLU, AdamW) that move memory without arithmetic, and
 # the narrow projections, whose products are limited by writing their outputs.
@@ -270,7 +270,7 @@ page.figure("fig_perf_flops", fig)
 # gives every product both of its gradients.
 
 # %%
-from attnlab.rank.training import counted_flops
+from attnlab.rank.train import counted_flops
 
 count_batch = page.record("count_batch", 4)
 fs = fl["sizes"]

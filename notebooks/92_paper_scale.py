@@ -55,18 +55,13 @@ import attnlab
 from attnlab.book.page import results_path
 from attnlab.book.plans import PLANNERS, page_work
 from attnlab.book.profiles import PROFILES, SMOKE_BATCH, SMOKE_SAMPLES, sizes
-from attnlab.rank import depth
-from attnlab.rank.training import (
-    TrainConfig,
-    data_generators,
-    make_optimizer,
-    memory_plan,
-    rank_heads_groups,
-    step_flops,
-    training_step,
-    unique_groups,
-)
+from attnlab.rank import depth, rank_heads
+from attnlab.rank.config import TrainConfig, step_flops
+from attnlab.rank.memory import memory_plan
+from attnlab.rank.runs import unique_groups
+from attnlab.rank.train import TRAIN_DATA, make_optimizer, training_step
 from attnlab.runtime.device import CPU_MEMORY_SHARE, GPU_MEMORY_SHARE, memory_budget
+from attnlab.runtime.seeds import data_generators
 from attnlab.runtime.work import format_flops, format_seconds, seconds_per_flop
 
 page = attnlab.Page("92_paper_scale", profile=profile, seed=seed)
@@ -77,7 +72,7 @@ cfg = page.cfg
 # this CPU's seconds per FLOP is the faster of the two (a busy shared machine can make its
 # threads slower than one).
 tc = TrainConfig(ranks=(cfg.timing["d"],), seeds=(seed,), **cfg.timing)
-model, gens = tc.build(), data_generators(tc.seeds, torch.device("cpu"))
+model, gens = tc.build(), data_generators(tc.seeds, TRAIN_DATA, torch.device("cpu"))
 opt = make_optimizer(model, tc.lr)
 all_threads = torch.get_num_threads()
 rates = {}
@@ -148,7 +143,7 @@ min_ratio_page = page.record("min_ratio_page", smallest)
 # ## Memory: models in passes
 #
 # A batched run of $K$ models trains them together only if their activations fit. Before it
-# trains, every rank-chapter run plans its memory (`attnlab.rank.training.models_per_pass`): one
+# trains, every rank-chapter run plans its memory (`attnlab.rank.memory.models_per_pass`): one
 # model's forward pass on one and on two sequences, with autograd's kept tensors recorded, gives
 # the activations per sequence; three times that (the backward pass holds gradients while it
 # frees activations; a unit test checks the plan against the resident peak of real steps) plus
@@ -169,7 +164,7 @@ GiB = 2**30
 gpu_budget, cpu_budget = int(GPU_MEMORY_SHARE * cfg.gpu_gib * GiB), memory_budget("cpu")
 rank_runs = {
     "12_training_rank_heads": unique_groups(
-        rank_heads_groups(sizes("12_training_rank_heads", "paper"), seed)
+        rank_heads.groups(sizes("12_training_rank_heads", "paper"), seed)
     ),
     "15_depth_long_context": unique_groups(depth.groups(sizes("15_depth_long_context", "paper"), seed)),
 }

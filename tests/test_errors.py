@@ -15,7 +15,7 @@ from attnlab.composition import tasks as ct
 from attnlab.composition import vc
 from attnlab.composition.training import CompConfig
 from attnlab.rank import tasks as nb
-from attnlab.rank.training import TrainConfig
+from attnlab.rank.config import TrainConfig
 
 TC = dict(d=16, N=8, ranks=(16,), seeds=(0,))
 

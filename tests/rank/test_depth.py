@@ -88,9 +88,9 @@ def test_series_by_increasing_N():
 @pytest.mark.parametrize("profile", ("quick", "laptop", "paper"))
 def test_groups_and_planned_work_of_every_profile(profile, monkeypatch):
     from attnlab.book.profiles import sizes
-    from attnlab.rank import training
+    from attnlab.rank import train
 
-    monkeypatch.setattr(training, "train", None)  # planning trains nothing
+    monkeypatch.setattr(train, "train", None)  # planning trains nothing
     cfg = sizes("15_depth_long_context", profile)
     groups = depth.groups(cfg, seed=0)
     assert len(groups) == len(cfg.layers) * len(cfg.Ns)
@@ -105,7 +105,7 @@ def test_groups_and_planned_work_of_every_profile(profile, monkeypatch):
 def test_heldout_errors_by_depth_context_and_rank():
     from types import SimpleNamespace
 
-    from attnlab.rank.training import RESULT_FIELDS, Runs
+    from attnlab.rank.runs import RESULT_FIELDS, runs_from_results
 
     sizes = SimpleNamespace(
         d=16, ff=8, ranks=(16, 4, 1), layers=(1, 2), Ns=(4, 8), points=64, steps=10, steps_per_epoch=5,
@@ -114,6 +114,6 @@ def test_heldout_errors_by_depth_context_and_rank():
     groups = depth.groups(sizes, seed=2)
     runs = [g for _, g in groups]
     fake = [{f: [float(k) for k in range(g.K)] for f in RESULT_FIELDS} | {"ms_per_step": 1.0} for g in runs]
-    errors = depth.heldout_errors(Runs.from_results(groups, runs, fake))
+    errors = depth.heldout_errors(runs_from_results(groups, runs, fake))
     assert errors[1, 4, 16] == [0.0, 1.0] and errors[2, 8, 1] == [4.0, 5.0]
     assert len(errors) == 2 * 2 * 3

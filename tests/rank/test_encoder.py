@@ -98,11 +98,12 @@ def test_width_multiplier_trains_as_the_authors_encoder(c):
 
     The reference (``benchmarks/naive.py``) averages ``c`` stock ``nn.MultiheadAttention``
     modules in the forward pass and is trained by stock ``torch.optim.AdamW``; ours by
-    :func:`attnlab.rank.training.make_optimizer` (fused AdamW). Measured: the two agree to ~2e-7 over 20
+    :func:`attnlab.rank.train.make_optimizer` (fused AdamW). Measured: the two agree to ~2e-7 over 20
     steps at c = 1, 4, 8; with the out-projection stored already divided by ``c`` (the former
     parameterisation) they part by 0.07-0.3 from the first step at c = 4, 8.
     """
-    from attnlab.rank.training import data_generators, make_optimizer, sample
+    from attnlab.rank.train import TRAIN_DATA, make_optimizer, sample
+    from attnlab.runtime.seeds import data_generators
 
     d, N, H, ff, batch, steps = 8, 6, 4, 32, 32, 8
     torch.manual_seed(c)
@@ -112,8 +113,8 @@ def test_width_multiplier_trains_as_the_authors_encoder(c):
     copy_into_batched(ref, model)
     assert model.attention_parameters() == sum(p.numel() for p in ref.layers[0].attns.parameters())
     opt = make_optimizer(model, 0.01)
-    gens = data_generators((c,), torch.device("cpu"))
-    x_test, _ = sample(data_generators((99,), torch.device("cpu")), 64, N, d)
+    gens = data_generators((c,), TRAIN_DATA, torch.device("cpu"))
+    x_test, _ = sample(data_generators((99,), TRAIN_DATA, torch.device("cpu")), 64, N, d)
 
     def agree():
         with torch.no_grad():

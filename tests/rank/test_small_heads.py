@@ -44,7 +44,7 @@ def test_small_heads_blocks_over_sequences_and_queries(monkeypatch):
 def test_small_heads_keep_less_than_the_fused_kernel():
     """At r = 1 the small-head path keeps q, k, v and the out-projection's input, no probabilities,
     no output copy and no log-sum-exp: less than the fused kernel, and no more than at r = 64."""
-    from attnlab.rank.training import kept_per_sequence
+    from attnlab.rank.memory import kept_per_sequence
 
     cpu = torch.device("cpu")
     kept = {}

@@ -7,7 +7,7 @@ import pytest
 
 import attnlab
 from attnlab.composition import training as composition_training
-from attnlab.rank import training as rank_training
+from attnlab.rank import train as rank_train
 from attnlab.runtime.cache import atomic_write_text, cached, code_hash, code_modules, config_key
 
 CODE = "0123456789abcdef"
@@ -61,7 +61,7 @@ def test_key_depends_on_config_and_code():
     assert config_key({"a": 1}, CODE) != config_key({"a": 1}, "fedcba9876543210")
 
 
-@pytest.mark.parametrize("run", [rank_training.train_run, composition_training.train_run])
+@pytest.mark.parametrize("run", [rank_train.train_run, composition_training.train_run])
 def test_a_run_depends_on_its_chapter_never_on_the_book(run):
     modules = code_modules(run.__module__)
     assert run.__module__ in modules
@@ -86,15 +86,15 @@ def test_cached_runs_survive_docstring_and_book_edits_not_a_training_step_edit(t
     package = Path(attnlab.__file__).parent
     src = tmp_path / "src"
     shutil.copytree(package, src / "attnlab", ignore=shutil.ignore_patterns("__pycache__"))
-    runs = [rank_training.train_run.__module__, composition_training.train_run.__module__]
+    runs = [rank_train.train_run.__module__, composition_training.train_run.__module__]
     before = [code_hash(m, src) for m in runs]
 
     copy = lambda obj: src / "attnlab" / Path(inspect.getsourcefile(obj)).relative_to(package)  # noqa: E731
     _edit(src / "attnlab/book/page.py", '"""', '"""An edited docstring. ')
     _edit(src / "attnlab/book/page.py", "\nimport ", "\nX_BOOK_ONLY = 1\nimport ")
-    step = copy(rank_training.training_step)
+    step = copy(rank_train.training_step)
     _edit(step, '"""', '"""An edited docstring. ')
-    line = f"def {rank_training.training_step.__name__}("
+    line = f"def {rank_train.training_step.__name__}("
     _edit(step, line, f"# a comment\n{line}")
     assert [code_hash(m, src) for m in runs] == before  # the book, a docstring, a comment
 

@@ -14,13 +14,13 @@ from attnlab.book import profiles
 from attnlab.composition import strassen as _strassen
 from attnlab.composition import training as _composition_training
 from attnlab.rank import depth as _depth
-from attnlab.rank import training as _rank_training
+from attnlab.rank import rank_heads as _rank_heads
 from attnlab.runtime.work import Work
 
 __all__ = ["PLANNERS", "page_work"]
 
 PLANNERS: dict[str, Callable[[Any], Work]] = {
-    "12_training_rank_heads": _rank_training.planned_work,
+    "12_training_rank_heads": _rank_heads.planned_work,
     "15_depth_long_context": _depth.planned_work,
     "24_training_composition": _composition_training.planned_work,
     "25_strassen_attention": _strassen.planned_work,

@@ -7,7 +7,7 @@ same budget (steps, and points ``N x batch`` per step), and compares each low-ra
 full-rank model of the same depth. This module holds the pieces that are not plotting:
 
 * :func:`sweep` lists the batched groups ``(L, N)`` and :func:`group_models` the models of one
-  group (ranks x replicate seeds, in the order :class:`~attnlab.rank.training.TrainConfig` takes them);
+  group (ranks x replicate seeds, in the order :class:`~attnlab.rank.config.TrainConfig` takes them);
   :func:`batch_for` turns the points per step into sequences per step; :func:`groups` builds
   the page's configurations from its sizes, :func:`planned_work` their work (any profile,
   nothing trained) and :func:`heldout_errors` reads the trained models back by ``(L, N, r)``.
@@ -24,8 +24,11 @@ from statistics import median
 from typing import Any
 
 from attnlab._checks import check_choice, check_int
-from attnlab.rank.training import Runs, TrainConfig, replicate_seeds, unique_groups, work_of
-from attnlab.runtime.work import Work
+from attnlab.rank.config import TrainConfig
+from attnlab.rank.runs import unique_groups
+from attnlab.runtime.runs import Runs
+from attnlab.runtime.seeds import model_seeds
+from attnlab.runtime.work import Work, total
 
 Key = tuple[int, int, int]  # (layers L, context N, rank r)
 REDUCTIONS = ("min", "median")
@@ -61,9 +64,9 @@ def batch_for(N: int, points: int) -> int:
 def groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
     """Page 15's runs at ``sizes("15_depth_long_context", profile)``: one ``("depth", config)``
     per ``(L, N)`` of :func:`sweep`, holding every rank x replicate (:func:`group_models`, the
-    replicates :func:`~attnlab.rank.training.replicate_seeds` of ``seed``), all with the same
-    steps and points per step, at the depth's learning rate ``sizes.lr[L]``."""
-    ranks, seeds = group_models(sizes.ranks, replicate_seeds(seed, sizes.replicates))
+    replicates ``model_seeds(seed, n, "replicate")``), all with the same steps and points per
+    step, at the depth's learning rate ``sizes.lr[L]``."""
+    ranks, seeds = group_models(sizes.ranks, model_seeds(seed, sizes.replicates, "replicate"))
     return [
         (
             "depth",
@@ -87,7 +90,7 @@ def groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
 
 def planned_work(sizes: Any) -> Work:
     """Page 15's training work at ``sizes`` (any profile), without training anything."""
-    return work_of(unique_groups(groups(sizes, seed=0)))
+    return total(cfg.work() for cfg in unique_groups(groups(sizes, seed=0)))
 
 
 def heldout_errors(runs: Runs) -> dict[Key, list[float]]:

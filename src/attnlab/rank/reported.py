@@ -7,7 +7,7 @@ What the numbers measure (from the authors' code): the minimum over epochs of th
 *training* loss, best of five data seeds. With a data seed set, their data module re-seeds its
 generator whenever an epoch starts, so every epoch replays the same 100 batches of 256
 instances (25,600 in fig1): the loss is on a finite, replayed training set, not on fresh data.
-It is comparable to :func:`attnlab.rank.training.train`'s ``metric`` under ``protocol="replay"``, not to
+It is comparable to :func:`attnlab.rank.train.train`'s ``metric`` under ``protocol="replay"``, not to
 its ``heldout`` error.
 """
 

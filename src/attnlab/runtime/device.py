@@ -74,7 +74,7 @@ GPU_MEMORY_SHARE = 0.85
 def memory_budget(device: torch.device | str = "cpu") -> int:
     """Bytes a training run may plan to use on ``device`` at once (its activations, parameters
     and optimizer state), so a sweep splits its models into passes that fit (see
-    :func:`attnlab.rank.training.models_per_pass`).
+    :func:`attnlab.rank.memory.models_per_pass`).
 
     ``$ATTNLAB_MEMORY_GB`` (a positive number of GiB) when set; else, on a GPU,
     :data:`GPU_MEMORY_SHARE` of the memory free on it now; on the CPU, :data:`CPU_MEMORY_SHARE`

@@ -1,0 +1,252 @@
+"""One batched training run of the rank chapter: its configuration, schedule and cost.
+
+A :class:`TrainConfig` names ``K`` models trained together (one rank and seed each) on the
+farthest-neighbour task with the authors' recipe (Amsel, Yehudai and Bruna 2024): the learning
+rate rises linearly over the first 1/20 of training, then follows a cosine to 0.
+
+Two data protocols (``TrainConfig.protocol``, per model if wanted):
+
+* ``"fresh"`` (attnlab's default): fresh samples every step, each model initialised from its own
+  seed, the rate moved every step along the warm-up/cosine curve (:func:`lr_factor`). Every
+  batch is new to the model, so the training loss is an error on unseen data.
+* ``"replay"`` (the authors' code, ``NoahAmsel/attention-formers``): with ``data.seed`` set,
+  their data module re-seeds its generator whenever an epoch's iterator is created, so every
+  epoch replays the same ``steps_per_epoch x batch`` instances, and the logged loss is the loss
+  on that finite, memorisable set. Their ``LinearWarmupCosineAnnealingLR`` is stepped once per
+  epoch, with the first epoch at rate 0 (:func:`epoch_lr_factor`); every run of a configuration
+  starts from the same weights (a fixed ``seed_everything``; here ``init_seed``), only the data
+  seed differing.
+
+A run's cost is planned from its configuration alone: :func:`step_flops` is the one FLOP
+formula of a training step, and :meth:`TrainConfig.work` the run's models, steps and FLOPs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+import torch
+
+from attnlab._checks import check_choice, check_float, check_int
+from attnlab.rank.encoder import POSITIONAL, BatchedEncoder
+from attnlab.runtime.device import default_device
+from attnlab.runtime.work import Work
+
+PROTOCOLS = ("fresh", "replay")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One batched training run: ``K = len(ranks)`` models (``ranks[k]`` with ``seeds[k]``).
+
+    Args:
+        d, N: points on ``S^{d-1}`` and their number.
+        ranks, seeds: per model.
+        layers, c, ff, positional, pos_dim: the encoder (see :class:`BatchedEncoder`).
+        batch: instances per step; steps: total steps; steps_per_epoch: the metric's epoch.
+        lr: peak learning rate; warmup: fraction of steps of linear warm-up (``"fresh"`` only).
+        protocol: ``"fresh"`` or ``"replay"`` (see the module docstring), or one per model; a
+            batch may mix them (each model keeps its own data, initialisation and schedule).
+        init_seed: the one initialisation seed of every ``"replay"`` model (``seeds`` then
+            seed only its data).
+        eval_batches: held-out batches (of ``batch`` instances) for the final ``heldout`` error.
+        precision: ``"float32"`` (default) or, opt-in, ``"bfloat16"``: matrix products under
+            ``torch.autocast`` in bfloat16 (parameters, optimizer and loss stay float32); faster
+            where the CPU/GPU has bfloat16 units, and the numbers change.
+        compile: opt-in ``torch.compile`` of the model: its compile time pays off only on long
+            runs (the ``paper`` profile).
+    """
+
+    d: int
+    N: int
+    ranks: tuple[int, ...]
+    seeds: tuple[int, ...]
+    layers: int = 1
+    c: int = 1
+    ff: int = 2048
+    positional: str = "none"
+    pos_dim: int | None = None
+    batch: int = 256
+    steps: int = 1500
+    steps_per_epoch: int = 100
+    lr: float = 0.01
+    warmup: float = 1 / 20
+    precision: str = "float32"
+    compile: bool = False
+    protocol: str | tuple[str, ...] = "fresh"
+    init_seed: int = 0
+    eval_batches: int = 16
+
+    def __post_init__(self) -> None:
+        """Every field is checked on construction: a bad value raises ``ValueError`` naming it."""
+        check_int("d", self.d, low=1)
+        check_int("N", self.N, low=1)
+        if not self.ranks or len(self.ranks) != len(self.seeds):
+            raise ValueError(
+                "ranks and seeds must be non-empty and of equal length (one model each), "
+                f"got {len(self.ranks)} ranks and {len(self.seeds)} seeds"
+            )
+        check_int("ff", self.ff, low=1)
+        check_choice("positional", self.positional, POSITIONAL)
+        if self.pos_dim is not None:
+            check_int("pos_dim", self.pos_dim, low=1)
+        for r in self.ranks:  # the encoder splits its width into heads of rank r
+            check_int("ranks", r, low=1, high=self.width)
+            if self.width % r:
+                raise ValueError(f"ranks must divide the model width {self.width}; got {r}")
+        for seed in self.seeds:
+            check_int("seeds", seed, low=0)
+        check_int("layers", self.layers, low=1)
+        check_int("c", self.c, low=1)
+        check_int("batch", self.batch, low=1)
+        check_int("steps", self.steps, low=1)
+        check_int("steps_per_epoch", self.steps_per_epoch, low=1)
+        check_float("lr", self.lr, low=0.0, strict_low=True)
+        check_float("warmup", self.warmup, low=0.0, high=1.0)
+        check_choice("precision", self.precision, ("float32", "bfloat16"))
+        check_int("init_seed", self.init_seed, low=0)
+        check_int("eval_batches", self.eval_batches, low=1)
+        self.protocols()
+
+    @property
+    def K(self) -> int:
+        """Models trained together."""
+        return len(self.ranks)
+
+    @property
+    def width(self) -> int:
+        """The model width ``D``: ``d``, plus ``pos_dim`` (default ``d``) concatenated coordinates."""
+        return self.d + ((self.pos_dim or self.d) if self.positional == "concatenated" else 0)
+
+    def step_flops(self) -> float:
+        """FLOPs of one training step of all ``K`` models (:func:`step_flops`)."""
+        return step_flops(
+            d=self.width, N=self.N, batch=self.batch, layers=self.layers, c=self.c, ff=self.ff, K=self.K
+        )
+
+    def flops(self) -> float:
+        """Training FLOPs of the whole run: ``steps`` steps of :meth:`step_flops`."""
+        return self.steps * self.step_flops()
+
+    def work(self) -> Work:
+        """The run's work: ``K`` models, ``steps`` optimiser steps (its models step together) and
+        :meth:`flops`; a page's runs add up with :func:`attnlab.runtime.work.total`."""
+        return Work(self.K, self.steps, self.flops())
+
+    def models(self) -> list[TrainConfig]:
+        """Each model alone, as a one-model configuration (trained alone, it trains the same)."""
+        return [
+            replace(self, ranks=(r,), seeds=(s,), protocol=p)
+            for r, s, p in zip(self.ranks, self.seeds, self.protocols(), strict=True)
+        ]
+
+    def subset(self, indices: Iterable[int]) -> TrainConfig:
+        """The run of models ``indices`` only (each keeps its rank, seed and protocol)."""
+        idx = list(indices)
+        if not idx:
+            raise ValueError("indices: at least one model")
+        for k in idx:
+            check_int("indices", k, low=0, high=self.K - 1)
+        protocols = self.protocols()
+        return replace(
+            self,
+            ranks=tuple(self.ranks[k] for k in idx),
+            seeds=tuple(self.seeds[k] for k in idx),
+            protocol=tuple(protocols[k] for k in idx),
+        )
+
+    def to_key(self, device: torch.device | str = "cpu") -> dict[str, Any]:
+        """The cache key (and sweep task) of this run: its fields (JSON types) and the device type."""
+        key = asdict(self)
+        key["device_type"] = default_device(device).type
+        return key
+
+    @classmethod
+    def from_key(cls, key: Mapping[str, Any]) -> TrainConfig:
+        """The configuration of a :meth:`to_key` key (lists back to tuples; the device type dropped)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in key.items() if k in names})
+
+    def protocols(self) -> tuple[str, ...]:
+        """The protocol of each of the ``K`` models."""
+        if isinstance(self.protocol, str):
+            return (check_choice("protocol", self.protocol, PROTOCOLS),) * len(self.ranks)
+        if len(self.protocol) != len(self.ranks):
+            raise ValueError(f"protocol: one per model ({len(self.ranks)}); got {self.protocol}")
+        return tuple(check_choice("protocol", p, PROTOCOLS) for p in self.protocol)
+
+    def init_seeds(self) -> tuple[int, ...]:
+        """Per model, the seed of its initial weights: its own seed, or ``init_seed`` under ``"replay"``."""
+        return tuple(
+            self.init_seed if p == "replay" else s for p, s in zip(self.protocols(), self.seeds, strict=True)
+        )
+
+    def epochs(self) -> int:
+        return math.ceil(self.steps / self.steps_per_epoch)
+
+    def lr_factors(self, step: int) -> list[float]:
+        """Per model, the factor of ``lr`` at training step ``step`` (0-based)."""
+        fresh = lr_factor(step, self.steps, self.warmup)
+        replay = epoch_lr_factor(step // self.steps_per_epoch, self.epochs())
+        return [fresh if p == "fresh" else replay for p in self.protocols()]
+
+    def build(self) -> BatchedEncoder:
+        return BatchedEncoder(
+            self.d,
+            self.N,
+            self.ranks,
+            self.init_seeds(),
+            layers=self.layers,
+            c=self.c,
+            ff=self.ff,
+            positional=self.positional,
+            pos_dim=self.pos_dim,
+        )
+
+
+def lr_factor(step: int, steps: int, warmup: float) -> float:
+    """Linear warm-up over ``ceil(warmup * steps)`` steps, then cosine from 1 to 0."""
+    warm = max(1, math.ceil(warmup * steps))
+    if step < warm:
+        return (step + 1) / warm
+    return 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, steps - warm)))
+
+
+def epoch_lr_factor(epoch: int, epochs: int) -> float:
+    """The authors' per-epoch schedule (``LinearWarmupCosineAnnealingLR`` stepped once per epoch,
+    ``warmup_epochs = epochs // 20``, ``eta_min = lr // 10 = 0``): epoch 0 at rate 0, a linear
+    rise to 1 at epoch ``W - 1``, then ``(1 + cos(pi (e - W) / (epochs - W))) / 2``.
+
+    With fewer than 20 epochs their ``epochs // 20`` is 0 and their (multiplicative) scheduler
+    would keep the rate at 0 for ever; we take ``W = max(1, epochs // 20)``: epoch 0 at rate 0,
+    then the cosine from 1.
+    """
+    warm = max(1, epochs // 20)
+    if epoch == 0:
+        return 0.0
+    if epoch < warm:
+        return epoch / (warm - 1)
+    return 0.5 * (1 + math.cos(math.pi * (epoch - warm) / max(1, epochs - warm)))
+
+
+def step_flops(*, d: int, N: int, batch: int, layers: int, c: int, ff: int, K: int = 1) -> float:
+    """Analytic FLOPs of one training step (multiply-add = 2 FLOPs; backward = 2 x forward).
+
+    Per layer and model, with tokens ``T = B N``, width ``D = d`` and ``E = c D`` q/k/v
+    coordinates (``c H`` heads of rank ``r``, ``H r = D``)::
+
+        forward = 2 T D (3E)        q, k, v projection
+                + 2 B N^2 E         scores  (c H heads x N x N x r)
+                + 2 B N^2 E         probabilities x values
+                + 2 T E D           output projection
+                + 4 T D ff          feed-forward (two matrices)
+        step    = 3 * forward       (backward: two products per forward product)
+
+    Elementwise work (softmax, norms, ReLU, AdamW) is not counted.
+    """
+    T, D, E = batch * N, d, c * d
+    forward = 2 * T * D * 3 * E + 4 * batch * N * N * E + 2 * T * E * D + 4 * T * D * ff
+    return 3.0 * forward * layers * K

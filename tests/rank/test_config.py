@@ -1,0 +1,63 @@
+"""A run's configuration: checked on construction, its schedules, its key."""
+
+import json
+import math
+
+import pytest
+
+from attnlab.rank.config import TrainConfig, epoch_lr_factor, lr_factor
+from tests.rank import SMALL
+
+
+def test_schedule():
+    steps = 200
+    f = [lr_factor(t, steps, 1 / 20) for t in range(steps)]
+    assert f[0] == pytest.approx(1 / 10) and f[9] == pytest.approx(1.0)
+    assert all(a <= b for a, b in zip(f[:10], f[1:10], strict=False))
+    assert all(a >= b for a, b in zip(f[10:], f[11:], strict=False)) and f[-1] < 1e-3
+
+
+def test_authors_epoch_schedule():
+    # 1000 epochs (their fig1): warm-up over 50 epochs from 0, then a cosine to 0
+    f = [epoch_lr_factor(e, 1000) for e in range(1000)]
+    assert f[0] == 0.0 and f[1] == pytest.approx(1 / 49) and f[49] == pytest.approx(1.0)
+    assert f[50] == pytest.approx(1.0) and f[525] == pytest.approx(0.5) and 0 < f[-1] < 1e-4
+    assert all(a <= b for a, b in zip(f[:50], f[1:50], strict=False))
+    assert all(a >= b for a, b in zip(f[50:], f[51:], strict=False))
+    # 15 epochs (quick): their epochs // 20 = 0 would never leave rate 0; one epoch at 0, then cosine
+    g = [epoch_lr_factor(e, 15) for e in range(15)]
+    assert g[0] == 0.0 and g[1] == 1.0 and g[8] == pytest.approx(0.5 * (1 + math.cos(math.pi * 7 / 14)))
+    cfg = TrainConfig(ranks=(8, 8), seeds=(0, 1), protocol=("fresh", "replay"), **SMALL)
+    assert cfg.epochs() == 4
+    for step in (0, 5, 6, 13, 23):  # per step: fresh follows lr_factor, replay its epoch's value
+        assert cfg.lr_factors(step) == [lr_factor(step, 24, 1 / 20), epoch_lr_factor(step // 6, 4)]
+
+
+def test_key_round_trip():
+    cfg = TrainConfig(ranks=(8, 4), seeds=(1, 2), protocol=("fresh", "replay"), pos_dim=3, **SMALL)
+    key = cfg.to_key("cpu")
+    assert key["device_type"] == "cpu" and isinstance(key["ranks"], tuple | list)
+    assert TrainConfig.from_key(key) == cfg
+    assert TrainConfig.from_key(json.loads(json.dumps(key))) == cfg  # as the cache stores it
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(steps=0), "steps"),
+        (dict(batch=0), "batch"),
+        (dict(lr=0.0), "lr"),
+        (dict(positional="rope"), "positional"),
+        (dict(precision="float16"), "precision"),
+        (dict(protocol="epochs"), "protocol"),
+        (dict(protocol=("fresh", "replay")), "protocol"),
+        (dict(eval_batches=0), "eval_batches"),
+        (dict(steps_per_epoch=0), "steps_per_epoch"),
+        (dict(warmup=1.5), "warmup"),
+        (dict(ranks=(9,)), "ranks"),
+        (dict(pos_dim=0), "pos_dim"),
+    ],
+)
+def test_bad_input(kwargs, name):
+    with pytest.raises(ValueError, match=name):  # on construction, before anything trains
+        TrainConfig(**{"ranks": (8,), "seeds": (0,), **SMALL, **kwargs})
