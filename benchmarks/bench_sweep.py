@@ -98,10 +98,10 @@ def main() -> int:
     import ray
     import torch
 
-    from attnlab.composition.training import CompConfig, config_key, train_run
+    from attnlab.composition.training import CompConfig, train_run
     from attnlab.runtime.sweep import sweep
 
-    configs = [config_key(CompConfig(task="comp", seeds=(s,), **CONFIG), "cpu") for s in range(RUNS)]
+    configs = [CompConfig(task="comp", seeds=(s,), **CONFIG).to_key("cpu") for s in range(RUNS)]
     local_s, ray_s = [], []
     local = sweep(train_run, configs, namespace="bench", address="", show_progress=False)
     t0 = time.perf_counter()

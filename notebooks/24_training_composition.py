@@ -37,10 +37,11 @@
 #    best seed reaches {glue:text}`cfg_threshold` accuracy, for $n$ in {glue:text}`cfg_frontier_ns`,
 #    against the VC bound's smallest $P$ (page 22) and the explicit construction's $P$.
 #
-# All runs of the page go to `attnlab.composition.training.train_sweep` as one list: cached by
-# configuration (an interrupted sweep resumes) and run in parallel on a Ray cluster when one is
-# configured. Each model draws its own data (streams derived from its seed), so it learns the
-# same whether it trains alone or batched with others.
+# All runs of the page (`attnlab.composition.one_vs_two_layers`) go to
+# `attnlab.composition.training.train_groups` as one sweep: cached by configuration (an
+# interrupted sweep resumes) and run in parallel on a Ray cluster when one is configured. Each
+# model draws its own data (streams derived from its seed), so it learns the same whether it
+# trains alone or batched with others.
 # This page ran with profile {glue:text}`profile` and seed {glue:text}`seed` in
 # {glue:text}`runtime`; at the quick profile's sizes everything is small (see the profile table)
 # and the frontier in particular is only a sketch.
@@ -56,36 +57,40 @@ import seaborn as sns
 
 import attnlab
 from attnlab.composition import constructions
+from attnlab.composition import one_vs_two_layers as experiment
 from attnlab.composition import tasks as ct
 from attnlab.composition import training as tr
 from attnlab.composition.vc import min_mlp_params_vc
+from attnlab.runtime.seeds import model_seeds
 from attnlab.runtime.work import seconds_per_flop
 
 page = attnlab.Page("24_training_composition", profile=profile, seed=seed)
 cfg = page.cfg
 sns.set_theme(context="notebook", style="whitegrid")
 device = str(page.device())  # on CPU with the profile's threads
-runs_all = tr.page_configs(cfg, seed)  # every training run of the page, from its sizes
-model_seeds = list(runs_all["depth"][0].seeds)  # derive_seed(seed, "model", i): distinct for every page seed
-page.record("model_seeds", model_seeds)
+groups = experiment.page_configs(cfg, seed)  # every training run of the page, from its sizes
+seeds = list(model_seeds(seed, cfg.seeds, "model"))  # derive_seed(seed, "model", i), per page seed
+page.record("model_seeds", seeds)
 page.record(
     "model_seed_rule",
-    f"{len(model_seeds)} model seeds, derive_seed({seed}, 'model', i) for i < {len(model_seeds)}",
+    f"{len(seeds)} model seeds, derive_seed({seed}, 'model', i) for i < {len(seeds)}",
 )
 
 # the work of this profile, and its time estimated from one representative step on this device
-typical = runs_all["depth"][-1]  # two layers at the largest n
+typical = experiment.timed_config(cfg, seed)  # two layers at the largest n
 page.work(
-    tr.planned_work(cfg), seconds_per_flop(tr.step_function(typical, device), tr.step_flops(typical)), device
+    experiment.planned_work(cfg),
+    seconds_per_flop(tr.step_timer(typical, device), tr.step_flops(typical)),
+    device,
 )
 
 # %% [markdown]
-# All runs train in one sweep: section 1's and section 2's configurations together.
+# All runs train in one sweep: section 1's and section 2's configurations together. Every
+# trained model is a row of one table (tag, n, layers, MLP width, seed, results), read below
+# by identity.
 
 # %%
-all_cfgs = runs_all["depth"] + runs_all["frontier"]
-results = tr.train_sweep(all_cfgs, device, desc="Comp_n runs")
-depth_results, frontier_results = results[: len(runs_all["depth"])], results[len(runs_all["depth"]) :]
+runs = tr.train_groups(groups, device, desc="Comp_n runs")
 
 # %% [markdown]
 # ## 1. One layer against two at fixed size
@@ -95,9 +100,9 @@ depth_results, frontier_results = results[: len(runs_all["depth"])], results[len
 # {glue:text}`cfg_lr`, {glue:text}`model_seed_rule` (the page's results list them).
 
 # %%
-depth = {(c.n, c.layers): r for c, r in zip(runs_all["depth"], depth_results, strict=True)}
-best = {(n, L): max(r["final"]) for (n, L), r in depth.items()}
-worst = {(n, L): min(r["final"]) for (n, L), r in depth.items()}
+final = {(n, L): runs.values("final", tag="depth", n=n, layers=L) for n in cfg.ns for L in (1, 2)}
+best = {(n, L): max(f) for (n, L), f in final.items()}
+worst = {(n, L): min(f) for (n, L), f in final.items()}
 base = {n: float(ct.most_frequent_value_accuracy(n)) for n in cfg.ns}  # exact (page 20)
 n_max = max(cfg.ns)
 gap_best = best[(n_max, 2)] - best[(n_max, 1)]
@@ -110,21 +115,18 @@ page.record("worst_acc", {f"n={n},L={L}": round(v, 4) for (n, L), v in worst.ite
 page.record("one_layer_best_at_nmax", best[(n_max, 1)])
 page.record("two_layer_best_at_nmax", best[(n_max, 2)])
 page.record("plateau_at_nmax", base[n_max])
-escape = tr.first_step_above(depth[(n_max, 2)], base[n_max] + 0.10)
+escape = tr.first_step_above(runs.select(tag="depth", n=n_max, layers=2), base[n_max] + 0.10)
 page.record("escape_steps", escape)
-for (n, L), r in depth.items():
-    print(
-        f"n={n} layers={L}: final accuracy per seed {[round(a, 3) for a in r['final']]}  (plateau {base[n]:.3f})"
-    )
+for (n, L), f in final.items():
+    print(f"n={n} layers={L}: final accuracy per seed {[round(a, 3) for a in f]}  (plateau {base[n]:.3f})")
 
 fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.2))
 ax = axes[0]
-r1, r2 = depth[(n_max, 1)], depth[(n_max, 2)]
-for L, r, c in ((1, r1, "C0"), (2, r2, "C3")):
-    for i, acc in enumerate(r["acc"]):
+for L, c in ((1, "C0"), (2, "C3")):
+    for i, row in enumerate(runs.select(tag="depth", n=n_max, layers=L)):
         ax.plot(
-            r["steps"],
-            acc,
+            row["eval_steps"],
+            row["acc"],
             color=c,
             alpha=0.8,
             lw=1.2,
@@ -178,19 +180,10 @@ page.figure("fig_depth", fig)
 # the smallest width whose best seed reaches the threshold, and its parameter count $P$.
 
 # %%
-frontier = {}
-for n, r in zip(cfg.frontier_ns, frontier_results, strict=True):
-    by_width = {}
-    for w, acc, P in zip(r["widths"], r["final"], r["mlp_params"], strict=True):
-        by_width.setdefault(w, [P, 0.0])[1] = max(by_width.get(w, [P, 0.0])[1], acc)
-    reached = [(w, P) for w, (P, acc) in sorted(by_width.items()) if acc >= cfg.threshold]
-    frontier[n] = {
-        "by_width": by_width,
-        "width": reached[0][0] if reached else None,
-        "P": reached[0][1] if reached else None,
-    }
+frontier = {n: experiment.frontier(runs, n, cfg.threshold) for n in cfg.frontier_ns}
+for n, f in frontier.items():
     print(
-        f"n={n}: best accuracy by width { ({w: round(a, 3) for w, (P, a) in by_width.items()}) } -> smallest width reaching {cfg.threshold}: {frontier[n]['width']}"
+        f"n={n}: best accuracy by width { ({w: round(a, 3) for w, (P, a) in f['by_width'].items()}) } -> smallest width reaching {cfg.threshold}: {f['width']}"
     )
 page.record("frontier_width", {n: f["width"] for n, f in frontier.items()})
 page.record("frontier_P", {n: f["P"] for n, f in frontier.items()})

@@ -75,21 +75,22 @@ import torch
 import attnlab
 from attnlab.composition import constructions
 from attnlab.composition import strassen as st
+from attnlab.composition import strassen_vs_softmax as experiment
 from attnlab.composition import tasks as ct
 from attnlab.composition import training as tr
-from attnlab.runtime.seeds import derive_seed, generator
+from attnlab.runtime.seeds import derive_seed, generator, model_seeds
 from attnlab.runtime.work import seconds_per_flop
 
 page = attnlab.Page("25_strassen_attention", profile=profile, seed=seed)
 cfg = page.cfg
 sns.set_theme(context="notebook", style="whitegrid")
 device = str(page.device())  # on CPU with the profile's threads
-runs = st.page_configs(cfg, seed)  # every training run of the page (sections 3 and 4), from its sizes
-model_seeds = list(tr.model_seeds(seed, cfg.seeds))  # derive_seed(seed, "model", i)
-page.record("model_seeds", model_seeds)
+groups = experiment.page_configs(cfg, seed)  # every training run of the page (sections 3 and 4)
+seeds = list(model_seeds(seed, cfg.seeds, "model"))  # derive_seed(seed, "model", i)
+page.record("model_seeds", seeds)
 model_seed_rule = page.record(
     "model_seed_rule",
-    f"{len(model_seeds)} model seeds, derive_seed({seed}, 'model', i) for i < {len(model_seeds)}",
+    f"{len(seeds)} model seeds, derive_seed({seed}, 'model', i) for i < {len(seeds)}",
 )
 
 # %% [markdown]
@@ -130,7 +131,7 @@ print({k: f"{v:.1e}" for k, v in layer_diffs.items()})
 #
 # Comp_n is laid out as on page 20: the table of $g$ at positions $0..n-1$, the table of $h$ at
 # $n..2n-1$ and the query $x$ at $2n$, with the answer $h(g(x))$ read at the query.
-# `strassen.comp_construction` places slot $i$ of each table and symbol $\sigma$ at angle
+# `constructions.strassen_comp` places slot $i$ of each table and symbol $\sigma$ at angle
 # $2\pi i/n$ and $2\pi\sigma/n$, as page 23's two-layer construction does (an additive
 # embedding). Then:
 #
@@ -167,15 +168,15 @@ checks = {}
 for n in (*cfg.exhaustive_ns, *cfg.random_ns):
     exhaustive = n in cfg.exhaustive_ns
     W = ct.enumerate_comp(n) if exhaustive else ct.sample_comp(n, cfg.random_inputs, seed=seed)
-    model = st.comp_construction(n)
-    err = st.construction_errors(model, W, n)
+    model = constructions.strassen_comp(n)
+    err = constructions.comp_errors(model, W, n)
     checks[n] = {
         "inputs": len(W),
         "exhaustive": exhaustive,
         "max_err": err.max().item(),
         "wrong": int((err >= 0.5).sum()),
         "size": model.size,
-        "scale": st.construction_scale(n),
+        "scale": constructions.strassen_scale(n),
         "softmax_one_layer_size": constructions.one_layer_comp(n).size,
     }
     print(
@@ -187,7 +188,7 @@ construction_wrong = sum(c["wrong"] for c in checks.values())
 construction_max_err = max(c["max_err"] for c in checks.values())
 page.record("construction_max_err", construction_max_err)
 page.record("construction_inputs", sum(c["inputs"] for c in checks.values()))
-page.record("construction_d", st.CONSTRUCTION_D)
+page.record("construction_d", constructions.STRASSEN_D)
 page.record("construction_size", sorted({c["size"] for c in checks.values()}))
 ns_all = sorted(checks)
 page.record("n_hi", ns_all[-1])
@@ -249,30 +250,32 @@ page.figure("fig_construction", fig)
 # %%
 n = cfg.comp_n
 # the work of sections 3 and 4, and its time estimated from one Strassen step on this device
-typical = runs["comp"]["Strassen, 1 layer"]
+typical = experiment.timed_config(cfg, seed)
 page.work(
-    st.planned_work(cfg), seconds_per_flop(tr.step_function(typical, device), tr.step_flops(typical)), device
+    experiment.planned_work(cfg),
+    seconds_per_flop(tr.step_timer(typical, device), tr.step_flops(typical)),
+    device,
 )
-# sections 3 and 4 train as one sweep (in parallel on a Ray cluster when one is configured)
-names = [*runs["comp"], *runs["tokens"]]
-results = tr.train_sweep([*runs["comp"].values(), *runs["tokens"].values()], device, desc="Strassen runs")
-trained = dict(zip(names, results, strict=True))
-comp = {name: trained[name] for name in runs["comp"]}
+# sections 3 and 4 train as one sweep (in parallel on a Ray cluster when one is configured);
+# every trained model is a row of one table, read by identity
+runs = tr.train_groups(groups, device, desc="Strassen runs")
+comp = {name: runs.select(tag="comp", **model) for name, model in experiment.COMP_MODELS.items()}
+final = {name: runs.values("final", tag="comp", **model) for name, model in experiment.COMP_MODELS.items()}
 plateau = float(ct.most_frequent_value_accuracy(n))
 page.record("plateau", plateau)
-for name, r in comp.items():
-    print(f"{name:18s} final accuracy per seed {[round(a, 3) for a in r['final']]}")
-soft1_best = page.record("soft1_best", max(comp["softmax, 1 layer"]["final"]))
-soft2_worst = page.record("soft2_worst", min(comp["softmax, 2 layers"]["final"]))
-str_worst = page.record("strassen_worst", min(comp["Strassen, 1 layer"]["final"]))
-page.record("strassen_final", comp["Strassen, 1 layer"]["final"])
+for name, f in final.items():
+    print(f"{name:18s} final accuracy per seed {[round(a, 3) for a in f]}")
+soft1_best = page.record("soft1_best", max(final["softmax, 1 layer"]))
+soft2_worst = page.record("soft2_worst", min(final["softmax, 2 layers"]))
+str_worst = page.record("strassen_worst", min(final["Strassen, 1 layer"]))
+page.record("strassen_final", final["Strassen, 1 layer"])
 page.record("escape_strassen", tr.first_step_above(comp["Strassen, 1 layer"], plateau + 0.10))
 page.record("escape_two_layer", tr.first_step_above(comp["softmax, 2 layers"], plateau + 0.10))
 
 fig, ax = plt.subplots(figsize=(7.5, 4.3))
-for (name, r), c in zip(comp.items(), ("C0", "C3", "C2"), strict=True):
-    for i, acc in enumerate(r["acc"]):
-        ax.plot(r["steps"], acc, color=c, lw=1.2, alpha=0.8, label=name if i == 0 else None)
+for (name, rows), c in zip(comp.items(), ("C0", "C3", "C2"), strict=True):
+    for i, row in enumerate(rows):
+        ax.plot(row["eval_steps"], row["acc"], color=c, lw=1.2, alpha=0.8, label=name if i == 0 else None)
 ax.axhline(plateau, color="k", ls=":", label="most frequent value of $h$")
 ax.axhline(1 / n, color="grey", ls="--", label="chance $1/n$")
 ax.set(
@@ -302,7 +305,7 @@ page.figure("fig_comp", fig)
 # * **Binary-relation composition** takes relations $A, B$ on $m$ = {glue:text}`brc_m`
 #   elements, with independent Bernoulli({glue:text}`brc_density`) entries. Token $(i,j)$
 #   carries $(A_{ij}, B_{ij})$ and answers $(B\circ A)_{ij} = \bigvee_k A_{ik}\wedge B_{kj}$
-#   (`strassen.brc_labels`). This follows the theorem's form with $A$ and $B$ independent;
+#   (`attnlab.composition.tasks.brc_labels`). This follows the theorem's form with $A$ and $B$ independent;
 #   the paper's experiment takes $A = B$.
 #
 # We compare one softmax layer with one Strassen layer, the same model otherwise
@@ -319,18 +322,23 @@ page.record("match3_N", cfg.match3["N"])
 page.record("match3_m", cfg.match3["m"])
 page.record("brc_m", cfg.brc["m"])
 page.record("brc_density", cfg.brc["density"])
-tok = {key: trained[key] for key in runs["tokens"]}
+tok = {
+    (task, attention): runs.select(tag="tokens", task=task, attention=attention)
+    for task in ("match3", "brc")
+    for attention in ("softmax", "strassen")
+}
+tok_final = {(t, a): runs.values("final", tag="tokens", task=t, attention=a) for t, a in tok}
 token_alone = {}
 for task, params in (("match3", cfg.match3), ("brc", cfg.brc)):
     gen = generator(derive_seed(seed, "token alone", task))
-    token_alone[task] = st.token_alone_accuracy(task, cfg.baseline_samples, gen, **params)
+    token_alone[task] = ct.token_alone_accuracy(task, cfg.baseline_samples, gen, **params)
     for attention in ("softmax", "strassen"):
         print(
-            f"{task:6s} {attention:8s} final per-token accuracy {[round(a, 3) for a in tok[(task, attention)]['final']]}"
+            f"{task:6s} {attention:8s} final per-token accuracy {[round(a, 3) for a in tok_final[(task, attention)]]}"
             f"  (token-alone {token_alone[task]:.3f})"
         )
-tok_best = {f"{t},{a}": max(r["final"]) for (t, a), r in tok.items()}
-tok_worst = {f"{t},{a}": min(r["final"]) for (t, a), r in tok.items()}
+tok_best = {f"{t},{a}": max(f) for (t, a), f in tok_final.items()}
+tok_worst = {f"{t},{a}": min(f) for (t, a), f in tok_final.items()}
 page.record("token_alone", {k: round(v, 4) for k, v in token_alone.items()})
 page.record("tok_best", {k: round(v, 4) for k, v in tok_best.items()})
 page.record("tok_worst", {k: round(v, 4) for k, v in tok_worst.items()})
@@ -347,10 +355,14 @@ titles = {
 }
 for ax, task in zip(axes, ("match3", "brc"), strict=True):
     for attention, c in (("softmax", "C0"), ("strassen", "C2")):
-        r = tok[(task, attention)]
-        for i, acc in enumerate(r["acc"]):
+        for i, row in enumerate(tok[(task, attention)]):
             ax.plot(
-                r["steps"], acc, color=c, lw=1.2, alpha=0.8, label=f"{attention}, 1 layer" if i == 0 else None
+                row["eval_steps"],
+                row["acc"],
+                color=c,
+                lw=1.2,
+                alpha=0.8,
+                label=f"{attention}, 1 layer" if i == 0 else None,
             )
     ax.axhline(token_alone[task], color="k", ls=":", label="token alone")
     ax.set(xlabel="step", ylabel="per-token accuracy", title=titles[task], ylim=(0.4, 1.01))
@@ -396,7 +408,9 @@ page.record("t_repeats", tcfg["repeats"])
 page.record("t_fit_last", tcfg["fit_last"])
 times = {
     form: [
-        st.time_step(form, T, d=tcfg["d"], batch=tcfg["batch"], repeats=tcfg["repeats"], device=device)
+        experiment.time_step(
+            form, T, d=tcfg["d"], batch=tcfg["batch"], repeats=tcfg["repeats"], device=device
+        )
         for T in Ts
     ]
     for form, Ts in tcfg["Ts"].items()
@@ -474,7 +488,7 @@ page.claim(
     soft1_best - plateau,
     "<=",
     0.05,
-    final=comp["softmax, 1 layer"]["final"],
+    final=final["softmax, 1 layer"],
     plateau=plateau,
 )
 page.claim(
@@ -482,23 +496,23 @@ page.claim(
     str_worst - soft1_best,
     ">=",
     0.35,
-    strassen=comp["Strassen, 1 layer"]["final"],
-    softmax=comp["softmax, 1 layer"]["final"],
+    strassen=final["Strassen, 1 layer"],
+    softmax=final["softmax, 1 layer"],
 )
 page.claim(
     f"at n = {n}, one trained Strassen layer comes close to two softmax layers (worst Strassen seed's accuracy)",
     str_worst,
     ">=",
     0.85,
-    strassen=comp["Strassen, 1 layer"]["final"],
-    two_layer=comp["softmax, 2 layers"]["final"],
+    strassen=final["Strassen, 1 layer"],
+    two_layer=final["softmax, 2 layers"],
 )
 page.claim(
     "on relation composition, one trained Strassen layer beats the token-alone level (worst seed, accuracy points)",
     tok_worst["brc,strassen"] - token_alone["brc"],
     ">=",
     0.2,
-    strassen=tok[("brc", "strassen")]["final"],
+    strassen=tok_final[("brc", "strassen")],
     token_alone=token_alone["brc"],
 )
 page.finish()

@@ -1,16 +1,24 @@
-"""The explicit constructions solve Comp_n exactly; training runs and stacks models."""
+"""The explicit constructions (softmax and Strassen) solve Comp_n exactly; training runs."""
+
+import math
 
 import pytest
+import torch
 
+from attnlab.composition import constructions
 from attnlab.composition import tasks as ct
 from attnlab.composition.constructions import (
     ONE_LAYER_HEADS,
+    STRASSEN_D,
     comp_errors,
     one_layer_comp,
     one_layer_mlp_params,
     one_layer_size,
+    strassen_comp,
+    strassen_scale,
     two_layer_comp,
 )
+from attnlab.composition.strassen import strassen_scores
 from attnlab.composition.training import CompConfig, train
 
 
@@ -44,3 +52,53 @@ def test_training_smoke_and_bad_n():
         two_layer_comp(1)
     with pytest.raises(ValueError, match="n"):
         CompConfig(n=1, mlp_width=2, seeds=(0,), steps=1, batch=4, **shape)
+
+
+# -- one Strassen layer -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_strassen_construction_exact_on_every_input(n):
+    model = strassen_comp(n)
+    err = comp_errors(model, ct.enumerate_comp(n), n)
+    assert err.shape == (n ** (2 * n + 1),)
+    assert err.max() < 1e-9
+
+
+def test_strassen_construction_exact_on_random_inputs_and_constant_size():
+    for n in (5, 16, 40):
+        model = strassen_comp(n)
+        assert model.size == 12 and model.d == STRASSEN_D and model.heads == 1
+        err = comp_errors(model, ct.sample_comp(n, 500, seed=n), n)
+        assert err.max() < 1e-6
+    assert strassen_scale(40) == pytest.approx(40 / (1 - math.cos(2 * math.pi / 40)))
+
+
+def test_strassen_construction_attends_to_the_right_pair():
+    n = 4
+    model = strassen_comp(n)
+    tokens = ct.sample_comp(n, 64, seed=0)
+    x = model.embed_tokens(tokens)[0]  # (B, T, d)
+    proj = {k: x @ getattr(model, k)[0, 0].mT for k in ("W_f", "W_g", "W_h")}
+    s = strassen_scores(proj["W_f"][:, -1:], proj["W_g"], proj["W_h"])[:, 0]  # (B, T, T)
+    best = s.flatten(1).argmax(-1)
+    gx = tokens.gather(1, tokens[:, -1:])[:, 0]
+    assert torch.equal(best // (2 * n + 1), tokens[:, -1])  # j = x
+    assert torch.equal(best % (2 * n + 1), n + gx)  # k = n + g(x)
+
+
+def test_strassen_construction_bad_arguments():
+    with pytest.raises(ValueError, match=r"^n must be an integer >= 2"):
+        strassen_comp(1)
+    with pytest.raises(ValueError, match=r"^margin must be a number > 0"):
+        strassen_comp(4, margin=0.0)
+
+
+def test_comp_errors_chunk_by_context_length_and_agree_with_one_chunk(monkeypatch):
+    n = 16
+    model, tokens = strassen_comp(n), ct.sample_comp(n, 300, seed=0)
+    whole = comp_errors(model, tokens, n, chunk=300)
+    monkeypatch.setattr(constructions, "CHUNK_SCORES", 64 * (2 * n + 1) ** 2)  # 64 inputs a chunk
+    torch.testing.assert_close(comp_errors(model, tokens, n), whole, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="chunk"):
+        comp_errors(model, tokens, n, chunk=0)

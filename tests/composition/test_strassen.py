@@ -1,15 +1,13 @@
-"""Strassen attention: the fast form against the definition, the model, the tasks, the construction."""
+"""Strassen attention: the fast form against the definition, and its one-layer model."""
 
 from __future__ import annotations
 
 import itertools
-import math
 
 import pytest
 import torch
 
 from attnlab.composition import strassen as st
-from attnlab.composition import tasks as ct
 
 
 def _fghv(*lead, N=5, T=7, r=4, dv=6, dtype=torch.float64, seed=0, scale=1.0):
@@ -148,119 +146,3 @@ def test_model_bad_arguments():
         m(torch.zeros(2, 4, dtype=torch.long))
     with pytest.raises(ValueError, match=r"^tokens must have shape"):
         m(torch.zeros(3, 4, 5, dtype=torch.long))
-
-
-# -- binary relation composition --------------------------------------------------------------------
-
-
-def test_brc_labels_by_sets():
-    gen = torch.Generator().manual_seed(1)
-    for m in (1, 2, 3, 5):
-        A = torch.rand(20, m, m, generator=gen) < 0.4
-        B = torch.rand(20, m, m, generator=gen) < 0.4
-        got = st.brc_labels(A, B)
-        for b in range(20):
-            pairs_a = {(i, k) for i in range(m) for k in range(m) if A[b, i, k]}
-            pairs_b = {(k, j) for k in range(m) for j in range(m) if B[b, k, j]}
-            comp = {(i, j) for (i, k) in pairs_a for (k2, j) in pairs_b if k == k2}
-            want = torch.tensor([[(i, j) in comp for j in range(m)] for i in range(m)])
-            assert torch.equal(got[b], want)
-
-
-def test_brc_labels_examples_and_matrix_product():
-    A = torch.tensor([[0, 1], [0, 0]])  # 0 -> 1
-    B = torch.tensor([[0, 0], [1, 0]])  # 1 -> 0
-    assert st.brc_labels(A, B).tolist() == [[True, False], [False, False]]  # 0 -> 1 -> 0
-    assert st.brc_labels(B, A).tolist() == [[False, False], [False, True]]  # 1 -> 0 -> 1
-    gen = torch.Generator().manual_seed(2)
-    A = (torch.rand(50, 6, 6, generator=gen) < 0.3).long()
-    B = (torch.rand(50, 6, 6, generator=gen) < 0.3).long()
-    assert torch.equal(st.brc_labels(A, B), (A @ B) > 0)
-
-
-def test_brc_tokens_round_trip_and_sampler():
-    gen = torch.Generator().manual_seed(3)
-    tokens, labels = st.sample_brc(4, 100, 0.4, gen)
-    assert tokens.shape == labels.shape == (100, 16) and tokens.max() <= 3
-    A, B = st.brc_from_tokens(tokens, 4)
-    assert torch.equal(st.brc_tokens(A, B), tokens)
-    assert torch.equal(st.brc_labels(A, B).flatten(-2), labels)
-
-
-def test_brc_bad_arguments():
-    with pytest.raises(ValueError, match=r"^B must have shape"):
-        st.brc_labels(torch.zeros(3, 3), torch.zeros(3, 2))
-    with pytest.raises(ValueError, match=r"^A must be square"):
-        st.brc_labels(torch.zeros(2, 3), torch.zeros(3, 3))
-    with pytest.raises(ValueError, match=r"^density must be a number in \[0.0, 1.0\]"):
-        st.sample_brc(3, 4, 1.5, torch.Generator())
-
-
-def test_token_alone_accuracy_is_a_baseline():
-    gen = torch.Generator().manual_seed(4)
-    base = st.token_alone_accuracy("brc", 20_000, gen, m=3, density=0.4)
-    _, labels = st.task_batch("brc", (20_000,), gen, m=3, density=0.4)
-    majority = max(labels.float().mean().item(), 1 - labels.float().mean().item())
-    assert majority - 0.02 <= base <= 1.0
-    with pytest.raises(ValueError, match=r"^task must be one of 'match3', 'brc'"):
-        st.token_alone_accuracy("comp", 10, gen, n=3)
-
-
-# -- the construction -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("n", [2, 3])
-def test_construction_exact_on_every_input(n):
-    model = st.comp_construction(n)
-    err = st.construction_errors(model, ct.enumerate_comp(n), n)
-    assert err.shape == (n ** (2 * n + 1),)
-    assert err.max() < 1e-9
-
-
-def test_construction_exact_on_random_inputs_and_constant_size():
-    for n in (5, 16, 40):
-        model = st.comp_construction(n)
-        assert model.size == 12 and model.d == st.CONSTRUCTION_D and model.heads == 1
-        err = st.construction_errors(model, ct.sample_comp(n, 500, seed=n), n)
-        assert err.max() < 1e-6
-    assert st.construction_scale(40) == pytest.approx(40 / (1 - math.cos(2 * math.pi / 40)))
-
-
-def test_construction_attends_to_the_right_pair():
-    n = 4
-    model = st.comp_construction(n)
-    tokens = ct.sample_comp(n, 64, seed=0)
-    x = model.embed_tokens(tokens)[0]  # (B, T, d)
-    proj = {k: x @ getattr(model, k)[0, 0].mT for k in ("W_f", "W_g", "W_h")}
-    s = st.strassen_scores(proj["W_f"][:, -1:], proj["W_g"], proj["W_h"])[:, 0]  # (B, T, T)
-    best = s.flatten(1).argmax(-1)
-    gx = tokens.gather(1, tokens[:, -1:])[:, 0]
-    assert torch.equal(best // (2 * n + 1), tokens[:, -1])  # j = x
-    assert torch.equal(best % (2 * n + 1), n + gx)  # k = n + g(x)
-
-
-def test_construction_bad_arguments():
-    with pytest.raises(ValueError, match=r"^n must be an integer >= 2"):
-        st.comp_construction(1)
-    with pytest.raises(ValueError, match=r"^margin must be a number > 0"):
-        st.comp_construction(4, margin=0.0)
-
-
-# -- training ------------------------------------------------------------------------------------
-
-
-def test_time_step_runs():
-    for form in ("strassen", "naive", "softmax"):
-        assert st.time_step(form, 6, d=4, batch=2, repeats=1) > 0
-    with pytest.raises(ValueError, match=r"^form must be one of"):
-        st.time_step("flash", 6)
-
-
-def test_construction_errors_chunk_by_context_length_and_agree_with_one_chunk(monkeypatch):
-    n = 16
-    model, tokens = st.comp_construction(n), ct.sample_comp(n, 300, seed=0)
-    whole = st.construction_errors(model, tokens, n, chunk=300)
-    monkeypatch.setattr(st, "CHUNK_SCORES", 64 * (2 * n + 1) ** 2)  # 64 inputs a chunk
-    torch.testing.assert_close(st.construction_errors(model, tokens, n), whole, rtol=0, atol=1e-12)
-    with pytest.raises(ValueError, match="chunk"):
-        st.construction_errors(model, tokens, n, chunk=0)

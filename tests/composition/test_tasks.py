@@ -1,4 +1,4 @@
-"""Labels of the composition tasks against brute force, and the two reductions."""
+"""Labels of the composition tasks against brute force, the two reductions, the samplers."""
 
 import itertools
 from fractions import Fraction
@@ -94,3 +94,59 @@ def test_bad_inputs_name_the_parameter():
         ct.sum2(torch.tensor([[3]]), 5)  # 3 = m - 2 is excluded
     with pytest.raises(ValueError, match="m must"):
         ct.sum2(torch.tensor([[0]]), 3)
+
+
+# -- binary-relation composition and the trained tasks' samplers ----------------------------------
+
+
+def test_brc_labels_by_sets():
+    gen = torch.Generator().manual_seed(1)
+    for m in (1, 2, 3, 5):
+        A = torch.rand(20, m, m, generator=gen) < 0.4
+        B = torch.rand(20, m, m, generator=gen) < 0.4
+        got = ct.brc_labels(A, B)
+        for b in range(20):
+            pairs_a = {(i, k) for i in range(m) for k in range(m) if A[b, i, k]}
+            pairs_b = {(k, j) for k in range(m) for j in range(m) if B[b, k, j]}
+            comp = {(i, j) for (i, k) in pairs_a for (k2, j) in pairs_b if k == k2}
+            want = torch.tensor([[(i, j) in comp for j in range(m)] for i in range(m)])
+            assert torch.equal(got[b], want)
+
+
+def test_brc_labels_examples_and_matrix_product():
+    A = torch.tensor([[0, 1], [0, 0]])  # 0 -> 1
+    B = torch.tensor([[0, 0], [1, 0]])  # 1 -> 0
+    assert ct.brc_labels(A, B).tolist() == [[True, False], [False, False]]  # 0 -> 1 -> 0
+    assert ct.brc_labels(B, A).tolist() == [[False, False], [False, True]]  # 1 -> 0 -> 1
+    gen = torch.Generator().manual_seed(2)
+    A = (torch.rand(50, 6, 6, generator=gen) < 0.3).long()
+    B = (torch.rand(50, 6, 6, generator=gen) < 0.3).long()
+    assert torch.equal(ct.brc_labels(A, B), (A @ B) > 0)
+
+
+def test_brc_tokens_round_trip_and_sampler():
+    gen = torch.Generator().manual_seed(3)
+    tokens, labels = ct.sample_brc(4, 100, 0.4, gen)
+    assert tokens.shape == labels.shape == (100, 16) and tokens.max() <= 3
+    A, B = ct.brc_from_tokens(tokens, 4)
+    assert torch.equal(ct.brc_tokens(A, B), tokens)
+    assert torch.equal(ct.brc_labels(A, B).flatten(-2), labels)
+
+
+def test_brc_bad_arguments():
+    with pytest.raises(ValueError, match=r"^B must have shape"):
+        ct.brc_labels(torch.zeros(3, 3), torch.zeros(3, 2))
+    with pytest.raises(ValueError, match=r"^A must be square"):
+        ct.brc_labels(torch.zeros(2, 3), torch.zeros(3, 3))
+    with pytest.raises(ValueError, match=r"^density must be a number in \[0.0, 1.0\]"):
+        ct.sample_brc(3, 4, 1.5, torch.Generator())
+
+
+def test_token_alone_accuracy_is_a_baseline():
+    gen = torch.Generator().manual_seed(4)
+    base = ct.token_alone_accuracy("brc", 20_000, gen, m=3, density=0.4)
+    _, labels = ct.task_batch("brc", (20_000,), gen, m=3, density=0.4)
+    majority = max(labels.float().mean().item(), 1 - labels.float().mean().item())
+    assert majority - 0.02 <= base <= 1.0
+    with pytest.raises(ValueError, match=r"^task must be one of 'match3', 'brc'"):
+        ct.token_alone_accuracy("comp", 10, gen, n=3)

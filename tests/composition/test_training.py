@@ -1,16 +1,15 @@
-"""The chapter's one training loop: batched equals alone, FLOPs, planned work, results."""
+"""The chapter's one training loop: batched equals alone, keys, FLOPs, work, the runs table."""
 
 import dataclasses
+import json
 
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from attnlab.book.profiles import PROFILES, sizes
-from attnlab.composition import strassen as st
 from attnlab.composition import training as tr
+from attnlab.composition.strassen import StrassenTransformer
 from attnlab.composition.transformer import SoftmaxTransformer
-from attnlab.runtime.work import Work
 
 SMALL = dict(d=4, heads=1, steps=6, batch=8, lr=1e-2, eval_every=3, eval_samples=16)
 KINDS = [
@@ -35,13 +34,15 @@ def test_batched_training_equals_training_alone(kind):
 
 def test_each_model_has_its_own_data():
     cfg = tr.CompConfig(task="comp", n=3, seeds=(0, 1), **SMALL)
-    gens = tr.data_generators([0, 1], "train data", torch.device("cpu"))
+    gens = tr.data_streams([0, 1], "train data", torch.device("cpu"))
     tokens, labels = tr.sample(cfg, gens, 32, torch.device("cpu"))
     assert tokens.shape == (2, 32, 7) and labels.shape == (2, 32)
     assert not torch.equal(tokens[0], tokens[1])
     cpu, alone = torch.device("cpu"), dataclasses.replace(cfg, seeds=(0,))
-    again = tr.sample(alone, tr.data_generators([0], "train data", cpu), 32, cpu)
+    again = tr.sample(alone, tr.data_streams([0], "train data", cpu), 32, cpu)
     assert torch.equal(again[0][0], tokens[0])  # model 0's stream does not depend on its neighbours
+    widths = tr.data_streams([4, 4, 7], "train data", cpu)  # models of one seed share one stream
+    assert list(widths) == [4, 7]
 
 
 def test_training_is_reproducible_and_models_are_the_right_class():
@@ -51,7 +52,7 @@ def test_training_is_reproducible_and_models_are_the_right_class():
     assert r1["final"] == r2["final"] and r1["steps"] == [3, 6] and len(r1["acc"]) == 2
     assert isinstance(m1, SoftmaxTransformer)
     _, m2 = tr.train(dataclasses.replace(cfg, attention="strassen"), progress=False)
-    assert isinstance(m2, st.StrassenTransformer) and m2.attention == "strassen"
+    assert isinstance(m2, StrassenTransformer) and m2.attention == "strassen"
 
 
 def test_train_takes_a_model_factory():
@@ -86,51 +87,53 @@ def test_config_validation():
 def test_step_flops_matches_the_flop_counter(kind):
     """The formula counts exactly the matrix products FlopCounterMode sees in a real step."""
     cfg = tr.CompConfig(**kind, d=8, heads=2, mlp_width=(4, 8), seeds=(0, 1), batch=16)
-    step = tr.step_function(cfg)
+    step = tr.step_timer(cfg)
     with FlopCounterMode(display=False) as counter:
         step()
     assert counter.get_total_flops() == pytest.approx(tr.step_flops(cfg), rel=1e-9)
 
 
-def test_run_work_counts_models_steps_and_flops():
+def test_work_counts_models_steps_and_flops():
     cfg = tr.CompConfig(task="comp", n=3, mlp_width=(2, 4), seeds=(0, 1, 2), steps=10, eval_every=4)
-    work = tr.run_work(cfg)
+    work = cfg.work()
     assert work.runs == 6 and work.steps == 10
     evals = 3 + 4  # steps 4, 8, 10 at eval_samples, then the final 4 * eval_samples
     expected = 10 * tr.step_flops(cfg) + 6 * tr.forward_flops(cfg, evals * cfg.eval_samples)
     assert work.flops == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("profile", PROFILES)
-def test_planned_work_of_pages_24_and_25(profile):
-    s24 = sizes("24_training_composition", profile)
-    w24 = tr.planned_work(s24)
-    assert isinstance(w24, Work)
-    assert (
-        w24.runs == 2 * len(s24.ns) * s24.seeds + len(s24.frontier_ns) * len(s24.widths) * s24.frontier_seeds
-    )
-    assert w24.steps == 2 * len(s24.ns) * s24.steps + len(s24.frontier_ns) * s24.frontier_steps
-    assert w24.flops > 0
-    s25 = sizes("25_strassen_attention", profile)
-    w25 = st.planned_work(s25)
-    assert w25.runs == 7 * s25.seeds
-    assert w25.steps == 3 * s25.steps + 4 * s25.token_steps
-    runs = st.page_configs(s25)
-    assert set(runs["comp"]) == {"softmax, 1 layer", "softmax, 2 layers", "Strassen, 1 layer"}
-    assert w25.flops == pytest.approx(sum(tr.run_work(c).flops for p in runs.values() for c in p.values()))
+def test_key_round_trip():
+    cfg = tr.CompConfig(task="brc", m=3, density=0.25, attention="strassen", mlp_width=(2, 4), seeds=(5, 6))
+    key = cfg.to_key("cpu")
+    assert key["device_type"] == "cpu" and key["mlp_width"] == (2, 4)
+    assert tr.CompConfig.from_key(key) == cfg
+    assert tr.CompConfig.from_key(json.loads(json.dumps(key))) == cfg  # as the cache stores it
+    with pytest.raises(ValueError, match=r"^device must be one of"):
+        cfg.to_key("tpu")
 
 
-def test_page_configs_seeds_differ_by_page_seed():
-    s24 = sizes("24_training_composition", "quick")
-    a, b = tr.page_configs(s24, 0), tr.page_configs(s24, 1)
-    assert set(a["depth"][0].seeds).isdisjoint(b["depth"][0].seeds)
-    assert set(a["depth"][0].seeds).isdisjoint(a["frontier"][0].seeds)
-    assert len(set(a["depth"][0].seeds)) == s24.seeds
+def test_file_runs_gives_one_row_per_model():
+    a = tr.CompConfig(task="comp", n=3, mlp_width=(2, 4), seeds=(0, 1))
+    b = tr.CompConfig(task="match3", N=4, m=7, attention="strassen", seeds=(0, 1))
+    results = [
+        {"steps": [5], "acc": [[0.1], [0.2], [0.3], [0.4]], "final": [0.1, 0.2, 0.3, 0.4]}
+        | {"mlp_params": [1, 1, 2, 2], "size": [16, 16, 16, 16], "ms_per_step": 3.0},
+        {"steps": [5], "acc": [[0.5], [0.6]], "final": [0.5, 0.6], "mlp_params": [9, 9]}
+        | {"size": [16, 16], "ms_per_step": 4.0},
+    ]
+    runs = tr.file_runs([("x", a), ("y", b)], results)
+    assert len(runs) == 6
+    assert runs.values("final", tag="x", width=4) == [0.3, 0.4]
+    assert runs.values("seed", tag="x", width=2) == [0, 1]
+    assert runs.values("final", task="match3", attention="strassen") == [0.5, 0.6]
+    assert runs.select(tag="y")[0]["n"] is None and runs.select(tag="y")[0]["N"] == 4
+    assert tr.first_step_above(runs.select(tag="x"), 0.2) == [None, 5, 5, 5]
 
 
 def test_first_step_above():
-    r = {"steps": [10, 20, 30], "acc": [[0.1, 0.5, 0.9], [0.1, 0.2, 0.3], [0.7, 0.1, 0.8]]}
-    assert tr.first_step_above(r, 0.5) == [20, None, 10]
+    curves = ([0.1, 0.5, 0.9], [0.1, 0.2, 0.3], [0.7, 0.1, 0.8])
+    rows = [{"eval_steps": [10, 20, 30], "acc": acc} for acc in curves]
+    assert tr.first_step_above(rows, 0.5) == [20, None, 10]
 
 
 def test_sweep_runs_and_caches(tmp_path, monkeypatch):
@@ -138,8 +141,10 @@ def test_sweep_runs_and_caches(tmp_path, monkeypatch):
     monkeypatch.delenv("ATTNLAB_RAY_ADDRESS", raising=False)
     cfg = tr.CompConfig(task="comp", n=3, seeds=(0,), **SMALL)
     first = tr.train_sweep([cfg, dataclasses.replace(cfg, attention="strassen")])
-    again = tr.train_cached(cfg)
+    again = tr.train_sweep([cfg])[0]  # from the cache
     assert again["final"] == first[0]["final"] and len(first) == 2
+    runs = tr.train_groups([("a", cfg)])
+    assert runs.values("final", tag="a") == first[0]["final"]
 
 
 def test_training_twice_on_two_threads_gives_identical_weights():

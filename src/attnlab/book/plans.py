@@ -11,8 +11,8 @@ from typing import Any
 
 from attnlab._checks import check_choice
 from attnlab.book import profiles
-from attnlab.composition import strassen as _strassen
-from attnlab.composition import training as _composition_training
+from attnlab.composition import one_vs_two_layers as _one_vs_two_layers
+from attnlab.composition import strassen_vs_softmax as _strassen_vs_softmax
 from attnlab.rank import depth as _depth
 from attnlab.rank import rank_heads as _rank_heads
 from attnlab.runtime.work import Work
@@ -22,8 +22,8 @@ __all__ = ["PLANNERS", "page_work"]
 PLANNERS: dict[str, Callable[[Any], Work]] = {
     "12_training_rank_heads": _rank_heads.planned_work,
     "15_depth_long_context": _depth.planned_work,
-    "24_training_composition": _composition_training.planned_work,
-    "25_strassen_attention": _strassen.planned_work,
+    "24_training_composition": _one_vs_two_layers.planned_work,
+    "25_strassen_attention": _strassen_vs_softmax.planned_work,
 }
 """Every training page and its planner: ``planner(sizes) -> Work`` plans the page's training
 from its sizes (``sizes = attnlab.book.profiles.sizes(page, profile)``)."""

@@ -4,10 +4,13 @@ Kozachinskiy 2024 (split-VC dimension); tasks from Peng, Narayanan, Papadimitrio
 Sanford, Hsu, Telgarsky; Strassen attention from Kozachinskiy et al. 2025.
 
 Modules:
-    tasks          Comp_n, Ind_n, SUM_2, Match3, palindromes and their reductions
-    transformer    the theorem's one-layer softmax transformer, with the key identity
-    vc             split-VC dimension by brute force, the VC and finite-precision bounds
-    constructions  explicit one- and two-layer transformers solving Comp_n
-    training       training one- and two-layer models on Comp_n
-    strassen       Strassen attention: one layer that composes
+    tasks                Comp_n, Ind_n, SUM_2, Match3, relation composition, palindromes;
+                         reductions; the trained tasks' shapes and samplers
+    transformer          the theorem's softmax transformer, with the key identity
+    vc                   split-VC dimension by brute force, the VC and finite-precision bounds
+    strassen             Strassen attention (scores, definition, fast form) and its one-layer model
+    constructions        explicit softmax (one and two layers) and Strassen layers solving Comp_n
+    training             the chapter's one training loop: config, sweep, table of runs, FLOPs
+    one_vs_two_layers    page 24's runs: one layer against two, one layer's MLP-width frontier
+    strassen_vs_softmax  page 25's runs: one Strassen layer against softmax layers, and timing
 """

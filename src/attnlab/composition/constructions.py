@@ -1,22 +1,26 @@
 """Transformers with explicit weights that solve Comp_n.
 
-Both return a :class:`attnlab.composition.transformer.SoftmaxTransformer` (one stacked model, float64)
-whose real output ``y`` at the query token satisfies ``|y - h(g(x))| < 1/2`` (values
-0-indexed). Softmax acts as a hard lookup because every score that should win beats the
-others by a gap ``>= margin`` (``e^{-margin}`` mass leaks per losing position).
+Each returns one stacked model (float64) whose real output ``y`` at the query token satisfies
+``|y - h(g(x))| < 1/2`` (values 0-indexed); :func:`comp_errors` measures ``|y - h(g(x))|``.
+Attention acts as a hard lookup because every score that should win beats the others by a
+gap ``>= margin`` (``e^{-margin}`` mass leaks per losing position, or pair).
 
-* :func:`two_layer_comp` -- width ``d = 11`` for every ``n``, one head per layer. Slot ``i``
+* :func:`two_layer_comp` -- a :class:`~attnlab.composition.transformer.SoftmaxTransformer`
+  of width ``d = 11`` for every ``n``, one head per layer. Slot ``i``
   of each table sits at angle ``2 pi i / n`` on a circle, and so does symbol ``sigma``.
   Layer 1: the query token (symbol ``x``) attends to the ``g``-slot whose angle matches its
   symbol and copies that token's symbol angle, i.e. the angle of ``g(x)``. Layer 2: it
   attends to the ``h``-slot at that angle and copies its raw symbol ``h(g(x))``. Adjacent
   angles differ in cosine by ``delta = 1 - cos(2 pi / n) ~ 2 pi^2 / n^2``, so the weights
   grow like ``n^2`` (O(log n) bits), the width does not.
-* :func:`one_layer_comp` -- one layer, two heads, ``d = 3n + 7`` and an ``n``-unit ReLU MLP
+* :func:`one_layer_comp` -- one softmax layer, two heads, ``d = 3n + 7`` and an ``n``-unit ReLU MLP
   (``P = n (d + 2) + 1``). Head 1 fetches a one-hot code of ``g(x)``; head 2 averages the
   ``h``-table, written as ``h(i) e_i`` by the embedding ``p(n + i, sigma) = ... + sigma e_i``
   (the theorem allows any ``p(i, sigma)``); unit ``j`` of the MLP outputs
   ``ReLU(h(j) + n [g(x) = j] - n)``, which is ``h(j)`` for ``j = g(x)`` and 0 otherwise.
+* :func:`strassen_comp` -- one :class:`~attnlab.composition.strassen.StrassenTransformer`
+  layer of constant size (one head, ``d = 9``, one ReLU unit) for every ``n``: the two lookups
+  of the two-layer construction become the two dot products of one pair score.
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ import math
 
 import torch
 
-from attnlab._checks import check_float, check_int
-from attnlab.composition.transformer import SoftmaxTransformer, mlp_params
+from attnlab._checks import check_float, check_int, check_tensor
+from attnlab.composition.strassen import StrassenTransformer
+from attnlab.composition.tasks import comp_task
+from attnlab.composition.transformer import SoftmaxTransformer, StackedModel, mlp_params
 
-# coordinates shared by both constructions
+# coordinates shared by every construction
 _COS, _SIN = 0, 1  # slot angle of the position (g and h tables)
 _TYPE_G, _TYPE_H = 2, 3  # which table the position belongs to
 _VCOS, _VSIN = 4, 5  # angle of the token's symbol
@@ -177,14 +183,83 @@ def one_layer_comp(n: int, margin: float = 40.0) -> SoftmaxTransformer:
     return model
 
 
-@torch.no_grad()
-def comp_errors(model: SoftmaxTransformer, tokens: torch.Tensor, n: int, chunk: int = 4096) -> torch.Tensor:
-    """``|y - h(g(x))|`` of a real-output model on every input ``(B, 2n + 1)``: ``(B,)`` float64."""
-    from attnlab.composition.tasks import comp_task
+STRASSEN_D = 9
+"""Embedding dimension of :func:`strassen_comp`, the same for every ``n``."""
 
+
+def strassen_scale(n: int, margin: float = 40.0) -> float:
+    """Score scale of :func:`strassen_comp`: ``margin / (1 - cos(2 pi / n)) ~ margin n^2 / 2 pi^2``."""
+    n = check_int("n", n, low=2)
+    margin = check_float("margin", margin, low=0.0, strict_low=True)
+    return _lookup_scale(n, margin, 1.0)
+
+
+@torch.no_grad()
+def strassen_comp(n: int, margin: float = 40.0) -> StrassenTransformer:
+    """One Strassen layer (1 head, ``d = 9``, one ReLU unit) whose output at the query is ``h(g(x))``.
+
+    Slot ``i`` of each table and symbol ``sigma`` sit at angle ``2 pi i / n`` and
+    ``2 pi sigma / n`` (the additive embedding of the softmax constructions). For the query ``o``
+    (symbol ``x``):
+
+    * ``<f_o, g_j> = s (cos(angle x - slot j) + [j in g-table])``: largest (``2s``) at the
+      ``g``-position ``j = x``;
+    * ``<g_j, h_k> = s (cos(angle of j's symbol - slot k) + [k in h-table])``: for every ``j``
+      largest (``2s``) at the ``h``-position ``k = n + sigma_j``, i.e. ``n + g(x)`` for ``j = x``;
+    * ``<h_k, f_o> = 0``;
+
+    so the pair ``(x, n + g(x))`` beats every other pair by at least ``margin`` (``s =``
+    :func:`strassen_scale`). Values: ``v_j = 1`` and ``vt_k = sigma_k`` on the answer
+    coordinate, so the head returns ``~ h(g(x))``; the MLP is ``ReLU`` of that coordinate.
+    Size ``max(H, d, P) = 12`` for every ``n``; the score scale ``s`` grows like ``n^2``
+    (``O(log n)`` bits of precision). float64, ``out = 1``, ``readout = 2n``.
+    """
+    n = check_int("n", n, low=2)
+    s = strassen_scale(n, margin)
+    d = STRASSEN_D
+    RAW, OUT = 7, 8  # the symbol itself; the answer
+    model = StrassenTransformer(2 * n + 1, n, d, heads=1, mlp_width=1, out=1, readout=2 * n).double()
+    for p in model.parameters():
+        p.zero_()
+    E = _base_embedding(n, d)
+    E[:, :, RAW] = torch.arange(n, dtype=torch.float64)[None, :]
+    model.embed[0] = E
+    Wf, Wg, Wh = model.W_f[0, 0], model.W_g[0, 0], model.W_h[0, 0]  # (d, d): row = output coordinate
+    # f-g pair (coordinates 0-2 of the projections): query's symbol angle vs slot angle, + g-table bonus
+    Wf[0, _VCOS] = Wf[1, _VSIN] = Wf[2, _CONST] = s
+    Wg[0, _COS], Wg[1, _SIN], Wg[2, _TYPE_G] = 1.0, 1.0, 1.0
+    # g-h pair (coordinates 3-5): j's symbol angle vs k's slot angle, + h-table bonus
+    Wg[3, _VCOS], Wg[4, _VSIN], Wg[5, _CONST] = 1.0, 1.0, 1.0
+    Wh[3, _COS] = Wh[4, _SIN] = Wh[5, _TYPE_H] = s
+    # h-f pair: disjoint coordinates, so <h_k, f_o> = 0
+    model.V_1[0, 0, OUT, _CONST] = 1.0  # v_j = 1 on the answer coordinate
+    model.V_2[0, 0, OUT, RAW] = 1.0  # vt_k = symbol of k
+    model.W_o[0] = torch.eye(d, dtype=torch.float64)
+    model.W_1[0, OUT, 0] = 1.0
+    model.W_2[0, 0, 0] = 1.0
+    return model
+
+
+CHUNK_SCORES = 2**25
+"""Scores (``inputs x T^2``) one chunk of :func:`comp_errors` may hold: about 0.8 GiB in
+float64 for a Strassen layer (one Comp_256 input, ``T = 513``, keeps about 6 MiB on the CPU);
+a softmax layer holds far fewer (``T`` per input and head)."""
+
+
+@torch.no_grad()
+def comp_errors(model: StackedModel, tokens: torch.Tensor, n: int, chunk: int | None = None) -> torch.Tensor:
+    """``|y - h(g(x))|`` of a real-output model on Comp_n inputs ``(B, 2n + 1)``: ``(B,)``.
+
+    In chunks of ``chunk`` inputs (default: at most 8192, and at most :data:`CHUNK_SCORES` /
+    ``T^2``, so memory stays bounded at every ``n``, for softmax and Strassen layers alike).
+    """
+    n = check_int("n", n, low=2)
+    check_tensor("tokens", tokens, (None, 2 * n + 1))
+    T = 2 * n + 1
+    chunk = max(1, min(8192, CHUNK_SCORES // T**2)) if chunk is None else check_int("chunk", chunk, low=1)
     errs = []
     for start in range(0, tokens.shape[0], chunk):
         t = tokens[start : start + chunk]
-        y = model(t)[0, :, 0]
+        y = model(t)[0, :, 0]  # (B,)
         errs.append((y - comp_task(t, n).to(y.dtype)).abs())
     return torch.cat(errs)

@@ -1,4 +1,4 @@
-"""The tasks of the composition chapter: Comp_n, Ind_n, SUM_2, Match3 and palindromes.
+"""The tasks of the composition chapter: Comp_n, Ind_n, SUM_2, Match3, relations, palindromes.
 
 Every task takes a batch of token sequences (integer tensors, last dimension = positions)
 and returns its labels. Values are **0-indexed** in code: the paper's value ``j in [n]`` is
@@ -17,11 +17,16 @@ the integer ``j - 1`` here, and positions are 0-indexed as well.
   ``p_j + p_k = -1 (mod m)``, entries from ``Z_m \\ {m - 2}``. SUM_2 reduces to Match3: a
   SUM_2 input maps to a Match3 input whose output at one token is the SUM_2 answer
   (:func:`match3_from_sum2`), so a transformer for Match3 gives one for SUM_2.
+* **Binary-relation composition** (the Strassen-attention paper): relations ``A, B`` on ``m``
+  elements, token ``(i, j)`` carrying ``(A_ij, B_ij)``; the output at token ``(i, j)`` is
+  ``(B o A)_ij = OR_k (A_ik AND B_kj)``.
 * **Palindromes**: 1 iff the word equals its reversal.
 
 Samplers take a ``torch.Generator`` (or a seed) and a device; ``all_inputs`` enumerates
 every input of a task for tiny sizes, so labels and constructions can be checked
-exhaustively.
+exhaustively. The three tasks the chapter trains on (:data:`TASKS`) share one interface:
+:func:`task_shape` (the model's input and output shape) and :func:`task_batch` (fresh inputs
+and labels).
 """
 
 from __future__ import annotations
@@ -29,11 +34,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import Any
 
 import torch
 
-from attnlab._checks import check_int, check_tensor, check_tokens
+from attnlab._checks import check_choice, check_float, check_int, check_tensor, check_tokens
 from attnlab.runtime.seeds import generator
+
+TASKS = ("comp", "match3", "brc")
+"""The tasks the chapter trains on: Comp_n, Match3 and binary-relation composition."""
 
 MAX_ENUMERATION = 2**24  # inputs; beyond this an exhaustive table does not fit comfortably in memory
 
@@ -277,6 +286,51 @@ def sample_sum2(
     return values[idx]
 
 
+# -- binary-relation composition ------------------------------------------------------------
+
+
+def brc_labels(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    """``(B o A)_ij = OR_k (A_ik AND B_kj)`` for relations ``A, B (..., m, m)`` (0/1 or bool): bool.
+
+    By brute force over the middle element ``k`` (``O(m^3)``; no matrix product).
+    """
+    check_tensor("A", A, ("...", "m", "m"))
+    check_tensor("B", B, ("...", A.shape[-1], A.shape[-1]))
+    if A.shape[-1] != A.shape[-2]:
+        raise ValueError(f"A must be square (..., m, m), got {tuple(A.shape)}")
+    return (A.bool()[..., :, :, None] & B.bool()[..., None, :, :]).any(-2)  # (..., i, k, j) -> (..., i, j)
+
+
+def brc_tokens(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    """Token ``(i, j)`` (position ``i m + j``) carries symbol ``A_ij + 2 B_ij``: ``(..., m^2)`` int64."""
+    check_tensor("A", A, ("...", "m", "m"))
+    check_tensor("B", B, ("...", A.shape[-2], A.shape[-1]))
+    return (A.long() + 2 * B.long()).flatten(-2)
+
+
+def brc_from_tokens(tokens: torch.Tensor, m: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inverse of :func:`brc_tokens`: ``(A, B)``, each ``(..., m, m)`` bool."""
+    m = check_int("m", m, low=1)
+    check_tensor("tokens", tokens, ("...", m * m))
+    grid = tokens.view(*tokens.shape[:-1], m, m)
+    return (grid % 2).bool(), (grid // 2).bool()
+
+
+def sample_brc(
+    m: int, batch: int | tuple[int, ...], density: float, gen: torch.Generator, device="cpu"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Tokens ``(*batch, m^2)`` and labels ``(*batch, m^2)`` bool.
+
+    ``A`` and ``B`` are independent, with independent Bernoulli(``density``) entries.
+    """
+    m = check_int("m", m, low=1)
+    density = check_float("density", density, low=0.0, high=1.0)
+    shape = (batch,) if isinstance(batch, int) else tuple(batch)
+    A = torch.rand(*shape, m, m, generator=gen, device=device) < density
+    B = torch.rand(*shape, m, m, generator=gen, device=device) < density
+    return brc_tokens(A, B), brc_labels(A, B).flatten(-2)
+
+
 # -- palindromes ---------------------------------------------------------------------------
 
 
@@ -284,3 +338,55 @@ def palindromes(tokens: torch.Tensor) -> torch.Tensor:
     """1 iff the word ``(..., n)`` reads the same backwards; bool ``(...,)``."""
     check_tensor("tokens", tokens, ("...", "n"))
     return (tokens == tokens.flip(-1)).all(-1)
+
+
+# -- the trained tasks: one interface ------------------------------------------------------
+
+
+def task_shape(task: str, **params: Any) -> dict[str, Any]:
+    """Model shape for ``task`` (one of :data:`TASKS`): ``length``, ``vocab``, ``out``, ``readout``.
+
+    ``params``: ``n`` (Comp_n), ``N, m`` (Match3) or ``m, density`` (relations); a missing or
+    bad one raises ``ValueError`` naming it.
+    """
+    check_choice("task", task, TASKS)
+    if task == "comp":
+        n = check_int("n", params.get("n"), low=2)
+        return dict(length=2 * n + 1, vocab=n, out=n, readout=2 * n)
+    if task == "match3":
+        N, m = check_int("N", params.get("N"), low=1), check_int("m", params.get("m"), low=2)
+        return dict(length=N, vocab=m, out=1, readout="all")
+    m = check_int("m", params.get("m"), low=1)
+    check_float("density", params.get("density"), low=0.0, high=1.0)
+    return dict(length=m * m, vocab=4, out=1, readout="all")
+
+
+def task_batch(
+    task: str, shape: tuple[int, ...], gen: torch.Generator, device="cpu", **params: Any
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fresh inputs ``(*shape, T)`` and labels (Comp_n: ``(*shape,)`` int64; else ``(*shape, T)`` bool)."""
+    check_choice("task", task, TASKS)
+    if task == "comp":
+        n = params["n"]
+        tokens = torch.randint(0, n, (*shape, 2 * n + 1), generator=gen, device=device)
+        return tokens, comp_labels(tokens, n)  # sampled in range: no per-step token check
+    if task == "match3":
+        tokens = torch.randint(0, params["m"], (*shape, params["N"]), generator=gen, device=device)
+        return tokens, match3_labels(tokens, params["m"])
+    return sample_brc(params["m"], shape, params["density"], gen, device)
+
+
+def token_alone_accuracy(task: str, samples: int, gen: torch.Generator, **params: Any) -> float:
+    """Best accuracy of a rule that sees only a token's own position and symbol (per-token tasks).
+
+    Estimated from ``samples`` fresh inputs (label frequencies per (position, symbol)); a
+    model that mixes no information across tokens cannot beat it.
+    """
+    check_choice("task", task, ("match3", "brc"))
+    tokens, labels = task_batch(task, (check_int("samples", samples, low=1),), gen, **params)
+    T = tokens.shape[-1]
+    V = 4 if task == "brc" else params["m"]
+    cell = (torch.arange(T) * V + tokens).flatten()  # (samples T,) one cell per (position, symbol)
+    ones = torch.zeros(T * V).index_add_(0, cell, labels.flatten().float())
+    total = torch.zeros(T * V).index_add_(0, cell, torch.ones(cell.shape))
+    return (torch.maximum(ones, total - ones).sum() / total.sum()).item()

@@ -17,34 +17,35 @@ floating-point reassociation in the batched products).
 Comp_n models answer with ``n`` logits (cross-entropy, answer = arg-max); Match3 and relation
 composition with one logit per token (binary cross-entropy). Accuracy is measured on fresh
 samples. :func:`train_sweep` runs a list of configurations through
-:func:`attnlab.runtime.sweep.sweep` (cached, resumable, on a Ray cluster when configured).
+:func:`attnlab.runtime.sweep.sweep` (cached, resumable, on a Ray cluster when configured), and
+:func:`train_groups` files every trained model as a row of an
+:class:`attnlab.runtime.runs.Runs` table, which the pages read by identity.
 
-The work of a page is planned from its sizes without training: :func:`step_flops` (one
-optimiser step) and :func:`planned_work` (page 24's runs, steps and FLOPs).
+The work of a run is counted without training: :func:`step_flops` (one optimiser step) and
+:meth:`CompConfig.work` (models, steps and FLOPs); :func:`step_timer` times one step.
 """
 
 from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from attnlab._checks import check_choice, check_float, check_int
-from attnlab.composition import strassen as st
+from attnlab.composition.strassen import ATTENTIONS, StrassenTransformer
+from attnlab.composition.tasks import TASKS, task_batch, task_shape
 from attnlab.composition.transformer import SoftmaxTransformer, StackedModel
 from attnlab.runtime.device import default_device
 from attnlab.runtime.progress import progress as progress_bar
-from attnlab.runtime.seeds import derive_seed, generator
+from attnlab.runtime.runs import Runs
+from attnlab.runtime.seeds import data_generators
 from attnlab.runtime.sweep import sweep
 from attnlab.runtime.work import Work
-
-TASKS = st.TASKS
-ATTENTIONS = st.ATTENTIONS
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class CompConfig:
     def __post_init__(self) -> None:
         """Every field is checked on construction: a bad value raises ``ValueError`` naming it."""
         check_choice("task", self.task, TASKS)
-        st.task_shape(self.task, **self.params())
+        task_shape(self.task, **self.params())
         check_choice("attention", self.attention, ATTENTIONS)
         check_int("layers", self.layers, low=1)
         if self.layers != 1 and not self.is_softmax_transformer():
@@ -132,25 +133,48 @@ class CompConfig:
     @property
     def length(self) -> int:
         """Tokens per input."""
-        return st.task_shape(self.task, **self.params())["length"]
+        return task_shape(self.task, **self.params())["length"]
 
     def factory(self) -> Callable[..., StackedModel]:
         """The model class with this configuration's shape: call it with ``mlp_width``, ``models``
         and (optionally) ``mlp_widths``."""
-        shape = st.task_shape(self.task, **self.params())
+        shape = task_shape(self.task, **self.params())
         common = dict(d=self.d, heads=self.heads, beta=self.d**-0.5, **shape)
         if self.is_softmax_transformer():
             return functools.partial(SoftmaxTransformer, layers=self.layers, **common)
-        return functools.partial(st.StrassenTransformer, attention=self.attention, **common)
+        return functools.partial(StrassenTransformer, attention=self.attention, **common)
+
+    def to_key(self, device: torch.device | str = "cpu") -> dict[str, Any]:
+        """The cache key (and sweep task) of this run: its fields (JSON types) and the device type."""
+        key = asdict(self)
+        key["device_type"] = default_device(device).type
+        return key
+
+    @classmethod
+    def from_key(cls, key: Mapping[str, Any]) -> CompConfig:
+        """The configuration of a :meth:`to_key` key (lists back to tuples; the device type dropped)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in key.items() if k in names})
+
+    def work(self) -> Work:
+        """The work of one :func:`train` call: ``K`` runs, ``steps`` optimiser steps, and the FLOPs
+        of every step plus every accuracy measurement (forward passes only)."""
+        evals = self.steps // self.eval_every + (self.steps % self.eval_every != 0)
+        samples = evals * self.eval_samples + 4 * self.eval_samples
+        flops = self.steps * step_flops(self) + forward_flops(self, samples) * self.models
+        return Work(self.models, self.steps, flops)
 
 
 # -- one training loop -----------------------------------------------------------------------------
 
 
-def data_generators(seeds: Sequence[int], stream: str, device: torch.device) -> dict[int, torch.Generator]:
-    """One generator per distinct model seed: ``derive_seed(seed, stream)`` (``"train data"``,
-    ``"eval data"``). Models of equal seed (and different widths) share their data."""
-    return {s: generator(derive_seed(s, stream), device) for s in dict.fromkeys(seeds)}
+def data_streams(seeds: Sequence[int], stream: str, device: torch.device | str) -> dict[int, torch.Generator]:
+    """One generator per distinct model seed, keyed by the seed
+    (:func:`attnlab.runtime.seeds.data_generators`: ``derive_seed(seed, stream)``, ``stream``
+    ``"train data"`` or ``"eval data"``). Models of equal seed (and different widths) share
+    their data, so each draws the same inputs as it would alone."""
+    distinct = list(dict.fromkeys(seeds))
+    return dict(zip(distinct, data_generators(distinct, stream, device), strict=True))
 
 
 def sample(
@@ -158,7 +182,7 @@ def sample(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The next ``batch`` inputs of every model's stream: tokens ``(K, B, T)`` and labels
     (Comp_n: ``(K, B)``; per-token tasks: ``(K, B, T)``)."""
-    drawn = {s: st.task_batch(cfg.task, (batch,), g, device, **cfg.params()) for s, g in gens.items()}
+    drawn = {s: task_batch(cfg.task, (batch,), g, device, **cfg.params()) for s, g in gens.items()}
     seeds = [s for _, s in cfg.runs()]
     return torch.stack([drawn[s][0] for s in seeds]), torch.stack([drawn[s][1] for s in seeds])
 
@@ -223,13 +247,6 @@ def training_step(
     return loss.detach()
 
 
-def _device(device: torch.device | str) -> torch.device:
-    if isinstance(device, torch.device):
-        return device
-    check_choice("device", device.split(":")[0], ("cpu", "cuda", "auto"))
-    return default_device(device) if device == "auto" else torch.device(device)
-
-
 def train(
     cfg: CompConfig,
     device: torch.device | str = "cpu",
@@ -247,12 +264,12 @@ def train(
     """
     if not isinstance(cfg, CompConfig):
         raise TypeError(f"cfg must be a CompConfig, got {type(cfg).__name__}")
-    dev = _device(device)
+    dev = default_device(device)
     model = build(cfg, factory).to(dev)
     opt = make_optimizer(model, cfg.lr)
     seeds = [s for _, s in cfg.runs()]
-    gens = data_generators(seeds, "train data", dev)
-    eval_gens = data_generators(seeds, "eval data", dev)
+    gens = data_streams(seeds, "train data", dev)
+    eval_gens = data_streams(seeds, "eval data", dev)
     measured, curves = [], []
     t0 = time.perf_counter()
     label = desc or f"{cfg.task} {cfg.attention} L={cfg.layers} m={list(cfg.mlp_width)}"
@@ -281,18 +298,9 @@ def train(
     return result, model
 
 
-def config_key(cfg: CompConfig, device: torch.device | str = "cpu") -> dict[str, Any]:
-    """The cache key (and sweep task) of one run: the configuration and the device type."""
-    key = asdict(cfg)
-    key["device_type"] = _device(device).type
-    return key
-
-
 def train_run(key: dict[str, Any]) -> dict[str, Any]:
-    """One sweep task: :func:`train` on a key of :func:`config_key`."""
-    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in key.items() if k != "device_type"}
-    device = key.get("device_type", "cpu")
-    result, _ = train(CompConfig(**fields), "auto" if device == "cuda" else device, progress=True)
+    """One sweep task: :func:`train` on a :meth:`CompConfig.to_key` key."""
+    result, _ = train(CompConfig.from_key(key), default_device(key.get("device_type", "cpu")), progress=True)
     return result
 
 
@@ -301,26 +309,49 @@ def train_sweep(
 ) -> list[dict[str, Any]]:
     """:func:`train` on every configuration through :func:`attnlab.runtime.sweep.sweep`: cached,
     resumable, and run in parallel on a Ray cluster when one is configured."""
-    return sweep(train_run, [config_key(c, device) for c in cfgs], namespace="composition", desc=desc)
+    return sweep(train_run, [c.to_key(device) for c in cfgs], namespace="composition", desc=desc)
 
 
-def train_cached(cfg: CompConfig, device: torch.device | str = "cpu") -> dict[str, Any]:
-    """:func:`train` through the results cache, as a sweep of one."""
-    return train_sweep([cfg], device)[0]
+# -- results: one row per trained model -------------------------------------------------------
+
+MODEL_RESULTS = ("acc", "final", "mlp_params", "size")
+"""Per-model fields of a :func:`train` result, filed in each model's row."""
 
 
-# -- results ---------------------------------------------------------------------------------------
+def file_runs(groups: Sequence[tuple[str, CompConfig]], results: Sequence[Mapping[str, Any]]) -> Runs:
+    """A table with one row per model of each ``(tag, config)`` group, in order.
+
+    A row holds the model's identity (``tag``, ``task``, ``n``, ``N``, ``m``, ``density``,
+    ``attention``, ``layers``, ``width``, ``seed``; ``None`` where the task has no such size),
+    its results (:data:`MODEL_RESULTS`: accuracy curve, final accuracy, ``P``, size), the
+    steps its curve was measured at (``eval_steps``) and its run's ``ms_per_step``.
+    """
+    rows = []
+    for (tag, cfg), out in zip(groups, results, strict=True):
+        identity = dict(tag=tag, task=cfg.task, n=cfg.n, N=cfg.N, m=cfg.m, density=cfg.density)
+        identity.update(attention=cfg.attention, layers=cfg.layers)
+        for k, (width, seed) in enumerate(cfg.runs()):
+            row = identity | {"width": width, "seed": seed} | {f: out[f][k] for f in MODEL_RESULTS}
+            rows.append(row | {"eval_steps": out["steps"], "ms_per_step": out["ms_per_step"]})
+    return Runs(rows)
 
 
-def first_step_above(result: dict[str, Any], level: float) -> list[int | None]:
-    """Per model, the first measured step whose accuracy is ``>= level`` (``None``: never)."""
+def train_groups(
+    groups: Sequence[tuple[str, CompConfig]], device: torch.device | str = "cpu", *, desc: str = "Comp_n runs"
+) -> Runs:
+    """Train every ``(tag, config)`` group as one :func:`train_sweep`; file its models (:func:`file_runs`)."""
+    return file_runs(groups, train_sweep([cfg for _, cfg in groups], device, desc=desc))
+
+
+def first_step_above(rows: Iterable[Mapping[str, Any]], level: float) -> list[int | None]:
+    """Per model row, the first measured step whose accuracy is ``>= level`` (``None``: never)."""
     return [
-        next((t for t, a in zip(result["steps"], acc, strict=True) if a >= level), None)
-        for acc in result["acc"]
+        next((t for t, a in zip(row["eval_steps"], row["acc"], strict=True) if a >= level), None)
+        for row in rows
     ]
 
 
-# -- work: FLOPs of a step, and a page's plan ---------------------------------------------------------
+# -- cost: FLOPs of a step, and a timed step ---------------------------------------------------------
 
 
 def forward_flops(cfg: CompConfig, batch: int) -> float:
@@ -342,7 +373,7 @@ def forward_flops(cfg: CompConfig, batch: int) -> float:
             2 B H d^2 (N + 2T)  +  4 B H N T d  +  2 B N H d^2
         MLP:  2 B N (d m + m out)
     """
-    shape = st.task_shape(cfg.task, **cfg.params())
+    shape = task_shape(cfg.task, **cfg.params())
     T, out, B = shape["length"], shape["out"], batch
     H, d, m = cfg.heads, cfg.d, max(cfg.mlp_width)
     if cfg.is_softmax_transformer():
@@ -365,70 +396,14 @@ def step_flops(cfg: CompConfig) -> float:
     return 3.0 * forward_flops(cfg, cfg.batch) * cfg.models
 
 
-def run_work(cfg: CompConfig) -> Work:
-    """The work of one :func:`train` call: ``K`` runs, ``steps`` optimiser steps, and the FLOPs of
-    every step plus every accuracy measurement (forward passes only)."""
-    evals = cfg.steps // cfg.eval_every + (cfg.steps % cfg.eval_every != 0)
-    samples = evals * cfg.eval_samples + 4 * cfg.eval_samples
-    flops = cfg.steps * step_flops(cfg) + forward_flops(cfg, samples) * cfg.models
-    return Work(cfg.models, cfg.steps, flops)
-
-
-def model_seeds(seed: int, count: int) -> tuple[int, ...]:
-    """The page seed's ``count`` model seeds: ``derive_seed(seed, "model", i)``."""
-    return tuple(derive_seed(seed, "model", i) for i in range(count))
-
-
-def page_configs(sizes: Any, seed: int = 0) -> dict[str, list[CompConfig]]:
-    """Page 24's training runs from its sizes (``sizes("24_training_composition", profile)``):
-    ``"depth"`` (one and two layers at every ``n``) and ``"frontier"`` (one layer, every MLP width)."""
-    common = dict(task="comp", d=sizes.d, heads=sizes.heads, batch=sizes.batch, lr=sizes.lr)
-    common.update(eval_every=sizes.eval_every)
-    depth = [
-        CompConfig(
-            n=n,
-            layers=layers,
-            mlp_width=sizes.mlp_width,
-            seeds=model_seeds(seed, sizes.seeds),
-            steps=sizes.steps,
-            **common,
-        )
-        for n in sizes.ns
-        for layers in (1, 2)
-    ]
-    frontier = [
-        CompConfig(
-            n=n,
-            mlp_width=tuple(sizes.widths),
-            seeds=model_seeds(derive_seed(seed, "frontier"), sizes.frontier_seeds),
-            steps=sizes.frontier_steps,
-            **common,
-        )
-        for n in sizes.frontier_ns
-    ]
-    return {"depth": depth, "frontier": frontier}
-
-
-def total_work(cfgs: Sequence[CompConfig]) -> Work:
-    """The summed :func:`run_work` of several runs."""
-    out = Work(0, 0, 0.0)
-    for cfg in cfgs:
-        out = out + run_work(cfg)
-    return out
-
-
-def planned_work(sizes: Any) -> Work:
-    """Page 24's training work at ``sizes`` (runs, optimiser steps, FLOPs), without training."""
-    return total_work([c for part in page_configs(sizes).values() for c in part])
-
-
-def step_function(cfg: CompConfig, device: torch.device | str = "cpu") -> Callable[[], None]:
-    """A function doing one optimiser step of a fresh batched model of ``cfg`` (for timing with
-    :func:`attnlab.runtime.work.seconds_per_flop`)."""
-    dev = _device(device)
+def step_timer(cfg: CompConfig, device: torch.device | str = "cpu") -> Callable[[], None]:
+    """One optimiser step of a fresh batched model of ``cfg`` per call (for
+    :func:`attnlab.runtime.work.seconds_per_flop`, with :func:`step_flops`); throw-away models
+    and their own data stream, so the page's runs are unchanged."""
+    dev = default_device(device)
     model = build(cfg).to(dev)
     opt = make_optimizer(model, cfg.lr)
-    gens = data_generators([s for _, s in cfg.runs()], "timing", dev)
+    gens = data_streams([s for _, s in cfg.runs()], "timing", dev)
 
     def step() -> None:
         training_step(model, opt, cfg, gens, dev)
@@ -441,14 +416,12 @@ def step_function(cfg: CompConfig, device: torch.device | str = "cpu") -> Callab
 __all__ = [
     "CompConfig",
     "train",
+    "train_run",
     "train_sweep",
-    "train_cached",
+    "train_groups",
+    "file_runs",
     "first_step_above",
-    "step_flops",
     "forward_flops",
-    "run_work",
-    "planned_work",
-    "page_configs",
-    "model_seeds",
-    "step_function",
+    "step_flops",
+    "step_timer",
 ]

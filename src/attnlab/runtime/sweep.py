@@ -40,7 +40,7 @@ def ray_address() -> str | None:
     return os.environ.get(ADDRESS_ENV) or None
 
 
-def _plain(result: Any) -> Any:
+def _as_cached(result: Any) -> Any:
     """The result as the cache returns it (a JSON round trip), so fresh and cached results agree."""
     return json.loads(json.dumps(result, default=str))
 
@@ -51,7 +51,7 @@ def _run_one(
     """Body of one task: the driver's thread count, then ``compute(config)``; returns (result, seconds)."""
     torch.set_num_threads(threads)
     t0 = time.perf_counter()
-    result = _plain(compute(config))
+    result = _as_cached(compute(config))
     return result, time.perf_counter() - t0
 
 

@@ -1,0 +1,109 @@
+"""One Strassen layer against softmax layers, trained and timed (page 25's runs).
+
+Every run is a :class:`~attnlab.composition.training.CompConfig` trained by the chapter's one
+loop with the same budget:
+
+* ``"comp"``: on Comp_n at page 24's plateau ``n``, one softmax layer, two softmax layers and
+  one Strassen layer (:data:`COMP_MODELS`);
+* ``"tokens"``: on Match3 and on binary-relation composition (an output at every token), one
+  softmax and one Strassen layer each.
+
+:func:`page_configs` builds them from the page's sizes, :func:`planned_work` their work (any
+profile, nothing trained), :func:`timed_config` the run whose step the page times; and
+:func:`time_step` times one attention layer as the context grows, the cost of attending to
+pairs.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import torch
+
+from attnlab._checks import check_choice, check_int
+from attnlab.attention import attend
+from attnlab.composition.strassen import strassen_attention, strassen_attention_naive
+from attnlab.composition.training import CompConfig
+from attnlab.runtime.device import default_device
+from attnlab.runtime.seeds import model_seeds
+from attnlab.runtime.work import Work, total
+
+COMP_MODELS = {
+    "softmax, 1 layer": dict(attention="softmax", layers=1),
+    "softmax, 2 layers": dict(attention="softmax", layers=2),
+    "Strassen, 1 layer": dict(attention="strassen", layers=1),
+}
+"""The models trained on Comp_n, by the name the page gives them."""
+
+
+def page_configs(sizes: Any, seed: int = 0) -> list[tuple[str, CompConfig]]:
+    """Page 25's runs at ``sizes("25_strassen_attention", profile)``, as ``(tag, config)``.
+
+    ``"comp"``: each of :data:`COMP_MODELS` on Comp_n (``n = sizes.comp_n``); then ``"tokens"``:
+    one softmax and one Strassen layer on Match3 and on relation composition. All share the
+    model seeds ``derive_seed(seed, "model", i)``.
+    """
+    seeds = model_seeds(seed, sizes.seeds, "model")
+    shape = dict(d=sizes.d, heads=sizes.heads, mlp_width=sizes.mlp_width, seeds=seeds)
+    comp_common = dict(task="comp", n=sizes.comp_n, steps=sizes.steps, batch=sizes.batch, lr=sizes.lr)
+    comp_common.update(eval_every=sizes.eval_every, eval_samples=sizes.eval_samples, **shape)
+    comp = [("comp", CompConfig(**model, **comp_common)) for model in COMP_MODELS.values()]
+    token_common = dict(steps=sizes.token_steps, batch=sizes.token_batch, lr=sizes.token_lr, **shape)
+    token_common.update(eval_every=sizes.token_eval_every, eval_samples=sizes.token_eval_samples)
+    tokens = [
+        ("tokens", CompConfig(task=task, attention=attention, **params, **token_common))
+        for task, params in (("match3", sizes.match3), ("brc", sizes.brc))
+        for attention in ("softmax", "strassen")
+    ]
+    return comp + tokens
+
+
+def timed_config(sizes: Any, seed: int = 0) -> CompConfig:
+    """The run whose step is timed to estimate the page's time: the Strassen layer on Comp_n."""
+    return next(c for tag, c in page_configs(sizes, seed) if tag == "comp" and c.attention == "strassen")
+
+
+def planned_work(sizes: Any) -> Work:
+    """Page 25's training work at ``sizes`` (runs, optimiser steps, FLOPs), without training."""
+    return total(c.work() for _, c in page_configs(sizes))
+
+
+def time_step(
+    form: str, T: int, *, d: int = 16, batch: int = 4, repeats: int = 3, device: str = "cpu", seed: int = 0
+) -> float:
+    """Median seconds of one forward + backward pass of one attention layer over ``T`` tokens.
+
+    ``form``: ``"strassen"`` (matrix-product form), ``"naive"`` (the ``T^3`` scores) or
+    ``"softmax"`` (:func:`attnlab.attention.attend`). All ``T`` positions are queries; one head
+    of width ``d``; ``batch`` sequences; one untimed warm-up pass.
+    """
+    check_choice("form", form, ("strassen", "naive", "softmax"))
+    T, d = check_int("T", T, low=1), check_int("d", d, low=1)
+    batch, repeats = check_int("batch", batch, low=1), check_int("repeats", repeats, low=1)
+    dev = default_device(device)
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    x = torch.randn(batch, T, d, generator=gen, device=dev)
+    k = 5 if form != "softmax" else 3
+    W = (torch.randn(k, d, d, generator=gen, device=dev) * d**-0.5).requires_grad_()
+    beta = d**-0.5
+
+    def step() -> None:
+        z = torch.einsum("btd,ked->kbte", x, W)  # (k, B, T, d)
+        if form == "softmax":
+            out, _ = attend(z[0], z[1], z[2], beta=beta)
+        elif form == "naive":
+            out = strassen_attention_naive(*z, beta=beta)
+        else:
+            out = strassen_attention(*z, beta=beta)
+        out.square().sum().backward()
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+
+    step()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2]
