@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -44,12 +44,12 @@ from attnlab.runtime.device import default_device
 from attnlab.runtime.progress import progress as progress_bar
 from attnlab.runtime.runs import Runs
 from attnlab.runtime.seeds import data_generators
-from attnlab.runtime.sweep import sweep
+from attnlab.runtime.sweep import SweepConfig, sweep
 from attnlab.runtime.work import Work
 
 
 @dataclass(frozen=True)
-class CompConfig:
+class CompConfig(SweepConfig):
     """One batched training run: ``K = len(mlp_width) * len(seeds)`` models, width-major.
 
     Args:
@@ -143,18 +143,6 @@ class CompConfig:
         if self.is_softmax_transformer():
             return functools.partial(SoftmaxTransformer, layers=self.layers, **common)
         return functools.partial(StrassenTransformer, attention=self.attention, **common)
-
-    def to_key(self, device: torch.device | str = "cpu") -> dict[str, Any]:
-        """The cache key (and sweep task) of this run: its fields (JSON types) and the device type."""
-        key = asdict(self)
-        key["device_type"] = default_device(device).type
-        return key
-
-    @classmethod
-    def from_key(cls, key: Mapping[str, Any]) -> CompConfig:
-        """The configuration of a :meth:`to_key` key (lists back to tuples; the device type dropped)."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in key.items() if k in names})
 
     def work(self) -> Work:
         """The work of one :func:`train` call: ``K`` runs, ``steps`` optimiser steps, and the FLOPs

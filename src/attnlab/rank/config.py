@@ -24,22 +24,19 @@ formula of a training step, and :meth:`TrainConfig.work` the run's models, steps
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
-
-import torch
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from attnlab._checks import check_choice, check_float, check_int
 from attnlab.rank.encoder import POSITIONAL, BatchedEncoder
-from attnlab.runtime.device import default_device
+from attnlab.runtime.sweep import SweepConfig
 from attnlab.runtime.work import Work
 
 PROTOCOLS = ("fresh", "replay")
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(SweepConfig):
     """One batched training run: ``K = len(ranks)`` models (``ranks[k]`` with ``seeds[k]``).
 
     Args:
@@ -157,18 +154,6 @@ class TrainConfig:
             seeds=tuple(self.seeds[k] for k in idx),
             protocol=tuple(protocols[k] for k in idx),
         )
-
-    def to_key(self, device: torch.device | str = "cpu") -> dict[str, Any]:
-        """The cache key (and sweep task) of this run: its fields (JSON types) and the device type."""
-        key = asdict(self)
-        key["device_type"] = default_device(device).type
-        return key
-
-    @classmethod
-    def from_key(cls, key: Mapping[str, Any]) -> TrainConfig:
-        """The configuration of a :meth:`to_key` key (lists back to tuples; the device type dropped)."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in key.items() if k in names})
 
     def protocols(self) -> tuple[str, ...]:
         """The protocol of each of the ``K`` models."""

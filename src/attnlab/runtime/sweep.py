@@ -24,12 +24,14 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, fields
 from typing import Any
 
 import torch
 
 from attnlab.runtime import cache
+from attnlab.runtime.device import default_device
 from attnlab.runtime.progress import progress
 
 ADDRESS_ENV = "ATTNLAB_RAY_ADDRESS"
@@ -53,6 +55,22 @@ def _run_one(
     t0 = time.perf_counter()
     result = _as_cached(compute(config))
     return result, time.perf_counter() - t0
+
+
+class SweepConfig:
+    """A frozen dataclass configuration that is its own sweep key (both chapters' configs)."""
+
+    def to_key(self, device: torch.device | str = "cpu") -> dict[str, Any]:
+        """The cache key (and sweep task) of this run: its fields (JSON types) and the device type."""
+        key = asdict(self)  # type: ignore[call-overload]
+        key["device_type"] = default_device(device).type
+        return key
+
+    @classmethod
+    def from_key(cls, key: Mapping[str, Any]) -> Any:
+        """The configuration of a :meth:`to_key` key (lists back to tuples; the device type dropped)."""
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in key.items() if k in names})
 
 
 def sweep(
