@@ -426,7 +426,7 @@ def page_configs(sizes: Any, seed: int = 0) -> dict[str, Any]:
     token_common.update(eval_every=sizes.token_eval_every, eval_samples=sizes.token_eval_samples)
     tokens = {
         (task, attention): CompConfig(task=task, attention=attention, **params, **token_common)
-        for task, params in (("match3", sizes.match3), ("brc", sizes.brc))
+        for task, params in (("match3", vars(sizes.match3)), ("brc", vars(sizes.brc)))
         for attention in ("softmax", "strassen")
     }
     return {"comp": comp, "tokens": tokens}
