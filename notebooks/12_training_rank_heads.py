@@ -107,7 +107,7 @@ runs = train_groups(groups, device, desc="rank x heads")
 
 # %%
 f1 = cfg.fig1
-protocols = tuple(f1["protocols"])
+protocols = tuple(f1.protocols)
 
 
 def best(field, L, c, r, protocol="fresh"):
@@ -117,20 +117,20 @@ def best(field, L, c, r, protocol="fresh"):
 
 x_alone = {
     N: tasks.x_alone_baseline(N, cfg.d, samples=cfg.baseline_samples, seed=seed)["mse"]
-    for N in sorted({f1["N"], *cfg.figN["Ns"]})
+    for N in sorted({f1.N, *cfg.figN.Ns})
 }
-one_layer = [(c, r) for layers, c, ranks in f1["groups"] if layers == 1 for r in ranks]
+one_layer = [(c, r) for layers, c, ranks in f1.groups if layers == 1 for r in ranks]
 held = {p: {(c, r): best("heldout", 1, c, r, protocol=p) for c, r in one_layer} for p in protocols}
 full = {p: held[p][1, cfg.d] for p in protocols}
 low_rank = {p: {k: v for k, v in held[p].items() if k[1] < cfg.d} for p in protocols}
 ratio = {p: min(low_rank[p].values()) / full[p] for p in protocols}
-attn_params = {c: 4 * c * cfg.d**2 for _, c, _ in f1["groups"]}
+attn_params = {c: 4 * c * cfg.d**2 for _, c, _ in f1.groups}
 more_params = sorted({c for c, r in low_rank[protocols[0]] if c > 1})
 page.record("fig1_full_rank", full["fresh"])
 page.record("fig1_best_low_rank", min(low_rank["fresh"].values()))
 page.record("fig1_ratio", min(ratio.values()))
 page.record("fig1_more_params", ", ".join(f"$c = {c}$ ({4 * c}$d^2$)" for c in more_params) or "none")
-page.record("x_alone_N16", x_alone[f1["N"]])
+page.record("x_alone_N16", x_alone[f1.N])
 
 
 def paper_label(c, d):
@@ -139,10 +139,10 @@ def paper_label(c, d):
     return min(reported.C_OF_LABEL, key=lambda lab: abs(float(lab[2:]) - exponent))
 
 
-trained_L = sorted({layers for layers, _, _ in f1["groups"]})
+trained_L = sorted({layers for layers, _, _ in f1.groups})
 fig, axes = plt.subplots(1, len(trained_L), figsize=(7.5 * len(trained_L), 5), squeeze=False)
 for ax, L in zip(axes[0], trained_L, strict=True):
-    for j, (_, c, ranks) in enumerate(g for g in f1["groups"] if g[0] == L):
+    for j, (_, c, ranks) in enumerate(g for g in f1.groups if g[0] == L):
         rs = sorted(ranks)
         x = [r / cfg.d for r in rs]
         for p, style, fill in (("fresh", "o-", None), ("replay", "o--", "none")):
@@ -177,10 +177,10 @@ for ax, L in zip(axes[0], trained_L, strict=True):
             label=f"paper $d=64$: ${label.replace('^', '^{')}}}$ params",
         )
     ax.axhline(1.0, color="k", ls=":", label="zero predictor (1)")
-    ax.axhline(x_alone[f1["N"]], color="C3", ls="-.", lw=1, label="best from $x_i$ alone")
+    ax.axhline(x_alone[f1.N], color="C3", ls="-.", lw=1, label="best from $x_i$ alone")
     ax.set(xscale="log", yscale="log", xlabel="relative rank $r/d$", ylabel="error")
     ax.set_xscale("log", base=2)
-    ax.set_title(f"fig1: farthest neighbour, $N={f1['N']}$, $L={L}$")
+    ax.set_title(f"fig1: farthest neighbour, $N={f1.N}$, $L={L}$")
     ax.legend(fontsize=7, loc="lower left")
 fig.tight_layout()
 page.figure("fig1_rank_vs_heads", fig)
@@ -312,19 +312,19 @@ qk_lambda = page.record("qk_lambda", lambdas[worst_head])
 
 # %%
 fN = cfg.figN
-page.record("figN_points", fN["points"] or f"{cfg.batch} sequences")
-low_r = min(fN["ranks"])
-err_N = {r: np.array([runs.best("heldout", tag="figN", N=N, rank=r) for N in fN["Ns"]]) for r in fN["ranks"]}
-base_N = np.array([x_alone[N] for N in fN["Ns"]])
+page.record("figN_points", fN.points or f"{cfg.batch} sequences")
+low_r = min(fN.ranks)
+err_N = {r: np.array([runs.best("heldout", tag="figN", N=N, rank=r) for N in fN.Ns]) for r in fN.ranks}
+base_N = np.array([x_alone[N] for N in fN.Ns])
 gain_N = base_N - err_N[low_r]  # how far the low-rank model gets below the x-alone baseline
 page.record("figN_low_rank", low_r)
-page.record("figN_gain", {N: round(float(g), 3) for N, g in zip(fN["Ns"], gain_N, strict=True)})
-page.record("figN_full", {N: round(float(v), 3) for N, v in zip(fN["Ns"], err_N[cfg.d], strict=True)})
+page.record("figN_gain", {N: round(float(g), 3) for N, g in zip(fN.Ns, gain_N, strict=True)})
+page.record("figN_full", {N: round(float(v), 3) for N, v in zip(fN.Ns, err_N[cfg.d], strict=True)})
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
 ax = axes[0]
-for j, r in enumerate(sorted(fN["ranks"], reverse=True)):
-    ax.plot(fN["Ns"], err_N[r], "o-", color=f"C{j}", label=f"ours $r/d = {r}/{cfg.d}$ (held-out)")
+for j, r in enumerate(sorted(fN.ranks, reverse=True)):
+    ax.plot(fN.Ns, err_N[r], "o-", color=f"C{j}", label=f"ours $r/d = {r}/{cfg.d}$ (held-out)")
     paper_r = 64 * r // cfg.d
     if paper_r in reported.FIGN[16]:
         Ns_p = sorted(reported.FIGN)
@@ -336,20 +336,20 @@ for j, r in enumerate(sorted(fN["ranks"], reverse=True)):
             alpha=0.5,
             label=f"paper $r = {paper_r}/64$ ($L=2$, $c=64$)",
         )
-ax.plot(fN["Ns"], base_N, "k-.", lw=1, label="best from $x_i$ alone")
+ax.plot(fN.Ns, base_N, "k-.", lw=1, label="best from $x_i$ alone")
 ax.axhline(1.0, color="k", ls=":", label="zero predictor (1)")
 ax.set(xscale="log", yscale="log", xlabel="$N$", ylabel="error", title="figN: error against $N$")
 ax.set_xscale("log", base=2)
-ticks = sorted({*fN["Ns"], *reported.FIGN})
+ticks = sorted({*fN.Ns, *reported.FIGN})
 ax.set_xticks(ticks, [str(N) for N in ticks])
 ax.legend(fontsize=8)
 ax = axes[1]
-ax.plot(fN["Ns"], gain_N, "o-", color="C1", label=f"x-alone baseline $-$ rank {low_r} model")
-ax.plot(fN["Ns"], base_N - err_N[cfg.d], "o-", color="C0", label="x-alone baseline $-$ full-rank model")
+ax.plot(fN.Ns, gain_N, "o-", color="C1", label=f"x-alone baseline $-$ rank {low_r} model")
+ax.plot(fN.Ns, base_N - err_N[cfg.d], "o-", color="C0", label="x-alone baseline $-$ full-rank model")
 ax.axhline(0, color="k", lw=0.8)
 ax.set(xlabel="$N$", ylabel="improvement over the x-alone baseline", title="What the attention layer adds")
 ax.set_xscale("log", base=2)
-ax.set_xticks(fN["Ns"], [str(N) for N in fN["Ns"]])
+ax.set_xticks(fN.Ns, [str(N) for N in fN.Ns])
 ax.legend(fontsize=8)
 fig.tight_layout()
 page.figure("figN_error_vs_N", fig)
@@ -372,21 +372,21 @@ page.figure("figN_error_vs_N", fig)
 
 # %%
 f3 = cfg.fig3
-page.record("fig3_steps", f3.get("steps") or cfg.steps)
+page.record("fig3_steps", f3.steps or cfg.steps)
 fig3_table = {
     (layers, pos, r): runs.best("heldout", tag="fig3", layers=layers, positional=pos, rank=r)
-    for layers in f3["layers"]
-    for pos in f3["positional"]
+    for layers in f3.layers
+    for pos in f3.positional
     for r in rank_heads.fig3_ranks(cfg, pos)
 }
 fig3_low = {k: v for k, v in fig3_table.items() if k[2] < cfg.d}
 fig3_names = {k: f"L={k[0]}, {k[1]}, r={k[2]}" for k in fig3_table}
 page.record("fig3", {fig3_names[k]: round(v, 3) for k, v in fig3_table.items()})
 page.record("fig3_vs_full", min(fig3_low.values()) / full["fresh"])
-page.record("fig3_vs_x_alone", max(fig3_low.values()) / x_alone[f3["N"]])
-deepest, lowest3 = max(f3["layers"]), min(f3["ranks"])
+page.record("fig3_vs_x_alone", max(fig3_low.values()) / x_alone[f3.N])
+deepest, lowest3 = max(f3.layers), min(f3.ranks)
 concat_gain = None
-if {"none", "concatenated"} <= set(f3["positional"]):  # what the scratch coordinates buy at low rank
+if {"none", "concatenated"} <= set(f3.positional):  # what the scratch coordinates buy at low rank
     concat_gain = fig3_table[deepest, "none", lowest3] - fig3_table[deepest, "concatenated", lowest3]
     page.record("fig3_concat_gain", concat_gain)
     page.record("fig3_deepest", deepest)
@@ -394,9 +394,9 @@ if {"none", "concatenated"} <= set(f3["positional"]):  # what the scratch coordi
 fig, ax = plt.subplots(figsize=(7, 3.8))
 ax.barh([fig3_names[k] for k in fig3_table], list(fig3_table.values()), color="C2")
 ax.axvline(1.0, color="k", ls=":", label="zero predictor")
-ax.axvline(x_alone[f3["N"]], color="C3", ls="-.", label="x-alone baseline")
+ax.axvline(x_alone[f3.N], color="C3", ls="-.", label="x-alone baseline")
 ax.axvline(full["fresh"], color="C0", ls="--", label="one layer, full rank")
-ax.set(xlabel="held-out error", title=f"fig3: positional encodings, $N={f3['N']}$, $c={f3['c']}$")
+ax.set(xlabel="held-out error", title=f"fig3: positional encodings, $N={f3.N}$, $c={f3.c}$")
 ax.legend(fontsize=8)
 fig.tight_layout()
 page.figure("fig3_positional", fig)
@@ -459,7 +459,7 @@ page.claim(
     "<=",
     0.5,
     gain=gain_N,
-    Ns=fN["Ns"],
+    Ns=fN.Ns,
 )
 page.claim(
     "full rank stays small for every N: held-out error < 0.25",

@@ -318,10 +318,10 @@ page.figure("fig_comp", fig)
 # (Match3 with $N$ = 30-35 and $m = 37$; relations on 6-8 elements).
 
 # %%
-page.record("match3_N", cfg.match3["N"])
-page.record("match3_m", cfg.match3["m"])
-page.record("brc_m", cfg.brc["m"])
-page.record("brc_density", cfg.brc["density"])
+page.record("match3_N", cfg.match3.N)
+page.record("match3_m", cfg.match3.m)
+page.record("brc_m", cfg.brc.m)
+page.record("brc_density", cfg.brc.density)
 tok = {
     (task, attention): runs.select(tag="tokens", task=task, attention=attention)
     for task in ("match3", "brc")
@@ -329,7 +329,7 @@ tok = {
 }
 tok_final = {(t, a): runs.values("final", tag="tokens", task=t, attention=a) for t, a in tok}
 token_alone = {}
-for task, params in (("match3", cfg.match3), ("brc", cfg.brc)):
+for task, params in (("match3", vars(cfg.match3)), ("brc", vars(cfg.brc))):
     gen = generator(derive_seed(seed, "token alone", task))
     token_alone[task] = ct.token_alone_accuracy(task, cfg.baseline_samples, gen, **params)
     for attention in ("softmax", "strassen"):
@@ -350,8 +350,8 @@ for t in ("match3", "brc"):
 
 fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.2))
 titles = {
-    "match3": f"Match3, $N={cfg.match3['N']}$, $m={cfg.match3['m']}$",
-    "brc": f"relation composition, $m={cfg.brc['m']}$",
+    "match3": f"Match3, $N={cfg.match3.N}$, $m={cfg.match3.m}$",
+    "brc": f"relation composition, $m={cfg.brc.m}$",
 }
 for ax, task in zip(axes, ("match3", "brc"), strict=True):
     for attention, c in (("softmax", "C0"), ("strassen", "C2")):
@@ -402,23 +402,21 @@ page.figure("fig_tokens", fig)
 
 # %%
 tcfg = cfg.timing
-page.record("t_d", tcfg["d"])
-page.record("t_batch", tcfg["batch"])
-page.record("t_repeats", tcfg["repeats"])
-page.record("t_fit_last", tcfg["fit_last"])
+page.record("t_d", tcfg.d)
+page.record("t_batch", tcfg.batch)
+page.record("t_repeats", tcfg.repeats)
+page.record("t_fit_last", tcfg.fit_last)
 times = {
     form: [
-        experiment.time_step(
-            form, T, d=tcfg["d"], batch=tcfg["batch"], repeats=tcfg["repeats"], device=device
-        )
+        experiment.time_step(form, T, d=tcfg.d, batch=tcfg.batch, repeats=tcfg.repeats, device=device)
         for T in Ts
     ]
-    for form, Ts in tcfg["Ts"].items()
+    for form, Ts in tcfg.Ts.items()
 }
 expected = {"strassen": 3.0, "naive": 3.0, "softmax": 2.0}
 slopes = {}
-for form, Ts in tcfg["Ts"].items():
-    k = tcfg["fit_last"]
+for form, Ts in tcfg.Ts.items():
+    k = tcfg.fit_last
     slopes[form] = float(np.polyfit(np.log(Ts[-k:]), np.log(times[form][-k:]), 1)[0])
     print(
         f"{form:8s} T={list(Ts)}: {[f'{t * 1e3:.2f}' for t in times[form]]} ms; "
@@ -427,21 +425,21 @@ for form, Ts in tcfg["Ts"].items():
 page.record("slopes", {k: round(v, 2) for k, v in slopes.items()})
 for form in slopes:
     page.record(f"slope_{form}", slopes[form])
-T_common = max(set(tcfg["Ts"]["strassen"]) & set(tcfg["Ts"]["softmax"]))
+T_common = max(set(tcfg.Ts["strassen"]) & set(tcfg.Ts["softmax"]))
 ratio = (
-    times["strassen"][list(tcfg["Ts"]["strassen"]).index(T_common)]
-    / (times["softmax"][list(tcfg["Ts"]["softmax"]).index(T_common)])
+    times["strassen"][list(tcfg.Ts["strassen"]).index(T_common)]
+    / (times["softmax"][list(tcfg.Ts["softmax"]).index(T_common)])
 )
 page.record("T_common", T_common)
 page.record("time_ratio", ratio)
 
 fig, ax = plt.subplots(figsize=(7.5, 4.5))
 labels = {"strassen": "Strassen, matrix products", "naive": "Strassen, naive $T^3$", "softmax": "softmax"}
-for (form, Ts), c in zip(tcfg["Ts"].items(), ("C2", "C1", "C0"), strict=True):
+for (form, Ts), c in zip(tcfg.Ts.items(), ("C2", "C1", "C0"), strict=True):
     ax.loglog(
         Ts, np.array(times[form]) * 1e3, "o-", color=c, label=f"{labels[form]} (slope {slopes[form]:.2f})"
     )
-    T_fit = np.array(Ts[-tcfg["fit_last"] :], dtype=float)
+    T_fit = np.array(Ts[-tcfg.fit_last :], dtype=float)
     t_end = times[form][-1] * 1e3
     ax.loglog(T_fit, t_end * (T_fit / T_fit[-1]) ** expected[form], ":", color=c, alpha=0.7)
 ax.set(xlabel="tokens $T$", ylabel="ms per forward + backward", title="One attention layer: time per step")

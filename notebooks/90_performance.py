@@ -123,10 +123,10 @@ ax = axes[1]
 ax.bar(x - 0.2, ratios, 0.4, label="same allocator", color="C0")
 ax.bar(x + 0.2, ratios_stock, 0.4, label="naive in a stock process", color="C1", alpha=0.7)
 ax.axhline(
-    targets["fig1_geomean_ratio"],
+    targets.fig1_geomean_ratio,
     color="C3",
     ls="--",
-    label=f"target: geometric mean {targets['fig1_geomean_ratio']:g}x",
+    label=f"target: geometric mean {targets.fig1_geomean_ratio:g}x",
 )
 ax.axhline(1.0, color="k", lw=0.8)
 ax.set(xticks=x, ylabel="speed-up (naive time / attnlab time)", title="speed-up per configuration")
@@ -163,16 +163,16 @@ for j, (sizes_name, threads) in enumerate(sorted({(r["sizes"], r["threads"]) for
         label=f"{sizes_name} sizes, {threads} thread(s)",
     )
 ax.axhline(
-    targets["batched_throughput_K8"],
+    targets.batched_throughput_K8,
     color="C3",
     ls="--",
-    label=f"throughput target at K=8 ({targets['batched_throughput_K8']:g}x)",
+    label=f"throughput target at K=8 ({targets.batched_throughput_K8:g}x)",
 )
 ax.axhline(
-    1 / targets["batched_cost_fraction_K8"],
+    1 / targets.batched_cost_fraction_K8,
     color="C3",
     ls=":",
-    label=f"cost target at K=8 ({1 / targets['batched_cost_fraction_K8']:g}x)",
+    label=f"cost target at K=8 ({1 / targets.batched_cost_fraction_K8:g}x)",
 )
 ax.axhline(1.0, color="k", lw=0.8)
 ax.set(xscale="log", xlabel="K (models per pass)", ylabel="throughput ratio", title="batched vs separate")
@@ -193,8 +193,8 @@ run_fraction = run_s["batched"][best_threads["batched"]] / run_s["separate"][bes
 page.record("runs_steps", runs["steps"])
 page.record("runs_K", runs["K"])
 page.record("runs_fraction", run_fraction)
-page.record("cost_target", targets["batched_cost_fraction_K8"])
-page.record("runs_verdict", "met" if run_fraction <= targets["batched_cost_fraction_K8"] else "did not meet")
+page.record("cost_target", targets.batched_cost_fraction_K8)
+page.record("runs_verdict", "met" if run_fraction <= targets.batched_cost_fraction_K8 else "did not meet")
 quick_sizes = bs["sizes"]["quick"]
 page.record(
     "quick_step_mflop",
@@ -243,9 +243,7 @@ page.record("peak_gflops", round(fl["peak_gflops"], 1))
 page.record("flops_sizes", ", ".join(f"{k} = {v}" for k, v in fl["sizes"].items()))
 fig, ax = plt.subplots(figsize=(6, 3.6))
 ax.bar(list(fractions), [100 * v for v in fractions.values()], color="C0")
-ax.axhline(
-    100 * targets["flops_fraction"], color="C3", ls="--", label=f"target {targets['flops_fraction']:.0%}"
-)
+ax.axhline(100 * targets.flops_fraction, color="C3", ls="--", label=f"target {targets.flops_fraction:.0%}")
 ax.set(ylabel="% of measured matmul peak", title="achieved FLOP/s of a training step", ylim=(0, 100))
 ax.legend(fontsize=8)
 fig.tight_layout()
@@ -551,35 +549,35 @@ if book:
 k8_rows = [r for r in rows2 if r["K"] == 8]
 best_k8 = max(k8_rows, key=lambda r: r["separate_ms"] / r["batched_ms"])
 checks = [
-    ("fig1: geometric-mean speed-up", geomean, ">=", targets["fig1_geomean_ratio"]),
-    ("fig1: slowest configuration's speed-up", float(ratios.min()), ">=", targets["fig1_every_ratio"]),
+    ("fig1: geometric-mean speed-up", geomean, ">=", targets.fig1_geomean_ratio),
+    ("fig1: slowest configuration's speed-up", float(ratios.min()), ">=", targets.fig1_every_ratio),
     (
         f"batched K=8 throughput ratio (best: {best_k8['sizes']} sizes, {best_k8['threads']} thr)",
         best_k8["separate_ms"] / best_k8["batched_ms"],
         ">=",
-        targets["batched_throughput_K8"],
+        targets.batched_throughput_K8,
     ),
     (
         "batched K=8 cost / 8 separate runs (same)",
         best_k8["batched_ms"] / best_k8["separate_ms"],
         "<=",
-        targets["batched_cost_fraction_K8"],
+        targets.batched_cost_fraction_K8,
     ),
     (
         f"whole runs: one K=8 run / 8 one-seed runs ({runs['steps']} steps, best threads each)",
         run_fraction,
         "<=",
-        targets["batched_cost_fraction_K8"],
+        targets.batched_cost_fraction_K8,
     ),
     (
         "FLOP/s fraction of matmul peak (best of H=1, H=8)",
         max(fractions.values()),
         ">=",
-        targets["flops_fraction"],
+        targets.flops_fraction,
     ),
 ]
 if book_minutes is not None:
-    checks.append(("whole book, quick profile (minutes)", book_minutes, "<=", targets["book_minutes_quick"]))
+    checks.append(("whole book, quick profile (minutes)", book_minutes, "<=", targets.book_minutes_quick))
 met = {name: (v >= t if op == ">=" else v <= t) for name, v, op, t in checks}
 page.record("targets_met", [name for name in met if met[name]])
 page.record("targets_missed", [name for name in met if not met[name]])
@@ -609,8 +607,8 @@ consistency = {
     )
     and math.isclose(fig1["geomean_ratio"], geomean, rel_tol=1e-9),
     "fig1 met/missed flags under this page's targets": fig1["met"]["geomean_ratio_at_least"]
-    == (geomean >= targets["fig1_geomean_ratio"])
-    and fig1["met"]["every_ratio_at_least"] == bool(ratios.min() >= targets["fig1_every_ratio"]),
+    == (geomean >= targets.fig1_geomean_ratio)
+    and fig1["met"]["every_ratio_at_least"] == bool(ratios.min() >= targets.fig1_every_ratio),
     "batched throughput ratios": all(
         math.isclose(r["throughput_ratio"], r["separate_ms"] / r["batched_ms"], rel_tol=1e-9) for r in rows2
     ),

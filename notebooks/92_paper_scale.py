@@ -71,7 +71,7 @@ cfg = page.cfg
 # Training steps of one rank-chapter model, timed on one thread and on all of torch's threads:
 # this CPU's seconds per FLOP is the faster of the two (a busy shared machine can make its
 # threads slower than one).
-tc = TrainConfig(ranks=(cfg.timing["d"],), seeds=(seed,), **cfg.timing)
+tc = TrainConfig(ranks=(cfg.timing.d,), seeds=(seed,), **vars(cfg.timing))
 model, gens = tc.build(), data_generators(tc.seeds, TRAIN_DATA, torch.device("cpu"))
 opt = make_optimizer(model, tc.lr)
 all_threads = torch.get_num_threads()
@@ -80,7 +80,7 @@ for threads in sorted({1, all_threads}):
     torch.set_num_threads(threads)
     rates[threads] = seconds_per_flop(
         lambda: training_step(model, opt, gens, tc.batch),
-        step_flops(**cfg.timing),
+        step_flops(**vars(cfg.timing)),
         steps=cfg.timing_steps,
         warmup=cfg.timing_warmup,
     )
@@ -91,7 +91,7 @@ page.record("seconds_per_flop", rate)
 page.record("gflops_here", f"{1e-9 / rate:.1f}")
 page.record("gflops_by_threads", {t: round(1e-9 / r, 2) for t, r in rates.items()})
 page.record("best_threads", best_threads)
-timing_sizes = page.record("timing_sizes", ", ".join(f"{k} = {v}" for k, v in cfg.timing.items()))
+timing_sizes = page.record("timing_sizes", ", ".join(f"{k} = {v}" for k, v in vars(cfg.timing).items()))
 
 # %%
 plans = {(nb, p): page_work(nb, p) for nb in PLANNERS for p in PROFILES}

@@ -1,4 +1,5 @@
 import json
+from dataclasses import fields
 
 import numpy as np
 import pytest
@@ -28,7 +29,7 @@ def test_bad_profile_and_seed_name_the_parameter():
 
 def test_claims_record_value_bound_margin_and_fail(tmp_path):
     page = Page("00_attention", profile="quick", seed=3)
-    assert page.cfg.d == SIZES["00_attention"]["quick"]["d"]
+    assert page.cfg.d == SIZES["00_attention"]["quick"].d
     page.record("answer", 42)
     entry = page.claim("ratio is large", 4.5, ">=", 3, ratios=[4.5, 5])
     assert entry["margin"] == pytest.approx(0.5) and entry["holds"]
@@ -97,11 +98,11 @@ def test_the_page_glues_and_shows_its_sizes(monkeypatch, capsys):
     monkeypatch.setattr(page_module, "_markdown", str)
     page = Page("00_attention", profile="quick", seed=0)
     quick = SIZES["00_attention"]["quick"]
-    assert {f"cfg_{k}" for k in quick} <= set(glued) and glued["cfg_d"] == quick["d"]
+    assert {f"cfg_{f.name}" for f in fields(quick)} <= set(glued) and glued["cfg_d"] == quick.d
     page.finish()
     data = json.loads(page.results_file.read_text())
-    assert data["sizes"]["d"] == quick["d"]
-    assert f"`d` = {quick['d']}" in capsys.readouterr().out  # on the run card
+    assert data["sizes"]["d"] == quick.d
+    assert f"`d` = {quick.d}" in capsys.readouterr().out  # on the run card
 
 
 def test_in_jupyterlab_the_banner_lists_the_numbers_the_prose_names(monkeypatch):
@@ -117,7 +118,7 @@ def test_in_jupyterlab_the_banner_lists_the_numbers_the_prose_names(monkeypatch)
     monkeypatch.setattr(page_module, "_display_handle", lambda obj: shown.append(obj) or Handle())
     monkeypatch.setenv("JPY_SESSION_NAME", "notebooks/00_attention.py")
     page = Page("00_attention", profile="quick", seed=0)
-    d = SIZES["00_attention"]["quick"]["d"]
+    d = SIZES["00_attention"]["quick"].d
     assert f"`cfg_d` = {d}" in shown[0] and "when the page finishes" in shown[0]
     page.record("l1_slope", -1.0123456)
     page.finish()

@@ -32,7 +32,7 @@ def test_page_work_plans_from_the_sizes(monkeypatch):
     for profile in ("quick", "laptop", "paper"):
         sizes = SIZES["12_training_rank_heads"][profile]
         assert page_work("12_training_rank_heads", profile) == Work(
-            sizes["seeds"], sizes["steps"], 1e6 * sizes["steps"]
+            sizes.seeds, sizes.steps, 1e6 * sizes.steps
         )
 
 

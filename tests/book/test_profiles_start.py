@@ -14,17 +14,10 @@ import pytest
 
 from attnlab.book.execute import execute
 from attnlab.book.page import results_path
-from attnlab.book.profiles import SIZES
+from attnlab.book.profiles import SIZES, smoke_cuts
 from tests.conftest import ROOT
 
-
-def _trains(table, key=""):
-    if isinstance(table, dict):
-        return any(_trains(v, k) for k, v in table.items())
-    return key == "steps" or key.endswith("_steps")
-
-
-TRAINING_PAGES = [name for name, table in SIZES.items() if _trains(table["paper"])]
+TRAINING_PAGES = [name for name, table in SIZES.items() if "steps" in smoke_cuts(table["paper"]).values()]
 
 
 def test_the_training_pages_are_found():

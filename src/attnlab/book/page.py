@@ -182,7 +182,7 @@ class Page:
         torch.manual_seed(self.seed)
         _glue("profile", self.profile)
         _glue("seed", self.seed)
-        for name, value in vars(self.cfg).items():  # the profile's sizes, for the prose
+        for name, value in profiles.as_dict(self.cfg).items():  # the profile's sizes, for the prose
             _glue(size_name(name), _plain(value))
         self._banner_text = (
             f"**Profile `{self.profile}`** ({profiles.DESCRIPTIONS[self.profile]}) · seed {self.seed} · "
@@ -205,7 +205,7 @@ class Page:
         its value, the sizes at once and the page's recorded numbers when it finishes."""
         if not self._lab:
             return ""
-        sizes = {size_name(k): _plain(v) for k, v in vars(self.cfg).items()}
+        sizes = {size_name(k): _plain(v) for k, v in profiles.as_dict(self.cfg).items()}
         text = (
             "\n\n**In JupyterLab** the prose names the numbers it quotes from this run (such as "
             "`cfg_d`, or `name:.2f` for a format); the built book fills them in. Here they are: "
@@ -321,7 +321,7 @@ class Page:
             "seed": self.seed,
             "smoke_steps": self.smoke,
             "params": _plain(self.params),
-            "sizes": _plain(vars(self.cfg)),
+            "sizes": _plain(profiles.as_dict(self.cfg)),
             "started": self.started.isoformat(timespec="seconds"),
             "wall_time_s": round(wall, 3),
             "versions": versions(),

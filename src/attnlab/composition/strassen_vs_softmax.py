@@ -53,7 +53,7 @@ def page_configs(sizes: Any, seed: int = 0) -> list[tuple[str, CompConfig]]:
     token_common.update(eval_every=sizes.token_eval_every, eval_samples=sizes.token_eval_samples)
     tokens = [
         ("tokens", CompConfig(task=task, attention=attention, **params, **token_common))
-        for task, params in (("match3", sizes.match3), ("brc", sizes.brc))
+        for task, params in (("match3", vars(sizes.match3)), ("brc", vars(sizes.brc)))
         for attention in ("softmax", "strassen")
     ]
     return comp + tokens

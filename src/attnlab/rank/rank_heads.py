@@ -29,9 +29,9 @@ def fig3_ranks(sizes: Any, positional: str) -> tuple[int, ...]:
     """fig3's ranks: the profile's, with concatenated coordinates optionally also the widened
     model's full rank ``d + pos_dim`` (one head), as in the authors' sweep."""
     f3 = sizes.fig3
-    if positional == "concatenated" and f3.get("widened_full_rank", False):
-        return (sizes.d + f3["pos_dim"], *f3["ranks"])
-    return tuple(f3["ranks"])
+    if positional == "concatenated" and f3.widened_full_rank:
+        return (sizes.d + f3.pos_dim, *f3.ranks)
+    return tuple(f3.ranks)
 
 
 def groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
@@ -71,26 +71,24 @@ def groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
 
     f1, fN, f3 = sizes.fig1, sizes.figN, sizes.fig3
     out = []
-    for layers, c, ranks in f1["groups"]:
-        protocols = tuple(f1["protocols"])
-        out.append(group("fig1", f1["N"], layers, c, ranks, protocols, lr=None, steps=None, batch=None))
-    for N in fN["Ns"]:
-        batch = fN["points"] // N if fN["points"] else None
-        out.append(
-            group("figN", N, fN["layers"], fN["c"], fN["ranks"], lr=fN["lr"], steps=fN["steps"], batch=batch)
-        )
-    for layers in f3["layers"]:
-        for pos in f3["positional"]:
-            extra = {"positional": pos, "pos_dim": f3["pos_dim"] if pos == "concatenated" else None}
+    for layers, c, ranks in f1.groups:
+        protocols = tuple(f1.protocols)
+        out.append(group("fig1", f1.N, layers, c, ranks, protocols, lr=None, steps=None, batch=None))
+    for N in fN.Ns:
+        batch = fN.points // N if fN.points else None
+        out.append(group("figN", N, fN.layers, fN.c, fN.ranks, lr=fN.lr, steps=fN.steps, batch=batch))
+    for layers in f3.layers:
+        for pos in f3.positional:
+            extra = {"positional": pos, "pos_dim": f3.pos_dim if pos == "concatenated" else None}
             out.append(
                 group(
                     "fig3",
-                    f3["N"],
+                    f3.N,
                     layers,
-                    f3["c"],
+                    f3.c,
                     fig3_ranks(sizes, pos),
-                    lr=f3.get("lr"),
-                    steps=f3.get("steps"),
+                    lr=f3.lr,
+                    steps=f3.steps,
                     batch=None,
                     **extra,
                 )
