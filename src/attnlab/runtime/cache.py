@@ -53,8 +53,7 @@ def source_hash() -> str:
     return digest.hexdigest()[:16]
 
 
-SOURCE_ROOT = Path(__file__).resolve().parent.parent.parent
-"""The folder holding the ``attnlab`` package (``src/``)."""
+_SOURCE_ROOT = Path(__file__).resolve().parent.parent.parent  # the folder holding attnlab (src/)
 
 
 def _module_file(name: str, root: Path) -> Path | None:
@@ -100,7 +99,7 @@ def code_modules(module: str, root: Path | None = None) -> list[str]:
     ``module`` is an ``attnlab`` module or one already imported (a test's or a user's compute
     function); ``root`` is the folder holding the ``attnlab`` package (default: the installed one).
     """
-    root = Path(root) if root is not None else SOURCE_ROOT
+    root = Path(root) if root is not None else _SOURCE_ROOT
     if _module_file(module, root) is None:
         raise ValueError(f"module must name an attnlab module or an imported one with source; got {module!r}")
     seen: set[str] = set()
@@ -121,7 +120,7 @@ def code_hash(module: str, root: Path | None = None) -> str:
     Comments are not in a syntax tree, so only an edit that could change what the code
     computes changes the hash.
     """
-    root = Path(root) if root is not None else SOURCE_ROOT
+    root = Path(root) if root is not None else _SOURCE_ROOT
     digest = hashlib.sha256()
     for name in code_modules(module, root):
         digest.update(f"{name}\0{_code_tree(_module_file(name, root))[0]}\0".encode())
