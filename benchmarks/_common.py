@@ -100,12 +100,14 @@ def attnlab_step(
     """One attnlab training step (``train()``'s own step: fresh data, forward, backward, AdamW);
     ``bf16``: the opt-in bfloat16 autocast."""
     from attnlab.rank.config import TrainConfig
+    from attnlab.rank.encoder import EncoderConfig
     from attnlab.rank.train import TRAIN_DATA, make_optimizer, training_step
     from attnlab.runtime.device import keep_freed_memory
     from attnlab.runtime.seeds import data_generators
 
     keep_freed_memory()  # as train() does
-    cfg = TrainConfig(d=d, N=N, ranks=ranks, seeds=seeds, layers=layers, c=c, ff=ff, batch=batch)
+    shape = EncoderConfig(d=d, N=N, layers=layers, c=c, ff=ff)
+    cfg = TrainConfig(model=shape, ranks=ranks, seeds=seeds, batch=batch)
     model = cfg.build()
     opt = make_optimizer(model, cfg.lr)
     gens = data_generators(cfg.seeds, TRAIN_DATA, torch.device("cpu"))

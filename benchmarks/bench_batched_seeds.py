@@ -40,13 +40,12 @@ RUN_STEPS = 200
 def whole_runs(threads: list[int], reps: int) -> dict:
     """Median wall time of one K = 8 ``train()`` run and of 8 one-seed runs, per thread count."""
     from attnlab.rank.config import TrainConfig
+    from attnlab.rank.encoder import EncoderConfig
     from attnlab.rank.train import train
 
     sizes = SIZES["quick"]
     common = dict(
-        d=sizes["d"],
-        N=sizes["N"],
-        ff=sizes["ff"],
+        model=EncoderConfig(d=sizes["d"], N=sizes["N"], ff=sizes["ff"]),
         batch=sizes["batch"],
         steps=RUN_STEPS,
         steps_per_epoch=RUN_STEPS // 4,

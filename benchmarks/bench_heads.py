@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import median_seconds, parse_args, table, write  # noqa: E402
 
 from attnlab.rank.config import TrainConfig  # noqa: E402
+from attnlab.rank.encoder import EncoderConfig  # noqa: E402
 from attnlab.rank.memory import kept_per_sequence  # noqa: E402
 from attnlab.rank.small_heads import attention_path  # noqa: E402
 from attnlab.rank.train import TRAIN_DATA, make_optimizer, training_step  # noqa: E402
@@ -45,16 +46,8 @@ GOAL = 1.5
 def measure(N: int, r: int, path: str | None, batch: int, reps: int) -> dict[str, float]:
     """One model of rank ``r`` at length ``N`` on attention ``path`` (None: the encoder's choice)."""
     cpu = torch.device("cpu")
-    cfg = TrainConfig(
-        d=SIZES["d"],
-        N=N,
-        ranks=(r,),
-        seeds=(0,),
-        c=SIZES["c"],
-        layers=SIZES["layers"],
-        ff=SIZES["ff"],
-        batch=batch,
-    )
+    shape = EncoderConfig(d=SIZES["d"], N=N, layers=SIZES["layers"], c=SIZES["c"], ff=SIZES["ff"])
+    cfg = TrainConfig(model=shape, ranks=(r,), seeds=(0,), batch=batch)
     model = cfg.build()
     model.path = path
     kept = kept_per_sequence(model, cpu)

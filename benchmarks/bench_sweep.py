@@ -35,7 +35,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import parse_args, write  # noqa: E402
 
-CONFIG = dict(n=4, layers=1, d=16, heads=1, mlp_width=16, steps=200, batch=128, lr=0.01, eval_every=100)
+MODEL = dict(layers=1, d=16, heads=1)
+CONFIG = dict(n=4, mlp_width=16, steps=200, batch=128, lr=0.01, eval_every=100)
 RUNS = 8
 
 
@@ -98,10 +99,14 @@ def main() -> int:
     import ray
     import torch
 
+    from attnlab.composition.model import TransformerConfig
     from attnlab.composition.training import CompConfig, train_run
     from attnlab.runtime.sweep import sweep
 
-    configs = [CompConfig(task="comp", seeds=(s,), **CONFIG).to_key("cpu") for s in range(RUNS)]
+    configs = [
+        CompConfig(task="comp", model=TransformerConfig(**MODEL), seeds=(s,), **CONFIG).to_key("cpu")
+        for s in range(RUNS)
+    ]
     local_s, ray_s = [], []
     local = sweep(train_run, configs, namespace="bench", address="", show_progress=False)
     t0 = time.perf_counter()
@@ -135,7 +140,7 @@ def main() -> int:
     finals_local = [r["final"] for r in local]
     finals_ray = [r["final"] for r in on_ray]
     result = {
-        "config": CONFIG,
+        "config": CONFIG | {"model": MODEL},
         "runs": RUNS,
         "cpus": threads,  # the cluster's CPUs = the driver's torch threads = each task's threads
         "in_process_s": statistics.median(local_s),

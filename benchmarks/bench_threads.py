@@ -38,7 +38,8 @@ POLICIES = {
     "GOMP_SPINCOUNT=10000": {"GOMP_SPINCOUNT": "10000"},
     "GOMP_SPINCOUNT=1000": {"GOMP_SPINCOUNT": "1000"},
 }
-WORKLOAD = dict(d=16, N=16, ranks=(16, 4, 1, 16, 4, 1), seeds=(0, 1, 2, 3, 4, 5), c=1, ff=256, batch=128)
+MODEL = dict(d=16, N=16, c=1, ff=256)
+WORKLOAD = dict(ranks=(16, 4, 1, 16, 4, 1), seeds=(0, 1, 2, 3, 4, 5), batch=128)
 
 
 def worker(steps: int) -> None:
@@ -46,12 +47,13 @@ def worker(steps: int) -> None:
     import torch
 
     from attnlab.rank.config import TrainConfig
+    from attnlab.rank.encoder import EncoderConfig
     from attnlab.rank.train import TRAIN_DATA, make_optimizer, training_step
     from attnlab.runtime.device import keep_freed_memory
     from attnlab.runtime.seeds import data_generators
 
     keep_freed_memory()
-    cfg = TrainConfig(**WORKLOAD)
+    cfg = TrainConfig(model=EncoderConfig(**MODEL), **WORKLOAD)
     model = cfg.build()
     opt, gens = make_optimizer(model, cfg.lr), data_generators(cfg.seeds, TRAIN_DATA, torch.device("cpu"))
     for _ in range(3):
@@ -99,7 +101,10 @@ def main() -> None:
         }
         for name, policy in POLICIES.items()
     ]
-    path = write("threads", {"workload": WORKLOAD, "steps": args.steps, "rounds": args.reps, "rows": rows})
+    path = write(
+        "threads",
+        {"model": MODEL, "workload": WORKLOAD, "steps": args.steps, "rounds": args.reps, "rows": rows},
+    )
     print(table(rows, ["policy", "alone_ms", "shared_ms", "alone_vs_active", "shared_vs_active"]))
     print(f"-> {path}")
 

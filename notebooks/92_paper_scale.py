@@ -57,6 +57,7 @@ from attnlab.book.plans import PLANNERS, page_work
 from attnlab.book.profiles import PROFILES, SMOKE_BATCH, SMOKE_SAMPLES, sizes
 from attnlab.rank import depth, rank_heads
 from attnlab.rank.config import TrainConfig, step_flops
+from attnlab.rank.encoder import EncoderConfig
 from attnlab.rank.memory import memory_plan
 from attnlab.rank.runs import unique_groups
 from attnlab.rank.train import TRAIN_DATA, make_optimizer, training_step
@@ -71,7 +72,13 @@ cfg = page.cfg
 # Training steps of one rank-chapter model, timed on one thread and on all of torch's threads:
 # this CPU's seconds per FLOP is the faster of the two (a busy shared machine can make its
 # threads slower than one).
-tc = TrainConfig(ranks=(cfg.timing.d,), seeds=(seed,), **vars(cfg.timing))
+t = cfg.timing
+tc = TrainConfig(
+    model=EncoderConfig(d=t.d, N=t.N, layers=t.layers, c=t.c, ff=t.ff),
+    ranks=(t.d,),
+    seeds=(seed,),
+    batch=t.batch,
+)
 model, gens = tc.build(), data_generators(tc.seeds, TRAIN_DATA, torch.device("cpu"))
 opt = make_optimizer(model, tc.lr)
 all_threads = torch.get_num_threads()
@@ -174,9 +181,16 @@ for nb, runs in rank_runs.items():
     for run, gpu, here, old in zip(
         runs, memory_plan(runs, gpu_budget), memory_plan(runs, cpu_budget), old_plans, strict=True
     ):
-        key = (nb[:2], run.layers, run.c, run.width, run.K, round(gpu["per_model"] / GiB, 2))
+        key = (
+            nb[:2],
+            run.model.layers,
+            run.model.c,
+            run.model.width,
+            run.K,
+            round(gpu["per_model"] / GiB, 2),
+        )
         row = plans_here.setdefault(key, dict(sizes=set(), runs=0, gpu=gpu, here=here, old=old))
-        row["sizes"].add((run.N, run.batch))
+        row["sizes"].add((run.model.N, run.batch))
         row["runs"] += 1
 largest = max(row["gpu"]["per_model"] for row in plans_here.values())
 largest_old = max(row["old"]["per_model"] for row in plans_here.values())
@@ -220,7 +234,7 @@ display(
 
 # %% [markdown]
 # "width" is the model width $D$: the input dimension $d$, plus the positional coordinates that
-# a run concatenates to each token (`TrainConfig.pos_dim`; page 12's fig3 arm with concatenated
+# a run concatenates to each token (`EncoderConfig.pos_dim`; page 12's fig3 arm with concatenated
 # positions), where it does.
 # The column "fused kernel only" is the plan with every rank's attention on PyTorch's fused
 # kernel, the column before it the plan with the kernel training uses (heads of dimension 1 and 2

@@ -13,11 +13,13 @@ import torch
 from attnlab import attend
 from attnlab.composition import tasks as ct
 from attnlab.composition import vc
+from attnlab.composition.model import TransformerConfig
 from attnlab.composition.training import CompConfig
 from attnlab.rank import tasks as nb
 from attnlab.rank.config import TrainConfig
+from attnlab.rank.encoder import EncoderConfig
 
-TC = dict(d=16, N=8, ranks=(16,), seeds=(0,))
+TC = dict(model=EncoderConfig(d=16, N=8), ranks=(16,), seeds=(0,))
 
 q, k, v = torch.zeros(2, 3, 4), torch.zeros(2, 5, 4), torch.zeros(2, 5, 6)
 
@@ -175,32 +177,32 @@ CASES = [
         r"^density must be a number in \[0.0, 1.0\]",
     ),
     (
-        "CompConfig attention",
-        lambda: CompConfig(n=3, attention="cubic"),
+        "TransformerConfig attention",
+        lambda: TransformerConfig(attention="cubic"),
         ValueError,
         r"^attention must be one of",
     ),
     (
-        "CompConfig layers",
-        lambda: CompConfig(n=3, layers=0),
+        "TransformerConfig layers",
+        lambda: TransformerConfig(layers=0),
         ValueError,
         r"^layers must be an integer >= 1",
     ),
     (
         "CompConfig strassen layers",
-        lambda: CompConfig(n=3, attention="strassen", layers=2),
+        lambda: CompConfig(n=3, model=TransformerConfig(attention="strassen", layers=2)),
         ValueError,
         r"^layers must be 1",
     ),
     (
-        "CompConfig d",
-        lambda: CompConfig(n=3, d=0),
+        "TransformerConfig d",
+        lambda: TransformerConfig(d=0),
         ValueError,
         r"^d must be an integer >= 1",
     ),
     (
-        "CompConfig heads",
-        lambda: CompConfig(n=3, heads=0),
+        "TransformerConfig heads",
+        lambda: TransformerConfig(heads=0),
         ValueError,
         r"^heads must be an integer >= 1",
     ),

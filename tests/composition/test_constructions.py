@@ -18,6 +18,7 @@ from attnlab.composition.constructions import (
     strassen_scale,
     two_layer_comp,
 )
+from attnlab.composition.model import TransformerConfig
 from attnlab.composition.strassen import strassen_scores
 from attnlab.composition.training import CompConfig, train
 
@@ -45,7 +46,7 @@ def test_one_layer_size_formulas_match_the_built_model(n):
 
 
 def test_training_smoke_and_bad_n():
-    shape = dict(task="comp", layers=1, d=8, heads=1, lr=1e-2)
+    shape = dict(task="comp", model=TransformerConfig(layers=1, d=8, heads=1), lr=1e-2)
     r, _ = train(CompConfig(n=3, mlp_width=(2, 4), seeds=(0, 1), steps=5, batch=16, **shape), progress=False)
     assert r["widths"] == [2, 2, 4, 4] and len(r["final"]) == 4
     with pytest.raises(ValueError, match="n must"):

@@ -28,7 +28,7 @@ def test_page_configs_seeds_differ_by_page_seed():
     assert set(a[0][1].seeds).isdisjoint(a[-1][1].seeds)
     assert len(set(a[0][1].seeds)) == s.seeds
     timed = ot.timed_config(s, 0)
-    assert timed.layers == 2 and timed.n == max(s.ns)
+    assert timed.model.layers == 2 and timed.n == max(s.ns)
 
 
 def test_frontier_takes_the_smallest_width_whose_best_seed_reaches_the_threshold():

@@ -17,10 +17,10 @@ def test_planned_work(profile):
     groups = sv.page_configs(s)
     comp = [c for tag, c in groups if tag == "comp"]
     expected = [(m["attention"], m["layers"]) for m in sv.COMP_MODELS.values()]
-    assert [(c.attention, c.layers) for c in comp] == expected
+    assert [(c.model.attention, c.model.layers) for c in comp] == expected
     assert work.flops == pytest.approx(sum(c.work().flops for _, c in groups))
     timed = sv.timed_config(s)
-    assert timed.attention == "strassen" and timed.task == "comp"
+    assert timed.model.attention == "strassen" and timed.task == "comp"
 
 
 def test_time_step_runs():

@@ -2,11 +2,12 @@
 
 import json
 import math
+from dataclasses import replace
 
 import pytest
 
 from attnlab.rank.config import TrainConfig, epoch_lr_factor, lr_factor
-from tests.rank import SMALL
+from tests.rank import SHAPE, SMALL
 
 
 def test_schedule():
@@ -34,8 +35,11 @@ def test_authors_epoch_schedule():
 
 
 def test_key_round_trip():
-    cfg = TrainConfig(ranks=(8, 4), seeds=(1, 2), protocol=("fresh", "replay"), pos_dim=3, **SMALL)
+    shape = replace(SHAPE, positional="concatenated", pos_dim=3)
+    small = SMALL | {"model": shape}
+    cfg = TrainConfig(ranks=(11, 1), seeds=(1, 2), protocol=("fresh", "replay"), **small)
     key = cfg.to_key("cpu")
+    assert key["model"]["pos_dim"] == 3  # the model's shape nested in the key
     assert key["device_type"] == "cpu" and isinstance(key["ranks"], tuple | list)
     assert TrainConfig.from_key(key) == cfg
     assert TrainConfig.from_key(json.loads(json.dumps(key))) == cfg  # as the cache stores it
@@ -47,7 +51,6 @@ def test_key_round_trip():
         (dict(steps=0), "steps"),
         (dict(batch=0), "batch"),
         (dict(lr=0.0), "lr"),
-        (dict(positional="rope"), "positional"),
         (dict(precision="float16"), "precision"),
         (dict(protocol="epochs"), "protocol"),
         (dict(protocol=("fresh", "replay")), "protocol"),
@@ -55,9 +58,30 @@ def test_key_round_trip():
         (dict(steps_per_epoch=0), "steps_per_epoch"),
         (dict(warmup=1.5), "warmup"),
         (dict(ranks=(9,)), "ranks"),
-        (dict(pos_dim=0), "pos_dim"),
     ],
 )
 def test_bad_input(kwargs, name):
     with pytest.raises(ValueError, match=name):  # on construction, before anything trains
         TrainConfig(**{"ranks": (8,), "seeds": (0,), **SMALL, **kwargs})
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(d=0), "d"),
+        (dict(N=0), "N"),
+        (dict(layers=0), "layers"),
+        (dict(c=0), "c"),
+        (dict(ff=0), "ff"),
+        (dict(positional="rope"), "positional"),
+        (dict(pos_dim=0), "pos_dim"),
+    ],
+)
+def test_bad_model(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        replace(SHAPE, **kwargs)
+
+
+def test_model_is_an_encoder_config():
+    with pytest.raises(TypeError, match="model"):
+        TrainConfig(**{"ranks": (8,), "seeds": (0,), **SMALL, "model": dict(d=8, N=6)})

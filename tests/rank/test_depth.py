@@ -95,7 +95,9 @@ def test_groups_and_planned_work_of_every_profile(profile, monkeypatch):
     groups = depth.groups(cfg, seed=0)
     assert len(groups) == len(cfg.layers) * len(cfg.Ns)
     K = len(cfg.ranks) * cfg.replicates
-    assert all(g.K == K and g.batch * g.N <= cfg.points and g.lr == cfg.lr[g.layers] for _, g in groups)
+    assert all(
+        g.K == K and g.batch * g.model.N <= cfg.points and g.lr == cfg.lr[g.model.layers] for _, g in groups
+    )
     work = depth.planned_work(cfg)
     assert work.runs == K * len(groups)  # every model of every (L, N), none shared
     assert work.steps == cfg.steps * len(groups)

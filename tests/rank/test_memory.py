@@ -52,6 +52,7 @@ def test_training_in_passes_equals_one_pass():
 PEAK_SCRIPT = """
 import sys, torch
 from attnlab.rank import config, memory, train
+from attnlab.rank.encoder import EncoderConfig
 from attnlab.runtime.seeds import data_generators
 
 def status(key):
@@ -61,10 +62,12 @@ def status(key):
 
 torch.set_num_threads(1)
 N, L, c, K, B, ff = map(int, sys.argv[1:7])
-cfg = config.TrainConfig(d=32, N=N, ranks=tuple([1, 32, 4, 8][k % 4] for k in range(K)),
-                         seeds=tuple(range(K)), layers=L, c=c, ff=ff, batch=B, steps=2)
+cfg = config.TrainConfig(EncoderConfig(d=32, N=N, layers=L, c=c, ff=ff),
+                         ranks=tuple([1, 32, 4, 8][k % 4] for k in range(K)),
+                         seeds=tuple(range(K)), batch=B, steps=2)
 plan = cfg.K * memory.step_memory(cfg)
-warm = config.TrainConfig(d=32, N=4, ranks=(1,), seeds=(0,), ff=8, batch=1)  # load the kernels first
+# load the kernels first
+warm = config.TrainConfig(EncoderConfig(d=32, N=4, ff=8), ranks=(1,), seeds=(0,), batch=1)
 model = warm.build()
 train.training_step(model, train.make_optimizer(model, 0.01), data_generators((0,), train.TRAIN_DATA), 1)
 base = status("VmRSS")

@@ -94,7 +94,7 @@ def test_replay_protocol_replays_each_epoch_and_holds_out_fresh_data(monkeypatch
         assert not torch.equal(train_x[t][1], train_x[t % spe][1])  # the fresh model never does
     for t in range(spe):
         torch.testing.assert_close(replayed[t][0], train_x[t][0], rtol=0, atol=0)
-    train_points = torch.cat([x.reshape(2, -1, SMALL["d"]) for x in train_x], dim=1)
+    train_points = torch.cat([x.reshape(2, -1, SMALL["model"].d) for x in train_x], dim=1)
     for x in held:  # held-out data: no training point of either model
         assert not any(torch.isin(x[k].reshape(-1), train_points[k].reshape(-1)).any() for k in range(2))
     assert out["protocol"] == ["replay", "fresh"] and out["replayed_final"][1] is None

@@ -10,6 +10,7 @@ Modules:
     vc                   split-VC dimension by brute force, the VC and finite-precision bounds
     strassen             Strassen attention (scores, definition, fast form) and its one-layer model
     constructions        explicit softmax (one and two layers) and Strassen layers solving Comp_n
+    model                the models' shape apart from training (attention, layers, d, heads)
     training             the chapter's one training loop: config, sweep, table of runs, FLOPs
     one_vs_two_layers    page 24's runs: one layer against two, one layer's MLP-width frontier
     strassen_vs_softmax  page 25's runs: one Strassen layer against softmax layers, and timing

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from attnlab.composition.model import TransformerConfig
 from attnlab.composition.training import CompConfig
 from attnlab.runtime.runs import Runs
 from attnlab.runtime.seeds import derive_seed, model_seeds
@@ -32,12 +33,11 @@ def page_configs(sizes: Any, seed: int = 0) -> list[tuple[str, CompConfig]]:
     ``sizes.widths`` at every ``n`` of ``sizes.frontier_ns`` (seeds from
     ``derive_seed(seed, "frontier")``, so they differ from the depth runs').
     """
-    common = dict(task="comp", d=sizes.d, heads=sizes.heads, batch=sizes.batch, lr=sizes.lr)
-    common.update(eval_every=sizes.eval_every)
+    common = dict(task="comp", batch=sizes.batch, lr=sizes.lr, eval_every=sizes.eval_every)
     depth = [
         CompConfig(
             n=n,
-            layers=layers,
+            model=TransformerConfig(layers=layers, d=sizes.d, heads=sizes.heads),
             mlp_width=sizes.mlp_width,
             seeds=model_seeds(seed, sizes.seeds, "model"),
             steps=sizes.steps,
@@ -49,6 +49,7 @@ def page_configs(sizes: Any, seed: int = 0) -> list[tuple[str, CompConfig]]:
     frontier = [
         CompConfig(
             n=n,
+            model=TransformerConfig(d=sizes.d, heads=sizes.heads),
             mlp_width=tuple(sizes.widths),
             seeds=model_seeds(derive_seed(seed, "frontier"), sizes.frontier_seeds, "model"),
             steps=sizes.frontier_steps,

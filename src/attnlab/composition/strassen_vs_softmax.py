@@ -23,6 +23,7 @@ import torch
 
 from attnlab._checks import check_choice, check_int
 from attnlab.attention import attend
+from attnlab.composition.model import TransformerConfig
 from attnlab.composition.strassen import strassen_attention, strassen_attention_naive
 from attnlab.composition.training import CompConfig
 from attnlab.runtime.device import default_device
@@ -45,14 +46,18 @@ def page_configs(sizes: Any, seed: int = 0) -> list[tuple[str, CompConfig]]:
     model seeds ``derive_seed(seed, "model", i)``.
     """
     seeds = model_seeds(seed, sizes.seeds, "model")
-    shape = dict(d=sizes.d, heads=sizes.heads, mlp_width=sizes.mlp_width, seeds=seeds)
+
+    def model(**kind: Any) -> TransformerConfig:
+        return TransformerConfig(d=sizes.d, heads=sizes.heads, **kind)
+
+    models = dict(mlp_width=sizes.mlp_width, seeds=seeds)
     comp_common = dict(task="comp", n=sizes.comp_n, steps=sizes.steps, batch=sizes.batch, lr=sizes.lr)
-    comp_common.update(eval_every=sizes.eval_every, eval_samples=sizes.eval_samples, **shape)
-    comp = [("comp", CompConfig(**model, **comp_common)) for model in COMP_MODELS.values()]
-    token_common = dict(steps=sizes.token_steps, batch=sizes.token_batch, lr=sizes.token_lr, **shape)
+    comp_common.update(eval_every=sizes.eval_every, eval_samples=sizes.eval_samples, **models)
+    comp = [("comp", CompConfig(model=model(**kind), **comp_common)) for kind in COMP_MODELS.values()]
+    token_common = dict(steps=sizes.token_steps, batch=sizes.token_batch, lr=sizes.token_lr, **models)
     token_common.update(eval_every=sizes.token_eval_every, eval_samples=sizes.token_eval_samples)
     tokens = [
-        ("tokens", CompConfig(task=task, attention=attention, **params, **token_common))
+        ("tokens", CompConfig(task=task, model=model(attention=attention), **params, **token_common))
         for task, params in (("match3", vars(sizes.match3)), ("brc", vars(sizes.brc)))
         for attention in ("softmax", "strassen")
     ]
@@ -61,7 +66,9 @@ def page_configs(sizes: Any, seed: int = 0) -> list[tuple[str, CompConfig]]:
 
 def timed_config(sizes: Any, seed: int = 0) -> CompConfig:
     """The run whose step is timed to estimate the page's time: the Strassen layer on Comp_n."""
-    return next(c for tag, c in page_configs(sizes, seed) if tag == "comp" and c.attention == "strassen")
+    return next(
+        c for tag, c in page_configs(sizes, seed) if tag == "comp" and c.model.attention == "strassen"
+    )
 
 
 def planned_work(sizes: Any) -> Work:

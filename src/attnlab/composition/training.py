@@ -3,8 +3,10 @@
 One loop (:func:`train`) trains every model of the chapter: the theorem's softmax transformer
 (:class:`~attnlab.composition.transformer.SoftmaxTransformer`, one or more layers) and one
 Strassen (or softmax) layer (:class:`~attnlab.composition.strassen.StrassenTransformer`). A
-:class:`CompConfig` names the task, the model and the optimiser; its ``K`` models (one per
-``(width, seed)`` pair) carry a leading "model" dimension and train as one batched computation.
+:class:`CompConfig` names the task, the models' shape
+(:class:`~attnlab.composition.model.TransformerConfig`, its ``model``) and the optimiser;
+its ``K`` models (one per ``(width, seed)`` pair) carry a leading "model" dimension and train
+as one batched computation.
 The loss is the sum of the per-model losses, so one optimiser step is ``K`` independent AdamW
 steps (AdamW's update is per coordinate, hence exactly independent across models).
 
@@ -27,7 +29,6 @@ The work of a run is counted without training: :func:`step_flops` (one optimiser
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,9 +38,9 @@ import torch
 import torch.nn.functional as F
 
 from attnlab._checks import check_choice, check_float, check_int
-from attnlab.composition.strassen import ATTENTIONS, StrassenTransformer
+from attnlab.composition.model import TransformerConfig
 from attnlab.composition.tasks import TASKS, task_batch, task_shape
-from attnlab.composition.transformer import SoftmaxTransformer, StackedModel
+from attnlab.composition.transformer import StackedModel
 from attnlab.runtime.device import default_device
 from attnlab.runtime.progress import progress as progress_bar
 from attnlab.runtime.runs import Runs
@@ -55,11 +56,11 @@ class CompConfig(SweepConfig):
     Args:
         task: ``"comp"`` (needs ``n``), ``"match3"`` (``N`` tokens, modulus ``m``) or ``"brc"``
             (relations on ``m`` elements with entry ``density``).
-        attention: ``"softmax"`` or ``"strassen"``. Softmax on Comp_n is the theorem's
-            :class:`SoftmaxTransformer` (any ``layers``); otherwise the model is one
-            :class:`StrassenTransformer` layer (``attention="softmax"``: its softmax control).
-        layers: attention layers (``1`` except for the softmax transformer on Comp_n).
-        d, heads: embedding dimension and heads per layer; scores are scaled by ``d ** -0.5``.
+        model: the shape every model shares (attention, layers, ``d``, heads). Softmax on
+            Comp_n is the theorem's :class:`~attnlab.composition.transformer.SoftmaxTransformer`
+            (any ``layers``); otherwise the model is one
+            :class:`~attnlab.composition.strassen.StrassenTransformer` layer (``attention="softmax"``: its
+            softmax control).
         mlp_width: hidden units of the output MLP, or several widths (one model per
             ``(width, seed)``, each exactly as it would be alone).
         seeds: one model per seed: its initialisation and both its data streams follow it.
@@ -74,10 +75,7 @@ class CompConfig(SweepConfig):
     N: int | None = None
     m: int | None = None
     density: float | None = None
-    attention: str = "softmax"
-    layers: int = 1
-    d: int = 16
-    heads: int = 1
+    model: TransformerConfig = TransformerConfig()
     mlp_width: int | tuple[int, ...] = 32
     seeds: tuple[int, ...] = (0,)
     steps: int = 700
@@ -90,15 +88,13 @@ class CompConfig(SweepConfig):
         """Every field is checked on construction: a bad value raises ``ValueError`` naming it."""
         check_choice("task", self.task, TASKS)
         task_shape(self.task, **self.params())
-        check_choice("attention", self.attention, ATTENTIONS)
-        check_int("layers", self.layers, low=1)
-        if self.layers != 1 and not self.is_softmax_transformer():
+        if not isinstance(self.model, TransformerConfig):
+            raise TypeError(f"model must be a TransformerConfig, got {type(self.model).__name__}")
+        if self.model.layers != 1 and not self.is_softmax_transformer():
             raise ValueError(
-                f"layers must be 1 for a {self.attention} layer on {self.task} "
-                f"(only the softmax transformer on Comp_n stacks layers), got {self.layers}"
+                f"layers must be 1 for a {self.model.attention} layer on {self.task} "
+                f"(only the softmax transformer on Comp_n stacks layers), got {self.model.layers}"
             )
-        check_int("d", self.d, low=1)
-        check_int("heads", self.heads, low=1)
         widths = self.mlp_width if isinstance(self.mlp_width, (list, tuple)) else (self.mlp_width,)
         if not widths:
             raise ValueError("mlp_width must be a width or a non-empty list of widths")
@@ -118,8 +114,8 @@ class CompConfig(SweepConfig):
         return {k: getattr(self, k) for k in names}
 
     def is_softmax_transformer(self) -> bool:
-        """Whether the model is :class:`SoftmaxTransformer` (softmax on Comp_n)."""
-        return self.attention == "softmax" and self.task == "comp"
+        """Whether the model is the theorem's softmax transformer (softmax on Comp_n)."""
+        return self.model.is_softmax_transformer(self.task)
 
     def runs(self) -> list[tuple[int, int]]:
         """The ``(width, seed)`` of every model, width-major."""
@@ -138,11 +134,7 @@ class CompConfig(SweepConfig):
     def factory(self) -> Callable[..., StackedModel]:
         """The model class with this configuration's shape: call it with ``mlp_width``, ``models``
         and (optionally) ``mlp_widths``."""
-        shape = task_shape(self.task, **self.params())
-        common = dict(d=self.d, heads=self.heads, beta=self.d**-0.5, **shape)
-        if self.is_softmax_transformer():
-            return functools.partial(SoftmaxTransformer, layers=self.layers, **common)
-        return functools.partial(StrassenTransformer, attention=self.attention, **common)
+        return self.model.factory(self.task, task_shape(self.task, **self.params()))
 
     def work(self) -> Work:
         """The work of one :func:`train` call: ``K`` runs, ``steps`` optimiser steps, and the FLOPs
@@ -260,7 +252,7 @@ def train(
     eval_gens = data_streams(seeds, "eval data", dev)
     measured, curves = [], []
     t0 = time.perf_counter()
-    label = desc or f"{cfg.task} {cfg.attention} L={cfg.layers} m={list(cfg.mlp_width)}"
+    label = desc or f"{cfg.task} {cfg.model.attention} L={cfg.model.layers} m={list(cfg.mlp_width)}"
     bar = progress_bar(range(1, cfg.steps + 1), disable=not progress, desc=label, leave=False)
     for step in bar:
         training_step(model, opt, cfg, gens, dev)
@@ -279,7 +271,7 @@ def train(
         "widths": [w for w, _ in cfg.runs()],
         "seeds": seeds,
         "mlp_params": P,
-        "size": [max(cfg.heads, cfg.d, p) for p in P],
+        "size": [max(cfg.model.heads, cfg.model.d, p) for p in P],
         "seconds": seconds,
         "ms_per_step": 1000 * seconds / cfg.steps,
     }
@@ -317,7 +309,7 @@ def file_runs(groups: Sequence[tuple[str, CompConfig]], results: Sequence[Mappin
     rows = []
     for (tag, cfg), out in zip(groups, results, strict=True):
         identity = dict(tag=tag, task=cfg.task, n=cfg.n, N=cfg.N, m=cfg.m, density=cfg.density)
-        identity.update(attention=cfg.attention, layers=cfg.layers)
+        identity.update(attention=cfg.model.attention, layers=cfg.model.layers)
         for k, (width, seed) in enumerate(cfg.runs()):
             row = identity | {"width": width, "seed": seed} | {f: out[f][k] for f in MODEL_RESULTS}
             rows.append(row | {"eval_steps": out["steps"], "ms_per_step": out["ms_per_step"]})
@@ -363,13 +355,13 @@ def forward_flops(cfg: CompConfig, batch: int) -> float:
     """
     shape = task_shape(cfg.task, **cfg.params())
     T, out, B = shape["length"], shape["out"], batch
-    H, d, m = cfg.heads, cfg.d, max(cfg.mlp_width)
+    H, d, m = cfg.model.heads, cfg.model.d, max(cfg.mlp_width)
     if cfg.is_softmax_transformer():
-        inner = (cfg.layers - 1) * (8 * B * T * H * d * d + 4 * B * H * T * T * d)
+        inner = (cfg.model.layers - 1) * (8 * B * T * H * d * d + 4 * B * H * T * T * d)
         last = 8 * B * H * d * d + 4 * B * H * T * d
         return float(inner + last + 2 * B * (d * m + m * out))
     N = T if shape["readout"] == "all" else 1
-    if cfg.attention == "strassen":
+    if cfg.model.attention == "strassen":
         attention = 2 * B * H * d * d * (N + 4 * T) + 2 * B * H * d * (2 * N * T + T * T)
         attention += 2 * B * H * N * T * T * (1 + d)
     else:

@@ -5,7 +5,7 @@ Modules:
     generalized    the class A_{H,r} of H rank-r heads with any score map
     theory         the full-rank construction's error, random features, majority vote, bounds
     constructions  heads with explicit weights: full rank, biased full rank, two rank-1 layers
-    encoder        the authors' encoder, K models trained in one batched pass
+    encoder        the authors' encoder, K models trained in one batched pass, and its shape
     config         one batched training run: its configuration, schedule and FLOPs
     memory         how many of a run's models fit in one training pass
     train          the training loop, the paper's metric, one run and a sweep of runs

@@ -1,6 +1,7 @@
 """One batched training run of the rank chapter: its configuration, schedule and cost.
 
-A :class:`TrainConfig` names ``K`` models trained together (one rank and seed each) on the
+A :class:`TrainConfig` names ``K`` models trained together, all of one shape
+(:class:`~attnlab.rank.encoder.EncoderConfig`, its ``model``) and one rank and seed each, on the
 farthest-neighbour task with the authors' recipe (Amsel, Yehudai and Bruna 2024): the learning
 rate rises linearly over the first 1/20 of training, then follows a cosine to 0.
 
@@ -28,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from attnlab._checks import check_choice, check_float, check_int
-from attnlab.rank.encoder import POSITIONAL, BatchedEncoder
+from attnlab.rank.encoder import BatchedEncoder, EncoderConfig
 from attnlab.runtime.sweep import SweepConfig
 from attnlab.runtime.work import Work
 
@@ -40,9 +41,9 @@ class TrainConfig(SweepConfig):
     """One batched training run: ``K = len(ranks)`` models (``ranks[k]`` with ``seeds[k]``).
 
     Args:
-        d, N: points on ``S^{d-1}`` and their number.
-        ranks, seeds: per model.
-        layers, c, ff, positional, pos_dim: the encoder (see :class:`BatchedEncoder`).
+        model: the shape all ``K`` models share: points on ``S^{d-1}``, their number ``N``,
+            layers, width multiplier, feed-forward width, positional encoding.
+        ranks, seeds: per model: its query/key rank (dividing ``model.width``) and its seed.
         batch: instances per step; steps: total steps; steps_per_epoch: the metric's epoch.
         lr: peak learning rate; warmup: fraction of steps of linear warm-up (``"fresh"`` only).
         protocol: ``"fresh"`` or ``"replay"`` (see the module docstring), or one per model; a
@@ -57,15 +58,9 @@ class TrainConfig(SweepConfig):
             runs (the ``paper`` profile).
     """
 
-    d: int
-    N: int
+    model: EncoderConfig
     ranks: tuple[int, ...]
     seeds: tuple[int, ...]
-    layers: int = 1
-    c: int = 1
-    ff: int = 2048
-    positional: str = "none"
-    pos_dim: int | None = None
     batch: int = 256
     steps: int = 1500
     steps_per_epoch: int = 100
@@ -79,25 +74,20 @@ class TrainConfig(SweepConfig):
 
     def __post_init__(self) -> None:
         """Every field is checked on construction: a bad value raises ``ValueError`` naming it."""
-        check_int("d", self.d, low=1)
-        check_int("N", self.N, low=1)
+        if not isinstance(self.model, EncoderConfig):
+            raise TypeError(f"model must be an EncoderConfig, got {type(self.model).__name__}")
         if not self.ranks or len(self.ranks) != len(self.seeds):
             raise ValueError(
                 "ranks and seeds must be non-empty and of equal length (one model each), "
                 f"got {len(self.ranks)} ranks and {len(self.seeds)} seeds"
             )
-        check_int("ff", self.ff, low=1)
-        check_choice("positional", self.positional, POSITIONAL)
-        if self.pos_dim is not None:
-            check_int("pos_dim", self.pos_dim, low=1)
+        width = self.model.width
         for r in self.ranks:  # the encoder splits its width into heads of rank r
-            check_int("ranks", r, low=1, high=self.width)
-            if self.width % r:
-                raise ValueError(f"ranks must divide the model width {self.width}; got {r}")
+            check_int("ranks", r, low=1, high=width)
+            if width % r:
+                raise ValueError(f"ranks must divide the model width {width}; got {r}")
         for seed in self.seeds:
             check_int("seeds", seed, low=0)
-        check_int("layers", self.layers, low=1)
-        check_int("c", self.c, low=1)
         check_int("batch", self.batch, low=1)
         check_int("steps", self.steps, low=1)
         check_int("steps_per_epoch", self.steps_per_epoch, low=1)
@@ -113,16 +103,10 @@ class TrainConfig(SweepConfig):
         """Models trained together."""
         return len(self.ranks)
 
-    @property
-    def width(self) -> int:
-        """The model width ``D``: ``d``, plus ``pos_dim`` (default ``d``) concatenated coordinates."""
-        return self.d + ((self.pos_dim or self.d) if self.positional == "concatenated" else 0)
-
     def step_flops(self) -> float:
         """FLOPs of one training step of all ``K`` models (:func:`step_flops`)."""
-        return step_flops(
-            d=self.width, N=self.N, batch=self.batch, layers=self.layers, c=self.c, ff=self.ff, K=self.K
-        )
+        m = self.model
+        return step_flops(d=m.width, N=m.N, batch=self.batch, layers=m.layers, c=m.c, ff=m.ff, K=self.K)
 
     def flops(self) -> float:
         """Training FLOPs of the whole run: ``steps`` steps of :meth:`step_flops`."""
@@ -179,17 +163,8 @@ class TrainConfig(SweepConfig):
         return [fresh if p == "fresh" else replay for p in self.protocols()]
 
     def build(self) -> BatchedEncoder:
-        return BatchedEncoder(
-            self.d,
-            self.N,
-            self.ranks,
-            self.init_seeds(),
-            layers=self.layers,
-            c=self.c,
-            ff=self.ff,
-            positional=self.positional,
-            pos_dim=self.pos_dim,
-        )
+        """The ``K`` models at their initial weights (:meth:`init_seeds`)."""
+        return self.model.build(self.ranks, self.init_seeds())
 
 
 def lr_factor(step: int, steps: int, warmup: float) -> float:

@@ -25,6 +25,7 @@ from typing import Any
 
 from attnlab._checks import check_choice, check_int
 from attnlab.rank.config import TrainConfig
+from attnlab.rank.encoder import EncoderConfig
 from attnlab.rank.runs import unique_groups
 from attnlab.runtime.runs import Runs
 from attnlab.runtime.seeds import model_seeds
@@ -71,12 +72,9 @@ def groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
         (
             "depth",
             TrainConfig(
-                d=sizes.d,
-                N=N,
+                model=EncoderConfig(d=sizes.d, N=N, layers=L, ff=sizes.ff),
                 ranks=ranks,
                 seeds=seeds,
-                layers=L,
-                ff=sizes.ff,
                 batch=batch_for(N, sizes.points),
                 steps=sizes.steps,
                 steps_per_epoch=sizes.steps_per_epoch,

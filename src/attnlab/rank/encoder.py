@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -119,6 +120,54 @@ class ChunkedFeedForward(torch.autograd.Function):
             gW1.baddbmm_(hs.transpose(1, 2), g_hidden)  # (K, D, F)
             gh[:, s : s + step] = torch.bmm(g_hidden, W1.transpose(1, 2))  # (K, chunk, D)
         return gh, gW1, gb1, gW2, g.sum(1)
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """What every model of a :class:`BatchedEncoder` is, apart from how it is trained.
+
+    As nanoGPT keeps ``GPTConfig`` apart from its training script, the shape the ``K`` models of
+    a run share lives here, and :class:`~attnlab.rank.config.TrainConfig` adds each model's rank
+    and seed, the data and the optimiser. Fields as :class:`BatchedEncoder`'s arguments; every
+    one is checked on construction (a bad value raises ``ValueError`` naming it).
+    """
+
+    d: int
+    N: int
+    layers: int = 1
+    c: int = 1
+    ff: int = 2048
+    positional: str = "none"
+    pos_dim: int | None = None
+
+    def __post_init__(self) -> None:
+        check_int("d", self.d, low=1)
+        check_int("N", self.N, low=1)
+        check_int("layers", self.layers, low=1)
+        check_int("c", self.c, low=1)
+        check_int("ff", self.ff, low=1)
+        check_choice("positional", self.positional, POSITIONAL)
+        if self.pos_dim is not None:
+            check_int("pos_dim", self.pos_dim, low=1)
+
+    @property
+    def width(self) -> int:
+        """The model width ``D``: ``d``, plus ``pos_dim`` (default ``d``) concatenated coordinates."""
+        return self.d + ((self.pos_dim or self.d) if self.positional == "concatenated" else 0)
+
+    def build(self, ranks: Sequence[int], seeds: Sequence[int]) -> BatchedEncoder:
+        """``K`` models of this shape, model ``k`` of rank ``ranks[k]`` initialised from ``seeds[k]``."""
+        return BatchedEncoder(
+            self.d,
+            self.N,
+            ranks,
+            seeds,
+            layers=self.layers,
+            c=self.c,
+            ff=self.ff,
+            positional=self.positional,
+            pos_dim=self.pos_dim,
+        )
 
 
 class BatchedEncoder(nn.Module):

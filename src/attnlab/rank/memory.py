@@ -96,10 +96,11 @@ def models_per_pass(cfg: TrainConfig, device: torch.device | str = "cpu", memory
     per_pass = _models_that_fit(cfg.K, need, budget)
     if per_pass is None:
         raise ValueError(
-            f"batch: one model of this run (N={cfg.N}, layers={cfg.layers}, c={cfg.c}, "
-            f"ff={cfg.ff}, rank {min(cfg.ranks)}) needs about {need / 2**30:.1f} GiB for a training "
-            f"step at batch={cfg.batch}, more than the memory budget of {budget / 2**30:.1f} GiB on "
-            f"{device.type}; lower batch, or set {MEMORY_ENV} if the device has more"
+            f"batch: one model of this run (N={cfg.model.N}, layers={cfg.model.layers}, "
+            f"c={cfg.model.c}, ff={cfg.model.ff}, rank {min(cfg.ranks)}) needs about "
+            f"{need / 2**30:.1f} GiB for a training step at batch={cfg.batch}, more than the memory "
+            f"budget of {budget / 2**30:.1f} GiB on {device.type}; lower batch, "
+            f"or set {MEMORY_ENV} if the device has more"
         )
     return per_pass
 
@@ -129,10 +130,10 @@ def memory_plan(
         per_pass = _models_that_fit(cfg.K, need, memory)
         plan.append(
             dict(
-                N=cfg.N,
-                layers=cfg.layers,
-                c=cfg.c,
-                width=cfg.width,
+                N=cfg.model.N,
+                layers=cfg.model.layers,
+                c=cfg.model.c,
+                width=cfg.model.width,
                 batch=cfg.batch,
                 K=cfg.K,
                 per_model=need,

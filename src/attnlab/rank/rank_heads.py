@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from attnlab.rank.config import TrainConfig
+from attnlab.rank.encoder import EncoderConfig
 from attnlab.rank.runs import unique_groups
 from attnlab.runtime.runs import Runs
 from attnlab.runtime.seeds import derive_seed, model_seeds
@@ -45,19 +46,15 @@ def groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
     seeds = model_seeds(seed, sizes.seeds, "replicate")
     init_seed = derive_seed(seed, "replay init")
     common = dict(
-        d=sizes.d,
-        ff=sizes.ff,
         steps_per_epoch=sizes.steps_per_epoch,
         eval_batches=sizes.eval_batches,
         init_seed=init_seed,
     )
 
-    def group(tag, N, layers, c, ranks, protocols=("fresh",), *, lr, steps, batch, **kw):
+    def group(tag, N, layers, c, ranks, protocols=("fresh",), *, lr, steps, batch, **shape):
         models = [(p, r, s) for p in protocols for r in ranks for s in seeds]
         cfg = TrainConfig(
-            N=N,
-            layers=layers,
-            c=c,
+            model=EncoderConfig(d=sizes.d, N=N, layers=layers, c=c, ff=sizes.ff, **shape),
             ranks=tuple(r for _, r, _ in models),
             seeds=tuple(s for _, _, s in models),
             protocol=tuple(p for p, _, _ in models),
@@ -65,7 +62,6 @@ def groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
             steps=steps or sizes.steps,
             batch=batch or sizes.batch,
             **common,
-            **kw,
         )
         return tag, cfg
 

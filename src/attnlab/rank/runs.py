@@ -68,10 +68,10 @@ def runs_from_results(
             identity = dict(
                 tag=tag,
                 protocol=one.protocol,
-                N=one.N,
-                layers=one.layers,
-                c=one.c,
-                positional=one.positional,
+                N=one.model.N,
+                layers=one.model.layers,
+                c=one.model.c,
+                positional=one.model.positional,
                 rank=one.ranks[0],
                 seed=one.seeds[0],
             )

@@ -232,7 +232,7 @@ def _qk_summary(cfg: TrainConfig, model: BatchedEncoder) -> dict[str, list]:
     angles, scales = [], []
     for form in model.qk_forms(0):
         if form.shape[0] == 1:
-            a, s = angle_to_identity(form[0, : cfg.d, : cfg.d].cpu())
+            a, s = angle_to_identity(form[0, : cfg.model.d, : cfg.model.d].cpu())
             angles.append(a)
             scales.append(s)
         else:
@@ -251,7 +251,8 @@ def train_run(key: dict[str, Any]) -> dict[str, Any]:
     """
     cfg = TrainConfig.from_key(key)
     device = default_device(key.get("device_type", "cpu"))
-    desc = f"N={cfg.N} L={cfg.layers} c={cfg.c} r={cfg.ranks}"
+    m = cfg.model
+    desc = f"N={m.N} L={m.layers} c={m.c} r={cfg.ranks}"
     result, model = train(cfg, device, progress=True, desc=desc)
     result.update(_qk_summary(cfg, model))
     return result

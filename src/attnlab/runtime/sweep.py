@@ -25,8 +25,8 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, fields
-from typing import Any
+from dataclasses import asdict, fields, is_dataclass
+from typing import Any, get_type_hints
 
 import torch
 
@@ -57,6 +57,26 @@ def _run_one(
     return result, time.perf_counter() - t0
 
 
+def _tuples(value: Any) -> Any:
+    """JSON lists back to tuples (the configurations are frozen, hence hashable), at any depth."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _from_fields(cls: type, key: Mapping[str, Any]) -> Any:
+    """The dataclass ``cls`` from the fields of ``key`` (other keys ignored); a field typed as a
+    dataclass (a chapter's model configuration) is rebuilt from its nested dict."""
+    hints = get_type_hints(cls)
+    values = {}
+    for f in fields(cls):
+        if f.name not in key:
+            continue
+        value, hint = key[f.name], hints.get(f.name)
+        if isinstance(value, Mapping) and isinstance(hint, type) and is_dataclass(hint):
+            value = _from_fields(hint, value)
+        values[f.name] = _tuples(value)
+    return cls(**values)
+
+
 class SweepConfig:
     """A frozen dataclass configuration that is its own sweep key (both chapters' configs)."""
 
@@ -68,9 +88,9 @@ class SweepConfig:
 
     @classmethod
     def from_key(cls, key: Mapping[str, Any]) -> Any:
-        """The configuration of a :meth:`to_key` key (lists back to tuples; the device type dropped)."""
-        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in key.items() if k in names})
+        """The configuration of a :meth:`to_key` key (lists back to tuples, nested model
+        configurations rebuilt; the device type dropped)."""
+        return _from_fields(cls, key)
 
 
 def sweep(
