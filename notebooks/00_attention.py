@@ -132,7 +132,8 @@ page.figure("fig_score_rank", fig)
 # %% [markdown]
 # The measured rank equals $r$ exactly, for all {glue:text}`n_matrices` score matrices: the bound
 # is attained by random weights, and the singular values past the $r$-th drop to rounding error
-# (at most {glue:text}`sv_tail:.1e` of the largest).
+# (at most {glue:text}`sv_tail:.1e` of the largest; that follows from the numerical rank, whose
+# tolerance is of that order, so it is printed, not claimed).
 #
 # ## 2. Softmax tends to hardmax
 #
@@ -170,6 +171,7 @@ l1, bound, out_err = map(np.array, (l1, bound, out_err))
 slope = np.polyfit(np.log(betas[-3:]), np.log(l1[-3:]), 1)[0]
 page.record("l1_at_max_beta", l1[-1])
 page.record("l1_slope", slope)
+page.record("l1_over_bound_max", float((l1 / bound).max()))
 
 informative = bound < 2  # the l1 distance of two probability vectors is at most 2
 page.record("beta_informative", float(betas[informative].min()))
@@ -194,6 +196,11 @@ fig.tight_layout()
 page.figure("fig_softmax_hardmax", fig)
 
 # %% [markdown]
+# The measured distance stays below the bound, at most {glue:text}`l1_over_bound_max:.2f` of it,
+# and falls as $\beta$ grows; neither is a finding. Where a row's winner is unique the distance *is*
+# $2S/(1 + S)$ with $S = \sum_{j \ne j^*} e^{-\beta \Delta_j}$, at most $2S$ and decreasing in
+# $\beta$, so both hold by the formula itself; the claims below are about how fast it falls.
+#
 # At small $\beta$ the bound's mean over rows exceeds 2 and says nothing (two probability vectors
 # are never more than 2 apart in $\ell_1$), so the figure draws it only from
 # $\beta$ = {glue:text}`beta_informative:g` on.
@@ -222,30 +229,6 @@ page.claim(
     0,
     min_rank=min_rank,
     matrices=n_matrices,
-)
-page.claim(
-    "singular values past the r-th are rounding error: sigma_(r+1) / sigma_1 < 1e-12 for every head and r < d",
-    max(tail.values()),
-    "<",
-    1e-12,
-    tail=tail,
-)
-ratio = l1 / bound
-page.claim(
-    "measured softmax-hardmax l1 distance stays below the formula's bound (worst ratio over beta <= 1)",
-    ratio.max(),
-    "<=",
-    1.0,
-    l1=l1,
-    formula=bound,
-)
-page.claim(
-    "the l1 distance decreases with beta (largest ratio of consecutive distances < 1)",
-    (l1[1:] / l1[:-1]).max(),
-    "<",
-    1.0,
-    l1=l1,
-    betas=betas,
 )
 page.claim("at the largest beta, softmax is within 0.05 of hardmax in l1", l1[-1], "<", 0.05, l1=l1)
 page.claim(

@@ -224,6 +224,8 @@ hardmax_max_error = page.record("hardmax_max_error", max(hard_err.values()))
 # %% [markdown]
 # The largest squared error over all {glue:text}`cfg_samples` instances and every $N$ is
 # {glue:text}`hardmax_max_error`: the full-rank hardmax head *is* the nearest-neighbour function.
+# (It is the target's definition written as a head, so this is printed, not claimed: it checks
+# the code, which the unit tests do too.)
 #
 # ## 3. Error against $N$ at fixed $\beta$
 #
@@ -311,12 +313,5 @@ page.claim(
     ">",
     1.0,
     ratios=ratios_N,
-)
-page.claim(
-    "the hardmax head is exact: max squared error < 1e-20 over all instances and N",
-    max(hard_err.values()),
-    "<",
-    1e-20,
-    max_error=hard_err,
 )
 page.finish()

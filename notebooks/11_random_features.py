@@ -108,6 +108,14 @@ page.record("H_before_max", int(heads[-2]))
 page.record("last_gain", {d: f"{100 * v:.0f}%" for d, v in last_gain.items()}, label="d")
 at_H_max_ratios = [final[b] / final[a] for a, b in zip(cfg.dims[:-1], cfg.dims[1:], strict=True)]
 page.record("min_mse_at_H_max", min(final.values()))
+# independent draws at each H (not nested sets, whose error could only fall): a 4-fold step can be
+# swamped by the luck of the draw, so the claim below compares head counts 16 times apart
+sixteen_fold = {
+    (d, int(heads[i]), int(heads[i + 2])): float(mse[d][i + 2] / mse[d][i])
+    for d in cfg.dims
+    for i in range(len(heads) - 2)
+}
+page.record("worst_sixteen_fold", max(sixteen_fold.values()))
 # the random features are one rank-1 model among many, so they can only sit above the bound
 ratio_to_bound = {d: float((mse[d] / bound[d]).min()) for d in cfg.dims}
 page.record("min_ratio_to_bound", min(ratio_to_bound.values()))
@@ -135,9 +143,11 @@ fig.tight_layout()
 page.figure("fig_random_features", fig)
 
 # %% [markdown]
-# With one head the error is far above zero, and adding heads helps: at $H$ =
-# {glue:text}`H_max` the errors are {glue:text}`mse_at_H_max`, where a single full-rank head has
-# error 0 (previous page). The larger $d$, the slower the curves fall. They have not reached a
+# With one head the error is far above zero, and adding heads helps: 16 times the heads lowers
+# the error at every $d$ and $H$ (by a factor of at most {glue:text}`worst_sixteen_fold:.2f`; the
+# heads at each $H$ are a fresh draw, so a single 4-fold step can be undone by the luck of the
+# draw). At $H$ = {glue:text}`H_max` the errors are {glue:text}`mse_at_H_max`, where a single
+# full-rank head has error 0 (previous page), and none is below the authors' plateau. The larger $d$, the slower the curves fall. They have not reached a
 # plateau at these $H$: the last step, from $H$ = {glue:text}`H_before_max` to
 # {glue:text}`H_max`, still lowers the error by {glue:text}`last_gain`, so only the smallest $d$
 # has begun to flatten. The authors' plateau is reported at up to 16384 heads; the quick profile
@@ -271,19 +281,28 @@ page.claim(
     monte_carlo=mc,
 )
 page.claim(
-    "random rank-1 features stay above error 0.1 at the largest H, for every d",
+    "random rank-1 features never beat the lower bound of section 3, which holds for every H-head "
+    "rank-1 model (smallest ratio error / bound over d and H >= 1)",
+    min(ratio_to_bound.values()),
+    ">=",
+    1.0,
+    ratio_to_bound=ratio_to_bound,
+)
+page.claim(
+    "random rank-1 features do not go below the plateau the authors report (its lower end) at any d, "
+    "with at most the authors' 16384 heads",
     min(final.values()),
-    ">",
-    0.1,
+    ">=",
+    reported.RANDOM_FEATURES_PLATEAU[0],
     mse_at_H_max=final,
     H_max=int(heads[-1]),
 )
 page.claim(
-    "adding heads helps: error at the largest H is below the error of one head, for every d (worst ratio < 1)",
-    max(mse[d][-1] / mse[d][0] for d in cfg.dims),
+    "more heads help: 16 times the heads lowers the error, at every d and H (worst ratio < 1)",
+    max(sixteen_fold.values()),
     "<",
     1.0,
-    mse=mse,
+    ratios=sixteen_fold,
 )
 page.claim(
     "no plateau yet at the largest d: the last step of H still lowers the error by >= 10%",

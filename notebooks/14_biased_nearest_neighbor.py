@@ -103,7 +103,8 @@ full_rank_max_error = page.record("full_rank_max_error", max(full_err.values()))
 
 # %% [markdown]
 # Largest squared error over all test instances and $d$: {glue:text}`full_rank_max_error:.1e`,
-# zero up to floating-point rounding.
+# zero up to floating-point rounding. The stand-in target is *defined* as the output of these
+# $m$ heads, so this is a check of the code, printed rather than claimed.
 #
 # ## 2. Rank 1: many heads, best output weights
 #
@@ -191,14 +192,6 @@ page.figure("fig_biased_rank1", fig)
 # ## Claims
 
 # %%
-page.claim(
-    "full rank: m = 2d^2 + 1 biased hardmax heads reproduce the stand-in target exactly, up to rounding "
-    "(max squared error < 1e-12)",
-    max(full_err.values()),
-    "<",
-    1e-12,
-    max_error=full_err,
-)
 page.claim(
     "random rank-1 heads, as many as full rank uses (H = m = 2d^2 + 1), leave error >= 25% of the "
     "midpoint predictor's, every d, where full rank is exact",

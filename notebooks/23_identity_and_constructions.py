@@ -98,7 +98,6 @@ rel_err, dep_A, dep_B, dep_A_max, ratio_A_max = (
     [c[k] for c in checks] for k in ("rel_err", "dep_A", "dep_B", "dep_A_max", "ratio_A_max")
 )
 max_rel = page.record("identity_max_rel_err", max(rel_err))
-max_dep = max(max(dep_A), max(dep_B))
 page.record("dep_A", max(dep_A))
 page.record("dep_B", max(dep_B))
 page.record("dep_A_max_shift", max(dep_A_max))
@@ -116,7 +115,8 @@ print(
 # pairs). Resampling $w_B$ with $w_A$ fixed moves the raw sums $\alpha, \lambda$ by at most
 # {glue:text}`dep_A:.1e` of their largest entry, and resampling $w_A$ with $w_B$ fixed moves
 # $\gamma, \mu$ by at most {glue:text}`dep_B:.1e`: as computed, each half is a function of its
-# own positions only. Shifted by the largest score instead, the same resampling moves
+# own positions only. That holds by construction (each sum is shifted by a constant and reads
+# only its own half), so it is printed, not claimed. Shifted by the largest score instead, the same resampling moves
 # $\alpha, \lambda$ by up to {glue:text}`dep_A_max_shift:.2f` of their largest entry, while the
 # ratio $\alpha/\lambda$, in which the common factor cancels, moves by
 # {glue:text}`ratio_A_max_shift:.1e`: a check of the ratio alone cannot tell the two apart.
@@ -220,15 +220,6 @@ page.claim(
     "<",
     1e-9,
     pairs=len(rel_err),
-)
-page.claim(
-    "the raw A-sums do not move when w_B is resampled, nor the B-sums when w_A is (max relative change)",
-    max_dep,
-    "<=",
-    1e-12,
-    dep_A=max(dep_A),
-    dep_B=max(dep_B),
-    dep_A_with_max_shift=max(dep_A_max),
 )
 for name, label in (("two_layer", "two-layer"), ("one_layer", "one-layer")):
     page.claim(

@@ -258,7 +258,7 @@ page.claim(
     f"at n = {n_max}, the best one-layer model stays near the most-frequent-value level (accuracy above it)",
     best[(n_max, 1)] - base[n_max],
     "<=",
-    0.15,
+    tr.PLATEAU_TOLERANCE,
     one_layer=best[(n_max, 1)],
     plateau=base[n_max],
 )

@@ -150,3 +150,13 @@ def test_token_alone_accuracy_is_a_baseline():
     assert majority - 0.02 <= base <= 1.0
     with pytest.raises(ValueError, match=r"^task must be one of 'match3', 'brc'"):
         ct.token_alone_accuracy("comp", 10, gen, n=3)
+
+
+def test_ind_batch_is_uniform_and_labelled_by_ind_task():
+    gen = torch.Generator().manual_seed(0)
+    tokens, labels = ct.task_batch("ind", (4000,), gen, n=5)
+    assert tokens.shape == (4000, 6) and labels.dtype == torch.bool
+    assert torch.equal(labels, ct.ind_task(tokens, 5))  # the sampler's labels are Ind_n's
+    assert set(tokens[:, 0].tolist()) == set(range(5)) and abs(labels.float().mean().item() - 0.5) < 0.05
+    shape = ct.task_shape("ind", n=5)
+    assert shape == dict(length=6, vocab=5, out=1, readout="aux")  # one output, read at a fixed token

@@ -33,6 +33,7 @@ KINDS = [
     dict(task="comp", n=3, attention="strassen"),
     dict(task="match3", N=4, m=7, attention="strassen"),
     dict(task="brc", m=2, density=0.5, attention="softmax"),
+    dict(task="ind", n=4, attention="softmax", layers=1),
 ]
 
 

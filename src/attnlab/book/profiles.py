@@ -1068,13 +1068,11 @@ class StepTimingSizes:
 class PaperScaleSizes:
     """Page 92 trains nothing: it plans every training page at every profile
     (:mod:`attnlab.runtime.work`) and times ``timing_steps`` steps of :attr:`timing` for the seconds
-    per FLOP of this CPU; ``min_paper_over_quick`` is the claim's bound. The same at every
-    profile."""
+    per FLOP of this CPU. The same at every profile."""
 
     timing: StepTimingSizes
     timing_steps: int = cut_steps()
     timing_warmup: int
-    min_paper_over_quick: float
     gpu_gib: int  # the memory plan's reference GPU (an A100 or H100 of 80 GiB)
 
 
@@ -1083,7 +1081,6 @@ _SIZES["92_paper_scale"] = _every_profile(
         timing=StepTimingSizes(d=16, N=16, batch=128, layers=1, c=1, ff=256),
         timing_steps=10,
         timing_warmup=3,
-        min_paper_over_quick=10.0,
         gpu_gib=80,
     )
 )

@@ -5,7 +5,7 @@ names the shape every model of a run shares: the attention (``"softmax"`` or ``"
 the attention layers, the embedding dimension ``d`` and the heads per layer. The training
 configuration (:class:`~attnlab.composition.training.CompConfig`) adds the task, each model's
 MLP width and seed, and the optimiser. Which class a shape builds depends on the task too
-(:meth:`TransformerConfig.factory`): softmax attention on Comp_n is the theorem's
+(:meth:`TransformerConfig.factory`): softmax attention on Comp_n or Ind_n is the theorem's
 :class:`~attnlab.composition.transformer.SoftmaxTransformer` (any depth); every other model is
 one :class:`~attnlab.composition.strassen.StrassenTransformer` layer.
 """
@@ -29,7 +29,7 @@ class TransformerConfig:
 
     Args:
         attention: ``"softmax"`` or ``"strassen"``.
-        layers: attention layers (more than 1 only for the softmax transformer on Comp_n,
+        layers: attention layers (more than 1 only for the theorem's softmax transformer,
             checked by the training configuration, which knows the task).
         d, heads: embedding dimension and heads per layer; scores are scaled by ``d ** -0.5``.
     """
@@ -46,8 +46,9 @@ class TransformerConfig:
         check_int("heads", self.heads, low=1)
 
     def is_softmax_transformer(self, task: str) -> bool:
-        """Whether this shape on ``task`` is :class:`SoftmaxTransformer` (softmax on Comp_n)."""
-        return self.attention == "softmax" and task == "comp"
+        """Whether this shape on ``task`` is :class:`SoftmaxTransformer` (softmax on Comp_n or
+        Ind_n, the tasks of the theorem)."""
+        return self.attention == "softmax" and task in ("comp", "ind")
 
     def factory(self, task: str, shape: Mapping[str, Any]) -> Callable[..., StackedModel]:
         """The model class of this shape on ``task`` with the task's ``shape``

@@ -24,7 +24,7 @@ the integer ``j - 1`` here, and positions are 0-indexed as well.
 
 Samplers take a ``torch.Generator`` (or a seed) and a device; ``all_inputs`` enumerates
 every input of a task for tiny sizes, so labels and constructions can be checked
-exhaustively. The three tasks the chapter trains on (:data:`TASKS`) share one interface:
+exhaustively. The tasks the chapter trains on (:data:`TASKS`) share one interface:
 :func:`task_shape` (the model's input and output shape) and :func:`task_batch` (fresh inputs
 and labels).
 """
@@ -41,8 +41,8 @@ import torch
 from attnlab._checks import check_choice, check_float, check_int, check_tensor, check_tokens
 from attnlab.runtime.seeds import generator
 
-TASKS = ("comp", "match3", "brc")
-"""The tasks the chapter trains on: Comp_n, Match3 and binary-relation composition."""
+TASKS = ("comp", "ind", "match3", "brc")
+"""The tasks the chapter trains on: Comp_n, Ind_n, Match3 and binary-relation composition."""
 
 MAX_ENUMERATION = 2**24  # inputs; beyond this an exhaustive table does not fit comfortably in memory
 
@@ -346,13 +346,18 @@ def palindromes(tokens: torch.Tensor) -> torch.Tensor:
 def task_shape(task: str, **params: Any) -> dict[str, Any]:
     """Model shape for ``task`` (one of :data:`TASKS`): ``length``, ``vocab``, ``out``, ``readout``.
 
-    ``params``: ``n`` (Comp_n), ``N, m`` (Match3) or ``m, density`` (relations); a missing or
-    bad one raises ``ValueError`` naming it.
+    ``params``: ``n`` (Comp_n, Ind_n), ``N, m`` (Match3) or ``m, density`` (relations); a missing
+    or bad one raises ``ValueError`` naming it. Comp_n answers with ``n`` logits read at the query
+    token ``x``; Ind_n with the theorem's single real output, read at an auxiliary token after the
+    input, whose symbol is fixed, so the proof's sums split between the pointer and the bits.
     """
     check_choice("task", task, TASKS)
     if task == "comp":
         n = check_int("n", params.get("n"), low=2)
         return dict(length=2 * n + 1, vocab=n, out=n, readout=2 * n)
+    if task == "ind":
+        n = check_int("n", params.get("n"), low=2)
+        return dict(length=n + 1, vocab=n, out=1, readout="aux")
     if task == "match3":
         N, m = check_int("N", params.get("N"), low=1), check_int("m", params.get("m"), low=2)
         return dict(length=N, vocab=m, out=1, readout="all")
@@ -364,12 +369,19 @@ def task_shape(task: str, **params: Any) -> dict[str, Any]:
 def task_batch(
     task: str, shape: tuple[int, ...], gen: torch.Generator, device="cpu", **params: Any
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Fresh inputs ``(*shape, T)`` and labels (Comp_n: ``(*shape,)`` int64; else ``(*shape, T)`` bool)."""
+    """Fresh inputs ``(*shape, T)`` and labels (Comp_n: ``(*shape,)`` int64; Ind_n: ``(*shape,)``
+    bool; else ``(*shape, T)`` bool)."""
     check_choice("task", task, TASKS)
     if task == "comp":
         n = params["n"]
         tokens = torch.randint(0, n, (*shape, 2 * n + 1), generator=gen, device=device)
         return tokens, comp_labels(tokens, n)  # sampled in range: no per-step token check
+    if task == "ind":
+        n = params["n"]
+        pointer = torch.randint(0, n, (*shape, 1), generator=gen, device=device)
+        bits = torch.randint(0, 2, (*shape, n), generator=gen, device=device)
+        tokens = torch.cat([pointer, bits], dim=-1)
+        return tokens, bits.gather(-1, pointer)[..., 0] == 1  # ind_task without its checks
     if task == "match3":
         tokens = torch.randint(0, params["m"], (*shape, params["N"]), generator=gen, device=device)
         return tokens, match3_labels(tokens, params["m"])

@@ -16,7 +16,8 @@ Every model has its own data: its training batches come from the stream
 seed would have. So a model trained in a batch sees the same numbers as trained alone (up to
 floating-point reassociation in the batched products).
 
-Comp_n models answer with ``n`` logits (cross-entropy, answer = arg-max); Match3 and relation
+Comp_n models answer with ``n`` logits (cross-entropy, answer = arg-max); Ind_n models with the
+theorem's one real output (binary cross-entropy, answer = its sign); Match3 and relation
 composition with one logit per token (binary cross-entropy). Accuracy is measured on fresh
 samples. :func:`train_sweep` runs a list of configurations through
 :func:`attnlab.runtime.sweep.sweep` (cached, resumable, on a Ray cluster when configured), and
@@ -54,7 +55,7 @@ class CompConfig(SweepConfig):
     """One batched training run: ``K = len(mlp_width) * len(seeds)`` models, width-major.
 
     Args:
-        task: ``"comp"`` (needs ``n``), ``"match3"`` (``N`` tokens, modulus ``m``) or ``"brc"``
+        task: ``"comp"`` or ``"ind"`` (need ``n``), ``"match3"`` (``N`` tokens, modulus ``m``) or ``"brc"``
             (relations on ``m`` elements with entry ``density``).
         model: the shape every model shares (attention, layers, ``d``, heads). Softmax on
             Comp_n is the theorem's :class:`~attnlab.composition.transformer.SoftmaxTransformer`
@@ -93,7 +94,7 @@ class CompConfig(SweepConfig):
         if self.model.layers != 1 and not self.is_softmax_transformer():
             raise ValueError(
                 f"layers must be 1 for a {self.model.attention} layer on {self.task} "
-                f"(only the softmax transformer on Comp_n stacks layers), got {self.model.layers}"
+                f"(only the theorem's softmax transformer stacks layers), got {self.model.layers}"
             )
         widths = self.mlp_width if isinstance(self.mlp_width, (list, tuple)) else (self.mlp_width,)
         if not widths:
@@ -109,8 +110,8 @@ class CompConfig(SweepConfig):
         check_int("eval_samples", self.eval_samples, low=1)
 
     def params(self) -> dict[str, Any]:
-        """The task's sizes: ``n`` (Comp_n), ``N, m`` (Match3) or ``m, density`` (relations)."""
-        names = {"comp": ("n",), "match3": ("N", "m"), "brc": ("m", "density")}[self.task]
+        """The task's sizes: ``n`` (Comp_n, Ind_n), ``N, m`` (Match3) or ``m, density`` (relations)."""
+        names = {"comp": ("n",), "ind": ("n",), "match3": ("N", "m"), "brc": ("m", "density")}[self.task]
         return {k: getattr(self, k) for k in names}
 
     def is_softmax_transformer(self) -> bool:
@@ -145,6 +146,14 @@ class CompConfig(SweepConfig):
         return Work(self.models, self.steps, flops)
 
 
+PLATEAU_TOLERANCE = 0.05
+"""How far above the most-frequent-value accuracy a trained Comp_n model may end and still count
+as stuck on that plateau (pages 24 and 25). A tenth of the way from the plateau (about 0.45 at
+``n = 5``) to perfect accuracy, and more than six standard errors of a final accuracy near 1/2
+measured on 4,000 fresh inputs (the fewest any profile uses): a model that learned a tenth of
+the task would not pass, and sampling noise alone would not fail one that learned nothing."""
+
+
 # -- one training loop -----------------------------------------------------------------------------
 
 
@@ -168,7 +177,8 @@ def sample(
 
 
 def loss_per_model(cfg: CompConfig, y: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Per-model mean loss ``(K,)``: cross-entropy over ``n`` logits, or per-token binary cross-entropy."""
+    """Per-model mean loss ``(K,)``: cross-entropy over ``n`` logits (Comp_n), or binary
+    cross-entropy of the one output (Ind_n) or of each token's output."""
     K = y.shape[0]
     if cfg.task == "comp":
         loss = F.cross_entropy(y.flatten(0, 1), labels.flatten(), reduction="none")
@@ -182,7 +192,7 @@ def accuracy(
     model: StackedModel, cfg: CompConfig, gens: dict[int, torch.Generator], samples: int
 ) -> torch.Tensor:
     """Per-model accuracy ``(K,)`` on the next ``samples`` inputs of each model's stream (per
-    token for Match3 and relation composition)."""
+    token for Match3 and relation composition; an output above 0 answers 1)."""
     tokens, labels = sample(cfg, gens, samples, model.embed.device)
     y = model(tokens)
     pred = y.argmax(-1) if cfg.task == "comp" else y[..., 0] > 0
@@ -339,8 +349,9 @@ def forward_flops(cfg: CompConfig, batch: int) -> float:
 
     Counted: every matrix product (projections, scores, attention-weighted sums, ``W_O``, the
     MLP at its widest width, as computed). Not counted: element-wise work (softmax, exp, ReLU,
-    masks), the loss, embedding look-ups. With ``T`` tokens, ``H`` heads, width ``d``,
-    ``N`` query tokens (1 at a readout token; ``T`` for per-token tasks)::
+    masks), the loss, embedding look-ups. With ``T`` tokens (an auxiliary readout token
+    included), ``H`` heads, width ``d``, ``N`` query tokens (1 at a readout token; ``T`` for
+    per-token tasks)::
 
         softmax transformer, each layer but the last (all T tokens):
             8 B T H d^2 (q, k, v, W_O)  +  4 B H T^2 d (scores, weighted sum)
@@ -354,7 +365,7 @@ def forward_flops(cfg: CompConfig, batch: int) -> float:
         MLP:  2 B N (d m + m out)
     """
     shape = task_shape(cfg.task, **cfg.params())
-    T, out, B = shape["length"], shape["out"], batch
+    T, out, B = shape["length"] + (shape["readout"] == "aux"), shape["out"], batch
     H, d, m = cfg.model.heads, cfg.model.d, max(cfg.mlp_width)
     if cfg.is_softmax_transformer():
         inner = (cfg.model.layers - 1) * (8 * B * T * H * d * d + 4 * B * H * T * T * d)
