@@ -61,8 +61,7 @@
 # A ratio that shrinks has the same problem. It may mean that depth helps low rank, or that the
 # full-rank model of that depth trains worse. So the raw errors are shown beside the ratios.
 # What the page can show is narrower: at these sizes and this budget, whether depth closes the
-# low-rank gap at the shortest and at the longest context. A claim is made only where the
-# direction holds on each of the page's seeds 0, 1 and 2.
+# low-rank gap at the shortest and at the longest context, and it claims only those directions.
 #
 # This page ran with profile {glue:text}`profile` in {glue:text}`runtime`.
 
@@ -262,9 +261,8 @@ ratio_max_N_text = page.record(
 # %% [markdown]
 # ## Claims
 #
-# Each claim holds, with at least a 10% margin, on each of the page's seeds 0, 1 and 2 at the
-# quick profile. The directions that are not robust, or not interpretable, at this size are
-# shown above and not claimed. These are the same-depth ratio at long context for $L \geq 2$, and
+# How each claim fares on other seeds is the ledger's business (page 95). The directions that
+# are not robust, or not interpretable, at this size are shown above and not claimed. These are the same-depth ratio at long context for $L \geq 2$, and
 # whether the one-layer ratio grows with $N$.
 
 # %%

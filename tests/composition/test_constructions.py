@@ -103,3 +103,12 @@ def test_comp_errors_chunk_by_context_length_and_agree_with_one_chunk(monkeypatc
     torch.testing.assert_close(comp_errors(model, tokens, n), whole, rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="chunk"):
         comp_errors(model, tokens, n, chunk=0)
+
+
+@pytest.mark.parametrize("margin", [10.0, 40.0])
+def test_strassen_construction_keeps_the_margin_it_is_built_for(margin):
+    n = 3
+    model = constructions.strassen_comp(n, margin=margin)
+    margins = constructions.strassen_pair_margins(model, ct.enumerate_comp(n), n)
+    assert margins.shape == (n ** (2 * n + 1),)
+    assert margins.min().item() == pytest.approx(margin, rel=1e-9)  # attained: the margin is tight

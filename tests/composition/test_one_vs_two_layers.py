@@ -24,6 +24,9 @@ def test_page_configs_seeds_differ_by_page_seed():
     s = sizes(PAGE, "quick")
     a, b = ot.page_configs(s, 0), ot.page_configs(s, 1)
     assert [tag for tag, _ in a] == ["depth"] * 2 * len(s.ns) + ["frontier"] * len(s.frontier_ns)
+    # depth on Comp_n (n logits); the frontier is the theorem's own model: Ind_n, one output
+    assert {c.task for tag, c in a if tag == "depth"} == {"comp"}
+    assert {(c.task, c.model.layers) for tag, c in a if tag == "frontier"} == {("ind", 1)}
     assert set(a[0][1].seeds).isdisjoint(b[0][1].seeds)
     assert set(a[0][1].seeds).isdisjoint(a[-1][1].seeds)
     assert len(set(a[0][1].seeds)) == s.seeds

@@ -768,10 +768,10 @@ _SIZES["23_identity_and_constructions"] = _profiles(
 
 @dataclass(frozen=True, kw_only=True)
 class CompositionTrainingSizes:
-    """Page 24: one layer against two at fixed size as ``n`` grows, and the one-layer MLP-width
-    frontier. ``paper`` follows the Strassen-attention paper's composition run (d = 16, 1 head,
-    batch 2500, AdamW lr 1e-3, 8 seeds, n up to 30; their 1000 epochs of 45k examples ~ 18k steps)
-    on a GPU."""
+    """Page 24: one layer against two on Comp_n at fixed size as ``n`` grows, and the one-layer
+    MLP-width frontier on Ind_n (``frontier_ns``, single output). ``paper`` follows the
+    Strassen-attention paper's composition run (d = 16, 1 head, batch 2500, AdamW lr 1e-3, 8 seeds,
+    n up to 30; their 1000 epochs of 45k examples ~ 18k steps) on a GPU."""
 
     ns: tuple[int, ...]
     d: int
@@ -800,7 +800,7 @@ _comp_training = CompositionTrainingSizes(
     lr=1e-2,
     seeds=3,
     eval_every=50,
-    frontier_ns=(2, 3),
+    frontier_ns=(2, 3, 4, 6),
     widths=(1, 2, 4, 8, 16, 32),
     frontier_seeds=2,
     frontier_steps=800,
@@ -816,7 +816,7 @@ _SIZES["24_training_composition"] = _profiles(
         steps=3000,
         seeds=4,
         eval_every=100,
-        frontier_ns=(2, 3, 4, 5),
+        frontier_ns=(2, 3, 4, 6, 8, 12),
         widths=(1, 2, 4, 8, 16, 32, 64, 128),
         frontier_seeds=3,
         frontier_steps=3000,
@@ -831,7 +831,7 @@ _SIZES["24_training_composition"] = _profiles(
         lr=1e-3,
         seeds=8,
         eval_every=500,
-        frontier_ns=(2, 3, 4, 5, 6, 8),
+        frontier_ns=(2, 3, 4, 6, 8, 12, 16, 24),
         widths=(1, 2, 4, 8, 16, 32, 64, 128, 256),
         frontier_seeds=8,
         frontier_steps=18_000,

@@ -30,7 +30,7 @@ import math
 import torch
 
 from attnlab._checks import check_float, check_int, check_tensor
-from attnlab.composition.strassen import StrassenTransformer
+from attnlab.composition.strassen import StrassenTransformer, strassen_scores
 from attnlab.composition.tasks import comp_task
 from attnlab.composition.transformer import SoftmaxTransformer, StackedModel, mlp_params
 
@@ -244,6 +244,36 @@ CHUNK_SCORES = 2**25
 """Scores (``inputs x T^2``) one chunk of :func:`comp_errors` may hold: about 0.8 GiB in
 float64 for a Strassen layer (one Comp_256 input, ``T = 513``, keeps about 6 MiB on the CPU);
 a softmax layer holds far fewer (``T`` per input and head)."""
+
+
+@torch.no_grad()
+def strassen_pair_margins(model: StrassenTransformer, tokens: torch.Tensor, n: int) -> torch.Tensor:
+    """How far the pair ``(x, n + g(x))`` beats every other pair in the scores of the first head
+    of the first model at the query of Comp_n inputs ``(B, 2n + 1)``: ``(B,)``, the score of that
+    pair minus the largest score of any other pair (in the units of the scores, ``beta``
+    included). :func:`strassen_comp` is built for a margin of at least its ``margin`` argument;
+    this measures it. In chunks, as :func:`comp_errors`."""
+    n = check_int("n", n, low=2)
+    check_tensor("tokens", tokens, (None, 2 * n + 1))
+    T = 2 * n + 1
+    chunk = max(1, min(8192, CHUNK_SCORES // T**2))
+    out = []
+    for start in range(0, tokens.shape[0], chunk):
+        t = tokens[start : start + chunk]
+        x = model.embed_tokens(t)[:1]  # (1, B, T, d)
+        q = x[:, :, 2 * n : 2 * n + 1]  # the query token (1, B, 1, d)
+
+        def proj(z: torch.Tensor, W: torch.Tensor) -> torch.Tensor:  # (1, B, L, d) -> (B, L, d), head 0
+            return torch.einsum("sbld,sed->sble", z, W[:1, 0])[0]
+
+        s = strassen_scores(proj(q, model.W_f), proj(x, model.W_g), proj(x, model.W_h), beta=model.beta)
+        s = s[:, 0].flatten(1)  # (B, T * T): pair (j, k) at j * T + k
+        query = t[:, 2 * n]  # x
+        win = query * T + n + t.gather(1, query[:, None])[:, 0]  # the pair (x, n + g(x))
+        best = s.gather(1, win[:, None])[:, 0]
+        others = s.scatter(1, win[:, None], -math.inf).amax(1)
+        out.append(best - others)
+    return torch.cat(out)
 
 
 @torch.no_grad()

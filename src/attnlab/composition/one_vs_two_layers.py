@@ -1,13 +1,16 @@
-"""One layer against two on Comp_n, and how wide one layer's MLP must be (page 24's runs).
+"""One layer against two on Comp_n, and how wide one layer's MLP must be on Ind_n (page 24's runs).
 
 The lower bound says what one softmax layer can express; page 24 asks what gradient descent
 finds. Two experiments, every run a :class:`~attnlab.composition.training.CompConfig` trained by
 the chapter's one loop:
 
 * ``"depth"``: one and two layers of the same ``d``, ``H`` and output MLP (the same size
-  ``max(H, d, P)``) at every ``n`` of the profile;
-* ``"frontier"``: one layer at every MLP width of the profile, at small ``n``, to find the
-  smallest width whose best seed reaches the threshold accuracy (:func:`frontier`).
+  ``max(H, d, P)``) on Comp_n at every ``n`` of the profile, answering with ``n`` logits;
+* ``"frontier"``: the theorem's own model, one layer with a single real output read at a fixed
+  auxiliary token, on Ind_n (split-VC dimension exactly ``n``), at every MLP width of the
+  profile, to find the smallest width whose best seed reaches the threshold accuracy
+  (:func:`frontier`): the quantity the VC bound
+  (:func:`~attnlab.composition.vc.min_mlp_params_vc`) bounds from below.
 
 :func:`page_configs` builds both from the page's sizes, :func:`planned_work` their work (any
 profile, nothing trained), and :func:`timed_config` the run whose step the page times to
@@ -28,14 +31,15 @@ from attnlab.runtime.work import Work, total
 def page_configs(sizes: Any, seed: int = 0) -> list[tuple[str, CompConfig]]:
     """Page 24's runs at ``sizes("24_training_composition", profile)``, as ``(tag, config)``.
 
-    ``"depth"``: one and two layers at every ``n`` of ``sizes.ns`` (model seeds
-    ``derive_seed(seed, "model", i)``); then ``"frontier"``: one layer with every MLP width of
-    ``sizes.widths`` at every ``n`` of ``sizes.frontier_ns`` (seeds from
+    ``"depth"``: one and two layers on Comp_n at every ``n`` of ``sizes.ns`` (model seeds
+    ``derive_seed(seed, "model", i)``); then ``"frontier"``: one layer on Ind_n with every MLP
+    width of ``sizes.widths`` at every ``n`` of ``sizes.frontier_ns`` (seeds from
     ``derive_seed(seed, "frontier")``, so they differ from the depth runs').
     """
-    common = dict(task="comp", batch=sizes.batch, lr=sizes.lr, eval_every=sizes.eval_every)
+    common = dict(batch=sizes.batch, lr=sizes.lr, eval_every=sizes.eval_every)
     depth = [
         CompConfig(
+            task="comp",
             n=n,
             model=TransformerConfig(layers=layers, d=sizes.d, heads=sizes.heads),
             mlp_width=sizes.mlp_width,
@@ -48,6 +52,7 @@ def page_configs(sizes: Any, seed: int = 0) -> list[tuple[str, CompConfig]]:
     ]
     frontier = [
         CompConfig(
+            task="ind",
             n=n,
             model=TransformerConfig(d=sizes.d, heads=sizes.heads),
             mlp_width=tuple(sizes.widths),
