@@ -129,7 +129,8 @@ more_params = sorted({c for c, r in low_rank[protocols[0]] if c > 1})
 page.record("fig1_full_rank", full["fresh"])
 page.record("fig1_best_low_rank", min(low_rank["fresh"].values()))
 page.record("fig1_ratio", min(ratio.values()))
-page.record("fig1_more_params", ", ".join(f"$c = {c}$ ({4 * c}$d^2$)" for c in more_params) or "none")
+# plain text: glued text renders no math
+page.record("fig1_more_params", ", ".join(f"c = {c} ({4 * c} d² parameters)" for c in more_params) or "none")
 page.record("x_alone_N16", x_alone[f1.N])
 
 

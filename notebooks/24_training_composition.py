@@ -123,6 +123,7 @@ page.record("gap_worst_two_layer", 100 * gap_worst)
 page.record("best_acc", {f"n={n},L={L}": round(v, 4) for (n, L), v in best.items()})
 page.record("worst_acc", {f"n={n},L={L}": round(v, 4) for (n, L), v in worst.items()})
 page.record("one_layer_best_at_nmax", best[(n_max, 1)])
+page.record("one_layer_best_by_n", {n: round(best[(n, 1)], 3) for n in cfg.ns}, label="n")
 page.record("two_layer_best_at_nmax", best[(n_max, 2)])
 page.record("plateau_at_nmax", base[n_max])
 escape = tr.first_step_above(runs.select(tag="depth", n=n_max, layers=2), base[n_max] + 0.10)
@@ -178,7 +179,8 @@ page.figure("fig_depth", fig)
 # {glue:text}`gap_worst_two_layer:.1f` points above the best one-layer seed). The two-layer runs
 # sit near that level before they find the two-hop lookup (left panel): they first measure 10
 # points above it at steps {glue:text}`escape_steps` (one entry per seed; measured every
-# {glue:text}`cfg_eval_every` steps). The one-layer runs stay there or climb only partly. The
+# {glue:text}`cfg_eval_every` steps). One layer learns the smaller $n$ (best one-layer seed by
+# $n$: {glue:text}`one_layer_best_by_n`) and stalls near that level at the largest. The
 # Strassen-attention paper reports the same contrast at its larger sizes ($n$ from 25 to 30):
 # standard one-layer attention fails on composition, two layers do better
 # {cite}`kozachinskiy2025strassen`.
