@@ -96,6 +96,7 @@ page.record("beta_max", f"{betas[-1]:.0e}")
 page.record("worst_error_at_max_beta", max(at_max.values()))
 page.record("N_max", cfg.Ns[-1])
 page.record("error_at_beta_1_N_max", errors["nearest", cfg.Ns[-1]][0])
+page.record("gain_at_beta_1_N_max", 1 - errors["nearest", cfg.Ns[-1]][0])
 # plain Monte Carlo against the estimate, where plain Monte Carlo still sees its errors (beta <= 100)
 checked = betas <= 100
 z_direct = {
@@ -137,8 +138,8 @@ page.figure("fig_error_against_beta", fig)
 
 # %% [markdown]
 # At small $\beta$ the head averages: with $\beta = 1$ and $N$ = {glue:text}`N_max` its error is
-# {glue:text}`error_at_beta_1_N_max:.2f`, barely better than the zero predictor (error 1), because
-# the softmax spreads its mass over many points. As $\beta$ grows the error falls for every $N$,
+# {glue:text}`error_at_beta_1_N_max:.2f`: it removes only {glue:text}`gain_at_beta_1_N_max:.0%` of
+# the zero predictor's error, because the softmax spreads its mass over many points. As $\beta$ grows the error falls for every $N$,
 # and at $\beta$ = {glue:text}`beta_max` the worst case over tasks and $N$ is
 # {glue:text}`worst_error_at_max_beta:.1e`. Where plain Monte Carlo still sees the error
 # ($\beta \le 100$) it agrees with the estimate, within {glue:text}`z_direct_max:.1f` combined
@@ -163,10 +164,14 @@ page.figure("fig_error_against_beta", fig)
 # likely. So at a given large $\beta$ a larger $N$ has a larger error, and needs a
 # proportionally larger $\beta$ for the same error: at $\beta$ = {glue:text}`beta_max` the
 # nearest-neighbour error for $N$ = {glue:text}`N_max` is {glue:text}`tail_ratio_N:.1f` times
-# that for $N = 2$.
+# that for $N = 2$, and the $\beta$ at which the nearest-neighbour error first falls to
+# $10^{-3}$ (the red line; interpolated between grid points, `attnlab.rank.theory.beta_to_reach`)
+# is {glue:text}`beta_for_milli_error` by $N$, close to $C(N) / 10^{-3}$.
 #
 # The farthest-neighbour curves for $N \ge 16$ are the nearest-neighbour problem for the query
-# $-x_i$ over the other $N - 1$ points, and look the same. For $N = 2$ the farthest point from
+# $-x_i$ over the other $N - 1$ points, and look the same: at $\beta$ = {glue:text}`beta_max`
+# the farthest-neighbour error is {glue:text}`far_over_near` times the nearest-neighbour one
+# (by $N$). For $N = 2$ the farthest point from
 # $x_i$ is simply the other point, and its only competitor is $x_i$ itself, which the head scores
 # $\beta(1 - \langle x_1, x_2\rangle)$ lower: a near-tie needs the two points to nearly
 # coincide, which is rare, so this error collapses far faster than $1/\beta$
@@ -191,6 +196,13 @@ page.record("tail_slopes", {N: f"{v:.3f}" for N, v in tail_slopes.items()}, labe
 page.record("tail_constants", {N: round(c, 2) for N, (c, _) in constants.items()}, label="N")
 page.record("tail_z_max", max(tail_z.values()))
 page.record("tail_ratio_N", errors["nearest", cfg.Ns[-1]][-1] / errors["nearest", cfg.Ns[0]][-1])
+beta_needed = {N: theory.beta_to_reach(betas, errors["nearest", N], 1e-3) for N in cfg.Ns}
+page.record("beta_for_milli_error", {N: f"{b:.0f}" for N, b in beta_needed.items()}, label="N")
+page.record(
+    "far_over_near",
+    {N: f"{errors['farthest', N][-1] / errors['nearest', N][-1]:.2f}" for N in cfg.Ns if N >= 16},
+    label="N",
+)
 far2 = errors["farthest", 2]
 page.record("farthest_N2_at_30", far2[list(betas).index(30.0)])
 zero_from = f"{betas[far2 == 0].min():g}" if (far2 == 0).any() else "none"

@@ -147,10 +147,10 @@ page.figure("fig_random_features", fig)
 # the error at every $d$ and $H$ (by a factor of at most {glue:text}`worst_sixteen_fold:.2f`; the
 # heads at each $H$ are a fresh draw, so a single 4-fold step can be undone by the luck of the
 # draw). At $H$ = {glue:text}`H_max` the errors are {glue:text}`mse_at_H_max`, where a single
-# full-rank head has error 0 (previous page), and none is below the authors' plateau. The larger $d$, the slower the curves fall. They have not reached a
+# full-rank head has error 0 (previous page), and none is below the authors' plateau. The
+# larger $d$, the higher the error at $H$ = {glue:text}`H_max`. The curves have not reached a
 # plateau at these $H$: the last step, from $H$ = {glue:text}`H_before_max` to
-# {glue:text}`H_max`, still lowers the error by {glue:text}`last_gain`, so only the smallest $d$
-# has begun to flatten. The authors' plateau is reported at up to 16384 heads; the quick profile
+# {glue:text}`H_max`, still lowers the error by {glue:text}`last_gain`. The authors' plateau is reported at up to 16384 heads; the quick profile
 # stops at {glue:text}`H_max` (the `paper` profile goes to 16384). What holds at every $H$,
 # for random or trained heads alike, is the lower bound of the next section.
 #

@@ -6,7 +6,14 @@ from dataclasses import replace
 
 import pytest
 
-from attnlab.rank.config import TrainConfig, epoch_lr_factor, lr_factor
+from attnlab.rank.config import (
+    TrainConfig,
+    epoch_lr_factor,
+    flop_shares,
+    lr_factor,
+    step_flops,
+    step_flops_parts,
+)
 from tests.rank import SHAPE, SMALL
 
 
@@ -85,3 +92,17 @@ def test_bad_model(kwargs, name):
 def test_model_is_an_encoder_config():
     with pytest.raises(TypeError, match="model"):
         TrainConfig(**{"ranks": (8,), "seeds": (0,), **SMALL, "model": dict(d=8, N=6)})
+
+
+def test_step_flops_parts():
+    sizes = dict(d=64, N=16, batch=8, layers=2, c=4, ff=256, K=3)
+    parts = step_flops_parts(**sizes)
+    assert sum(parts.values()) == pytest.approx(step_flops(**sizes), rel=1e-12)
+    # per token and layer: feed-forward 4 d ff, projections 8 d (c d), attention 4 N (c d)
+    assert parts["feed_forward"] / parts["projections"] == pytest.approx(4 * 256 / (8 * 4 * 64))
+    assert parts["attention"] / parts["projections"] == pytest.approx(4 * 16 / (8 * 64))
+    with pytest.raises(ValueError, match="ff"):
+        step_flops_parts(**{**sizes, "ff": 0})
+    shares = flop_shares(**{k: v for k, v in sizes.items() if k != "K"})
+    assert sum(shares.values()) == pytest.approx(1.0)
+    assert shares["feed_forward"] == pytest.approx(parts["feed_forward"] / sum(parts.values()))

@@ -219,6 +219,22 @@ def test_step_ratios():
     )
 
 
+def test_beta_to_reach():
+    betas = [1.0, 10.0, 100.0, 1000.0]
+    errors = [1.0, 0.1, 0.01, 0.001]  # error = 1 / beta: the crossing of 0.05 is at beta = 20
+    assert rt.beta_to_reach(betas, errors, 0.05) == pytest.approx(20.0)
+    assert rt.beta_to_reach(betas, errors, 0.1) == pytest.approx(10.0)  # on a grid point
+    assert rt.beta_to_reach(betas, errors, 2.0) == 1.0  # already below at the first beta
+    assert math.isnan(rt.beta_to_reach(betas, errors, 1e-4))  # never reached
+    assert rt.beta_to_reach(betas, [1.0, 0.5, 0.0, 0.0], 0.1) == 100.0  # exact zero: its grid point
+    with pytest.raises(ValueError, match="level"):
+        rt.beta_to_reach(betas, errors, 0.0)
+    with pytest.raises(ValueError, match="betas"):
+        rt.beta_to_reach([10.0, 1.0], [1.0, 0.1], 0.5)
+    with pytest.raises(ValueError, match="betas"):
+        rt.beta_to_reach(betas, errors[:3], 0.5)
+
+
 def test_binned_vote_agreement():
     gen = torch.Generator().manual_seed(2)
     y, u, q = (

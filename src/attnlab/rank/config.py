@@ -192,6 +192,41 @@ def epoch_lr_factor(epoch: int, epochs: int) -> float:
     return 0.5 * (1 + math.cos(math.pi * (epoch - warm) / max(1, epochs - warm)))
 
 
+def step_flops_parts(
+    *, d: int, N: int, batch: int, layers: int, c: int, ff: int, K: int = 1
+) -> dict[str, float]:
+    """:func:`step_flops` split by the products it counts: ``projections`` (q, k, v and output),
+    ``attention`` (scores and probabilities x values) and ``feed_forward``.
+
+    The parts sum to :func:`step_flops`; their shares say which products a step's arithmetic is
+    made of, e.g. whether the feed-forward layer dominates at a given ``c``.
+    """
+    for name, value in (
+        ("d", d),
+        ("N", N),
+        ("batch", batch),
+        ("layers", layers),
+        ("c", c),
+        ("ff", ff),
+        ("K", K),
+    ):
+        check_int(name, value, low=1)
+    T, D, E = batch * N, d, c * d
+    scale = 3.0 * layers * K  # backward: two products per forward product
+    return {
+        "projections": scale * (2 * T * D * 3 * E + 2 * T * E * D),
+        "attention": scale * 4 * batch * N * N * E,
+        "feed_forward": scale * 4 * T * D * ff,
+    }
+
+
+def flop_shares(*, d: int, N: int, batch: int, layers: int, c: int, ff: int) -> dict[str, float]:
+    """Each part of :func:`step_flops_parts` as a fraction of the step's FLOPs (they sum to 1)."""
+    parts = step_flops_parts(d=d, N=N, batch=batch, layers=layers, c=c, ff=ff)
+    total = sum(parts.values())
+    return {name: flops / total for name, flops in parts.items()}
+
+
 def step_flops(*, d: int, N: int, batch: int, layers: int, c: int, ff: int, K: int = 1) -> float:
     """Analytic FLOPs of one training step (multiply-add = 2 FLOPs; backward = 2 x forward).
 

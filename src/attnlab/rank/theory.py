@@ -268,6 +268,37 @@ def step_ratios(errors: Sequence[float] | np.ndarray) -> np.ndarray:
         return np.where(prev > 0, nxt / prev, np.where(nxt > 0, np.inf, 0.0))
 
 
+def beta_to_reach(
+    betas: Sequence[float] | np.ndarray, errors: Sequence[float] | np.ndarray, level: float
+) -> float:
+    """The smallest ``beta`` at which the error curve first falls to ``level``.
+
+    ``errors`` are measured at increasing ``betas``; between the two grid points around the first
+    crossing the curve is interpolated linearly in ``log beta`` and ``log error`` (a power law
+    there, as the ``1/beta`` tail is). ``betas[0]`` if the first error is already at or below
+    ``level``, ``nan`` if no error reaches it. Reading this ``beta`` per ``N`` says how much
+    sharper a head a larger ``N`` needs for the same error.
+    """
+    b = np.asarray(betas, dtype=float)
+    err = np.asarray(errors, dtype=float)
+    if b.ndim != 1 or b.shape != err.shape or len(b) < 1:
+        raise ValueError("betas: a 1-d array of the same length as errors")
+    if (b <= 0).any() or (np.diff(b) <= 0).any():
+        raise ValueError("betas: positive and increasing")
+    level = check_float("level", level, low=0.0, strict_low=True)
+    below = np.flatnonzero(err <= level)
+    if len(below) == 0:
+        return float("nan")
+    j = int(below[0])
+    if j == 0:
+        return float(b[0])
+    e0, e1 = err[j - 1], err[j]
+    if e1 <= 0:  # a log scale cannot place a crossing of an error that is exactly 0
+        return float(b[j])
+    t = (math.log(e0) - math.log(level)) / (math.log(e0) - math.log(e1))
+    return float(math.exp(math.log(b[j - 1]) + t * (math.log(b[j]) - math.log(b[j - 1]))))
+
+
 # -- random rank-1 features --------------------------------------------------------------------
 
 
