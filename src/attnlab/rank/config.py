@@ -198,7 +198,7 @@ def step_flops_parts(
     """:func:`step_flops` split by the products it counts: ``projections`` (q, k, v and output),
     ``attention`` (scores and probabilities x values) and ``feed_forward``.
 
-    The parts sum to :func:`step_flops`; their shares say which products a step's arithmetic is
+    :func:`step_flops` is their sum; their shares say which products a step's arithmetic is
     made of, e.g. whether the feed-forward layer dominates at a given ``c``.
     """
     for name, value in (
@@ -242,6 +242,4 @@ def step_flops(*, d: int, N: int, batch: int, layers: int, c: int, ff: int, K: i
 
     Elementwise work (softmax, norms, ReLU, AdamW) is not counted.
     """
-    T, D, E = batch * N, d, c * d
-    forward = 2 * T * D * 3 * E + 4 * batch * N * N * E + 2 * T * E * D + 4 * T * D * ff
-    return 3.0 * forward * layers * K
+    return sum(step_flops_parts(d=d, N=N, batch=batch, layers=layers, c=c, ff=ff, K=K).values())
