@@ -141,15 +141,17 @@ def paper_label(c, d):
 
 
 trained_L = sorted({layers for layers, _, _ in f1.groups})
-fig, axes = plt.subplots(1, len(trained_L), figsize=(7.5 * len(trained_L), 5), squeeze=False)
+fig, axes = plt.subplots(1, len(trained_L), figsize=(10 * len(trained_L), 5), squeeze=False)
+paper_styles = [("s", (0, (4, 2))), ("^", (0, (1, 1))), ("D", (0, (6, 2, 1, 2)))]  # told apart without colour
 for ax, L in zip(axes[0], trained_L, strict=True):
     for j, (_, c, ranks) in enumerate(g for g in f1.groups if g[0] == L):
         rs = sorted(ranks)
         x = [r / cfg.d for r in rs]
-        for p, style, fill in (("fresh", "o-", None), ("replay", "o--", "none")):
+        # replay points shifted 4% right: where both protocols give the same error they would hide
+        for p, style, fill, shift in (("fresh", "o-", None, 1.0), ("replay", "o--", "none", 1.04)):
             if p in protocols:
                 ax.plot(
-                    x,
+                    [v * shift for v in x],
                     [best("heldout", L, c, r, protocol=p) for r in rs],
                     style,
                     color=f"C{j}",
@@ -159,7 +161,7 @@ for ax, L in zip(axes[0], trained_L, strict=True):
                 )
         if "replay" in protocols:
             ax.plot(
-                x,
+                [v * 1.04 for v in x],
                 [best("metric", L, c, r, protocol="replay") for r in rs],
                 "v:",
                 color=f"C{j}",
@@ -168,21 +170,22 @@ for ax, L in zip(axes[0], trained_L, strict=True):
             )
     for j, ((_, label), vals) in enumerate((k, v) for k, v in reported.FIG1.items() if k[0] == L):
         rs = sorted(vals)
+        marker, dashes = paper_styles[j % len(paper_styles)]
         ax.plot(
             [r / 64 for r in rs],
             [vals[r] for r in rs],
-            "s--",
-            color="grey",
-            alpha=0.4 + 0.2 * j,
-            ms=4,
+            marker=marker,
+            ls=dashes,
+            color="0.35",
+            ms=5,
             label=f"paper $d=64$: ${label.replace('^', '^{')}}}$ params",
         )
     ax.axhline(1.0, color="k", ls=":", label="zero predictor (1)")
-    ax.axhline(x_alone[f1.N], color="C3", ls="-.", lw=1, label="best from $x_i$ alone")
+    ax.axhline(x_alone[f1.N], color="C3", ls="-.", lw=1, label=f"best from $x_i$ alone (ours, $d={cfg.d}$)")
     ax.set(xscale="log", yscale="log", xlabel="relative rank $r/d$", ylabel="error")
     ax.set_xscale("log", base=2)
     ax.set_title(f"fig1: farthest neighbour, $N={f1.N}$, $L={L}$")
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # beside the data
 fig.tight_layout()
 page.figure("fig1_rank_vs_heads", fig)
 
@@ -303,7 +306,7 @@ qk_lambda = page.record("qk_lambda", lambdas[worst_head])
 # 168–180° {cite}`amsel2024rank`), with $\lambda = -\mathrm{tr}(W_q W_k^\top)/d$ =
 # {glue:text}`qk_lambda:.1f` for the least aligned one: gradient descent finds the construction.
 #
-# ## 3. figN: the penalty of low rank grows with $N$
+# ## 3. figN: low rank against full rank as $N$ grows
 #
 # The raw error of a low-rank model need not grow with $N$, because the task changes: with more
 # points the farthest one is more nearly $-x_i$, so even the x-alone predictor improves. The
@@ -321,6 +324,17 @@ gain_N = base_N - err_N[low_r]  # how far the low-rank model gets below the x-al
 page.record("figN_low_rank", low_r)
 page.record("figN_gain", {N: round(float(g), 3) for N, g in zip(fN.Ns, gain_N, strict=True)})
 page.record("figN_full", {N: round(float(v), 3) for N, v in zip(fN.Ns, err_N[cfg.d], strict=True)})
+page.record(
+    "figN_ratio", {N: round(float(v), 1) for N, v in zip(fN.Ns, err_N[low_r] / err_N[cfg.d], strict=True)}
+)
+# the paper's lowest rank at an r / d this profile trains (the paper's d is 64)
+paper_low = min(64 * r // cfg.d for r in fN.ranks if r < cfg.d and 64 * r // cfg.d in reported.FIGN[4])
+page.record("figN_paper_low", paper_low)
+page.record(
+    "figN_paper",
+    {N: f"{reported.FIGN[N][paper_low]:g} against {reported.FIGN[N][64]:g}" for N in sorted(reported.FIGN)},
+    label="N",
+)
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
 ax = axes[0]
@@ -359,8 +373,13 @@ page.figure("figN_error_vs_N", fig)
 # Full rank stays small for every $N$ ({glue:text}`figN_full`), while the rank-
 # {glue:text}`figN_low_rank` model's improvement over the x-alone baseline shrinks as $N$ grows
 # ({glue:text}`figN_gain`): with more points, a low-rank comparison of $x_i$ against the others
-# says less and less about which one is farthest. The paper's curves (two layers, $c = 64$) show
-# the same ordering with a larger spread.
+# says less and less about which one is farthest. The *ratio* of the two errors does not grow,
+# though: low rank over full rank is {glue:text}`figN_ratio`, because our full-rank error grows
+# with $N$ too. The paper's curves differ: rank {glue:text}`figN_paper_low` against rank 64 is
+# {glue:text}`figN_paper` (two layers, $c = 64$, read off its figure), equal at $N = 4$ and
+# apart from $N = 16$ on. Our one-layer, $c = 1$ models at the quick profile's budget are apart
+# already at the smallest $N$, so the paper's opening of the gap is not reproduced here; what is
+# reproduced is the order, full rank below low rank at every $N$ (claimed below).
 #
 # ## 4. fig3: positional encodings and depth
 #
