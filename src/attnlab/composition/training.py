@@ -115,7 +115,7 @@ class CompConfig(SweepConfig):
         return {k: getattr(self, k) for k in names}
 
     def is_softmax_transformer(self) -> bool:
-        """Whether the model is the theorem's softmax transformer (softmax on Comp_n)."""
+        """Whether the model is the theorem's softmax transformer (softmax on Comp_n or Ind_n)."""
         return self.model.is_softmax_transformer(self.task)
 
     def runs(self) -> list[tuple[int, int]]:
