@@ -200,7 +200,13 @@ def test_search_finds_the_chapter(browser, server, query, expected):
         pytest.skip(f"no page {expected}* in this book yet")
     visit = Visit(browser, server, f"search.html?q={query}")
     try:
-        visit.page.wait_for_selector("ul.search li", timeout=20_000)
+        # Sphinx appends results one by one (5 ms apart), API objects first; read the
+        # list only once its status line says the search has finished.
+        visit.page.wait_for_function(
+            "() => /Search finished|did not match/.test("
+            "document.querySelector('.search-summary')?.innerText ?? '')",
+            timeout=60_000,
+        )
         hrefs = visit.page.eval_on_selector_all(
             "ul.search li a", "els => els.map(e => e.getAttribute('href'))"
         )
