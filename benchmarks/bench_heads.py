@@ -99,7 +99,7 @@ def main() -> None:
     for N in args.Ns:
         batch = BATCH_TIMED.get(N, 1)
         for r in RANKS:
-            new_path = attention_path(r, SIZES["c"] * SIZES["d"] // r, torch.device("cpu"))
+            new_path = attention_path(r, SIZES["c"] * SIZES["d"] // r, N, torch.device("cpu"))
             old = measure(N, r, "fused", batch, args.reps)
             new = old if new_path == "fused" else measure(N, r, None, batch, args.reps)
             for name, m in (("old", old), ("new", new)):

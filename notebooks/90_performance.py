@@ -66,7 +66,7 @@ from IPython.display import Markdown, display
 import attnlab
 from attnlab.book.page import project_root, results_path
 from attnlab.rank.config import flop_shares, step_flops
-from attnlab.rank.small_heads import SMALL_MAX, SMALL_MIN_HEADS
+from attnlab.rank.small_heads import SMALL_MAX, SMALL_MAX_N, SMALL_MIN_HEADS
 
 page = attnlab.Page("90_performance", profile=profile, seed=seed)
 cfg = page.cfg
@@ -433,8 +433,9 @@ display(
 # fused `scaled_dot_product_attention`; "new" on the kernel `BatchedEncoder` chooses by head
 # dimension (`attnlab.rank.small_heads.attention_path`: on this CPU the heads-last
 # `SmallHeadAttention` for $r \le$ {glue:text}`small_max` in a model of at least
-# {glue:text}`small_min_heads` heads, and the fused kernel otherwise, which `benchmarks/bench_heads.py`
-# found as fast with fewer heads). Milliseconds are per training step
+# {glue:text}`small_min_heads` heads at $N \le$ {glue:text}`small_max_n`, and the fused kernel
+# otherwise, which `benchmarks/bench_heads.py` found as fast with fewer heads and faster at longer
+# sequences). Milliseconds are per training step
 # at the timed batch, scaled to a batch of 64 (larger $N$ are timed at smaller batches to fit the
 # run in minutes); kept bytes are autograd's saved activations per sequence, the number
 # `step_memory` plans with. Recorded with {glue:text}`heads_threads` torch thread(s), load
@@ -446,6 +447,7 @@ if hd:
     hrows = hd["rows"]
     page.record("small_max", SMALL_MAX)
     page.record("small_min_heads", SMALL_MIN_HEADS)
+    page.record("small_max_n", SMALL_MAX_N)
     page.record("heads_sizes", ", ".join(f"{k} = {v}" for k, v in hd["sizes"].items()))
     page.record("heads_threads", hd["machine"]["threads"])
     page.record("heads_load", ", ".join(f"{v:.1f}" for v in hd["machine"]["load_average"]))
@@ -484,6 +486,23 @@ if hd:
         "heads_goal_missed",
         [k for k, (t, m) in heads_ratios.items() if k.endswith("new") and max(t, m) > goal] or "none",
     )
+    floors = hd.get("softmax_floor", {})
+    if floors:
+        display(
+            Markdown(
+                "| case | r = 64 step, ms | softmax alone, ms | exponentials alone, ms "
+                "| 1 + exponentials / r = 64 step |\n|---|---:|---:|---:|---:|\n"
+                + "\n".join(
+                    f"| {k} | {v['r64_step_ms']:.0f} | {v['softmax_floor_ms']:.0f} | {v['exp_floor_ms']:.0f} "
+                    f"| {1 + v['exp_floor_over_r64']:.2f} |"
+                    for k, v in floors.items()
+                )
+            )
+        )
+    page.record(
+        "heads_goal_out_of_reach",
+        [k for k, ok in hd.get("reachable", {}).items() if not ok] or "none measured",
+    )
 
 # %% [markdown]
 # The goal is the $r = 1$ step and its kept activations within {glue:text}`heads_goal` times
@@ -493,7 +512,12 @@ if hd:
 # $r = 1$); `SmallHeadAttention` keeps only the queries, keys and values and recomputes the rest in
 # the backward pass. The time cannot follow the parameters as $N$ grows: the $H N^2$ scores, their
 # exponentials and the weighted sums are elementwise work, $N / r$ times the projections' per
-# token, that no kernel removes.
+# token, that no kernel removes. The second table bounds it from below: at $r = 1$ the model has
+# 4096 heads, and a softmax forward and backward over their scores alone, or only the two
+# exponentials per score that a kernel recomputing the probabilities needs (at this CPU's measured
+# rate for PyTorch's vectorised exp), already costs the column's multiple of the whole $r = 64$
+# step. Where that multiple exceeds {glue:text}`heads_goal`, no kernel built on PyTorch's exp
+# reaches the goal on this CPU: {glue:text}`heads_goal_out_of_reach`.
 #
 # ## 7. Thread wait policy
 #

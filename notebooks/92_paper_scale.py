@@ -242,7 +242,8 @@ display(
 # on `attnlab.rank.small_heads.SmallHeadAttention`, which keeps only queries, keys and values). On
 # this CPU the fused kernel keeps, besides those, its output and one log-sum-exp per query and head
 # (as large as the queries at rank 1), so the plans differ where a run's smallest rank is 1 or 2
-# in a model of at least 1024 heads (below that the CPU runs the fused kernel).
+# in a model of at least 1024 heads at $N \le 64$ (elsewhere the CPU runs the fused kernel, which
+# is faster there).
 # On a GPU the fused kernels do not take heads of dimension 1 or 2: training pads them there
 # (`attention_path`), since unpadded they would fall back to a kernel that keeps every head's
 # $N \times N$ probabilities, which this CPU measurement does not show.

@@ -52,17 +52,18 @@ def test_small_heads_keep_less_than_the_fused_kernel():
         model = BatchedEncoder(64, 32, ranks=(r,), seeds=(0,), c=8, ff=64)
         model.path = path
         kept[r, path] = kept_per_sequence(model, cpu)
-    assert attention_path(1, 4096, cpu) == "small"
+    assert attention_path(1, 4096, 16, cpu) == "small"
     assert kept[1, "small"] < kept[1, "fused"]
     assert kept[1, "small"] <= kept[64, "fused"]
 
 
 def test_path_choice_and_bad_path():
-    assert attention_path(64, 64, torch.device("cpu")) == "fused"
-    assert attention_path(1, 64, torch.device("cpu")) == "fused"  # few heads: fused is as fast
-    assert attention_path(1, 4096, torch.device("cpu")) == "small"
-    assert attention_path(1, 16, torch.device("cuda")) == "padded"
-    assert attention_path(16, 4, torch.device("cuda")) == "fused"
+    assert attention_path(64, 64, 16, torch.device("cpu")) == "fused"
+    assert attention_path(1, 64, 16, torch.device("cpu")) == "fused"  # few heads: fused is as fast
+    assert attention_path(1, 4096, 16, torch.device("cpu")) == "small"
+    assert attention_path(1, 4096, 256, torch.device("cpu")) == "fused"  # long: fused is faster
+    assert attention_path(1, 16, 16, torch.device("cuda")) == "padded"
+    assert attention_path(16, 4, 16, torch.device("cuda")) == "fused"
     assert set(PATHS) == {"fused", "small", "padded"}
     q = torch.zeros(1, 2, 4)
     with pytest.raises(ValueError, match="path"):

@@ -299,7 +299,7 @@ class BatchedEncoder(nn.Module):
         for r, idx in self.rank_groups:  # models sharing a head split: one attention call
             whole = len(self.rank_groups) == 1  # all models: no gather copy
             qg, kg, vg = ((t if whole else t[idx]).view(-1, N, E) for t in (q, k, v))  # (Kg*B, N, E)
-            path = self.attention_path(r, E // r, h.device)  # E / r = c * D / r heads
+            path = self.attention_path(r, E // r, N, h.device)  # E / r = c * D / r heads
             outs.append(attend(qg, kg, vg, r, path).view(len(idx), B, N, E))
         out = outs[0] if len(outs) == 1 else torch.cat(outs)[self.unsort]  # (K, B, N, E), model order
         if self.c == 1:
@@ -308,11 +308,12 @@ class BatchedEncoder(nn.Module):
         # the cheapest place; gradients are those of the authors' form either way.
         return self._linear(out, self.Wo[l] * (1.0 / self.c), self.bo[l].mean(1))  # (K, B, N, D)
 
-    def attention_path(self, r: int, heads: int, device: torch.device) -> str:
-        """The attention kernel for ``heads`` heads of dimension ``r`` on ``device`` (:func:`attention_path`),
+    def attention_path(self, r: int, heads: int, N: int, device: torch.device) -> str:
+        """The attention kernel for ``heads`` heads of dimension ``r`` at length ``N`` on ``device``
+        (:func:`attention_path`),
         or the one forced by setting the attribute ``path`` (``"fused"``, ``"small"`` or
         ``"padded"``; every path computes the same function)."""
-        return self.path or attention_path(r, heads, device)
+        return self.path or attention_path(r, heads, N, device)
 
     def feed_forward(self, h: torch.Tensor, l: int) -> torch.Tensor:
         """``W_2 relu(W_1 h + b_1) + b_2`` on ``h (K, B, N, D)``; the wide hidden is rectified in place."""

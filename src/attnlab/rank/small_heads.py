@@ -109,25 +109,29 @@ class SmallHeadAttention(torch.autograd.Function):
 
 PATHS = ("fused", "small", "padded")
 SMALL_MAX = 2  # CPU: heads of dimension up to this run on SmallHeadAttention ...
-SMALL_MIN_HEADS = 1024  # ... when a model has at least this many of them
+SMALL_MIN_HEADS = 1024  # ... when a model has at least this many of them ...
+SMALL_MAX_N = 64  # ... in sequences of at most this length
 ALIGN = 8  # GPU fused kernels need head dimensions that are multiples of this
 
 
-def attention_path(r: int, heads: int, device: torch.device) -> str:
-    """Which kernel runs ``heads`` heads of dimension ``r`` on ``device``.
+def attention_path(r: int, heads: int, N: int, device: torch.device) -> str:
+    """Which kernel runs ``heads`` heads of dimension ``r`` over sequences of length ``N`` on ``device``.
 
     ``"fused"``: PyTorch's ``F.scaled_dot_product_attention`` on the heads as they are (its
     fused kernels keep no probabilities). ``"small"``: :class:`SmallHeadAttention`, on the CPU for
-    ``r <= SMALL_MAX`` (1 and 2) and at least ``SMALL_MIN_HEADS`` heads, where the fused kernel's
-    per-head overhead dominates; with fewer heads (the quick profiles' models) or from ``r = 4``
-    on, the fused kernel is as fast or faster (measured in ``benchmarks/bench_heads.py``).
+    ``r <= SMALL_MAX`` (1 and 2), at least ``SMALL_MIN_HEADS`` heads and ``N <= SMALL_MAX_N``,
+    where the fused kernel's per-head overhead dominates; with fewer heads (the quick profiles'
+    models), from ``r = 4`` on, or at longer sequences (where a block holds a single query and the
+    small kernel's extra passes over the scores cost more than the fused kernel's overhead), the
+    fused kernel is as fast or faster (measured in ``benchmarks/bench_heads.py``).
     ``"padded"``: on a GPU, heads zero-padded to a multiple of ``ALIGN`` coordinates, so that a
     fused kernel applies instead of the one that materialises every head's probabilities (zero
     coordinates add nothing to a score, the scale stays ``1 / sqrt(r)``, and the padded output
     coordinates are dropped).
     """
     if device.type == "cpu":
-        return "small" if r <= SMALL_MAX and heads >= SMALL_MIN_HEADS else "fused"
+        small = r <= SMALL_MAX and heads >= SMALL_MIN_HEADS and N <= SMALL_MAX_N
+        return "small" if small else "fused"
     return "padded" if r % ALIGN else "fused"
 
 
