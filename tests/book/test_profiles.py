@@ -53,8 +53,10 @@ def test_as_dict_is_the_recorded_table():
     quick = as_dict(sizes("12_training_rank_heads", "quick"))
     assert quick["fig1"] == {
         "N": 16,
-        "groups": ((1, 1, (16, 4, 1)), (1, 4, (8,))),
+        "groups": ((1, 1, (16, 4, 1)),),
         "protocols": ("fresh", "replay"),
+        "more_heads": (4, 16),
+        "more_heads_ranks": (4, 1),
     }
     assert list(quick["fig3"]) == [
         "N",

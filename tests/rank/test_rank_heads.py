@@ -28,7 +28,8 @@ def test_planned_work_counts_the_page_runs_without_training(profile, monkeypatch
     n_models = len({(tag, one) for tag, g in rank_heads.groups(cfg, 0) for one in g.models()})
     assert work.runs < n_models or profile == "paper"  # fig1's models are reused for figN
     if profile == "quick":
-        assert work.runs == 6 + 2 + 2 + 2 + 2  # fig1 (both protocols, c=1 and c=4), figN N=4, 64, fig3
+        # fig1 (c = 1 both protocols; the head sweep's c = 4 and 16, fresh), figN N = 4, 64, fig3
+        assert work.runs == 6 + 2 + 2 + 2 + 2 + 2
 
 
 def test_page_seeds_are_derived():
@@ -37,3 +38,29 @@ def test_page_seeds_are_derived():
     seeds = {s for _, g in groups for s in g.seeds}
     assert seeds == {derive_seed(1, "replicate", j) for j in range(cfg.seeds)}
     assert {g.init_seed for _, g in groups} == {derive_seed(1, "replay init")}
+
+
+def _row(c, rank, heldout, protocol="fresh", layers=1, seed=0):
+    return dict(tag="fig1", protocol=protocol, layers=layers, c=c, rank=rank, seed=seed, heldout=heldout)
+
+
+def test_head_sweep_keeps_low_ranks_at_several_head_counts():
+    from attnlab.runtime.runs import Runs
+
+    runs = Runs(
+        [
+            _row(1, 16, 0.1),
+            _row(1, 4, 0.7),
+            _row(1, 4, 0.6, seed=1),  # best over seeds
+            _row(4, 4, 0.5),
+            _row(1, 1, 0.8),  # one c only: not a sweep
+            _row(4, 4, 0.1, protocol="replay"),  # replay: not read
+            _row(4, 4, 0.05, layers=3),  # deeper: not read
+        ]
+    )
+    assert rank_heads.head_sweep(runs, d=16) == {4: {1: 0.6, 4: 0.5}}
+
+
+def test_gap_closed():
+    assert rank_heads.gap_closed({1: 0.7, 16: 0.4}, full=0.1) == pytest.approx(0.5)
+    assert rank_heads.gap_closed({1: 0.7, 16: 0.8}, full=0.1) < 0  # more heads, worse

@@ -273,11 +273,24 @@ class Fig1Sizes:
     ``"fresh"``: fresh data every step; ``"replay"``: the authors' protocol, one fixed training set
     replayed every epoch, per-epoch schedule, one initialisation. All models of a group, both
     protocols, train together (in as many passes as memory needs).
+
+    ``more_heads``: further width multipliers ``c``, one layer, at ``more_heads_ranks``, fresh
+    data only: with the groups' ``c``, each of those ranks at several head counts (the head
+    sweep at fixed rank).
     """
 
     N: int
     groups: tuple[tuple[int, int, tuple[int, ...]], ...]
     protocols: tuple[str, ...]
+    more_heads: tuple[int, ...] = ()
+    more_heads_ranks: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if bool(self.more_heads) != bool(self.more_heads_ranks):
+            raise ValueError(
+                "more_heads and more_heads_ranks go together; got "
+                f"{self.more_heads!r} and {self.more_heads_ranks!r}"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -337,11 +350,17 @@ _rank_heads = RankHeadsSizes(
     lr=0.01,
     steps=1500,
     steps_per_epoch=100,
-    batch=128,
+    batch=64,
     seeds=1,
     threads=2,  # both cores of the 2-core CPU the quick profile is sized for
-    fig1=Fig1Sizes(N=16, groups=((1, 1, (16, 4, 1)), (1, 4, (8,))), protocols=("fresh", "replay")),
-    figN=FigNSizes(layers=1, c=1, lr=0.01, steps=1500, Ns=(4, 16, 64), ranks=(16, 4), points=2048),
+    fig1=Fig1Sizes(
+        N=16,
+        groups=((1, 1, (16, 4, 1)),),
+        protocols=("fresh", "replay"),
+        more_heads=(4, 16),
+        more_heads_ranks=(4, 1),
+    ),
+    figN=FigNSizes(layers=1, c=1, lr=0.01, steps=1500, Ns=(4, 16, 64), ranks=(16, 4), points=1024),
     fig3=Fig3Sizes(
         N=16,
         c=1,
@@ -365,7 +384,10 @@ _SIZES["12_training_rank_heads"] = _profiles(
         seeds=2,
         threads=None,
         fig1=replace(
-            _rank_heads.fig1, groups=((1, 1, (32, 16, 8, 4, 2, 1)), (1, 4, (16, 4)), (3, 1, (32, 8, 2)))
+            _rank_heads.fig1,
+            groups=((1, 1, (32, 16, 8, 4, 2, 1)), (1, 4, (16, 4)), (3, 1, (32, 8, 2))),
+            more_heads=(16,),
+            more_heads_ranks=(4, 1),
         ),
         figN=replace(_rank_heads.figN, steps=3000, ranks=(32, 8, 2), points=4096),
         fig3=replace(
@@ -390,6 +412,8 @@ _SIZES["12_training_rank_heads"] = _profiles(
         fig1=replace(
             _rank_heads.fig1,
             groups=tuple((L, c, (64, 32, 16, 8, 4, 2, 1)) for L in (1, 3, 5) for c in (1, 8, 64)),
+            more_heads=(),  # the groups' c = 1, 8, 64 are the paper's head sweep
+            more_heads_ranks=(),
         ),
         figN=replace(
             _rank_heads.figN,

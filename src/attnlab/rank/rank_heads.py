@@ -5,12 +5,13 @@ full-rank head beats many low-rank heads, even with more parameters. Page 12 tra
 sweep (:func:`attnlab.rank.runs.train_groups`), the groups of :func:`groups`:
 
 * ``fig1``: one and more layers, every rank, width multipliers ``c`` (more heads), under both
-  data protocols;
+  data protocols, and the head sweep at fixed rank (``more_heads``, fresh data);
 * ``figN``: the error against the context length ``N`` at a fixed number of points per step;
 * ``fig3``: every depth and positional encoding (:func:`fig3_ranks`).
 
-:func:`planned_work` is the page's work at any profile, nothing trained; :func:`loss_curve` and
-:func:`late_drop` read the training curves back from the table of trained models.
+:func:`planned_work` is the page's work at any profile, nothing trained; :func:`head_sweep` reads
+the head sweep at fixed rank back from the table of trained models, :func:`loss_curve` and
+:func:`late_drop` the training curves.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ def groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
     for layers, c, ranks in f1.groups:
         protocols = tuple(f1.protocols)
         out.append(group("fig1", f1.N, layers, c, ranks, protocols, lr=None, steps=None, batch=None))
+    for c in f1.more_heads:  # the head sweep at fixed rank: one layer, fresh data
+        out.append(group("fig1", f1.N, 1, c, f1.more_heads_ranks, lr=None, steps=None, batch=None))
     for N in fN.Ns:
         batch = fN.points // N if fN.points else None
         out.append(group("figN", N, fN.layers, fN.c, fN.ranks, lr=fN.lr, steps=fN.steps, batch=batch))
@@ -114,3 +117,24 @@ def late_drop(curve: Sequence[float]) -> float:
     if len(curve) < 2:
         return float("nan")
     return 1 - curve[-1] / curve[len(curve) // 2 - 1]
+
+
+def head_sweep(runs: Runs, d: int) -> dict[int, dict[int, float]]:
+    """The head sweep at fixed rank: ``{rank: {c: error}}``, the best held-out error over seeds of
+    every one-layer fig1 model trained on fresh data, for every rank below full (``d``) trained at
+    more than one width multiplier ``c`` (``c d / r`` heads of dimension ``r``)."""
+    errors: dict[int, dict[int, float]] = {}
+    for row in runs.select(tag="fig1", layers=1, protocol="fresh"):
+        if row["rank"] < d:
+            errors.setdefault(row["rank"], {})[row["c"]] = runs.best(
+                "heldout", tag="fig1", layers=1, protocol="fresh", c=row["c"], rank=row["rank"]
+            )
+    return {r: dict(sorted(by_c.items())) for r, by_c in sorted(errors.items()) if len(by_c) > 1}
+
+
+def gap_closed(errors: dict[int, float], full: float) -> float:
+    """The fraction of the gap to full rank that the most heads close at one rank:
+    ``(e(c_min) - e(c_max)) / (e(c_min) - full)`` for ``errors = {c: error}``; negative where more
+    heads made the error worse."""
+    low, high = errors[min(errors)], errors[max(errors)]
+    return (low - high) / (low - full)
