@@ -734,8 +734,15 @@ page.record("book_dir", str(book_dir.relative_to(root)) if book_dir.is_relative_
 page.record("book_minutes", f"{book_minutes:.1f} minutes" if book else "not available (no results found)")
 if book:
     fig, ax = plt.subplots(figsize=(7, 0.3 * len(book) + 1.5))
-    ax.barh(list(book), list(book.values()), color="C0")
+    ax.barh(list(book), list(book.values()), color=["C7" if nb in cached else "C0" for nb in book])
     ax.invert_yaxis()
+    if cached:
+        ax.legend(
+            handles=[plt.Rectangle((0, 0), 1, 1, color="C7"), plt.Rectangle((0, 0), 1, 1, color="C0")],
+            labels=["training runs read from the cache", "computed"],
+            fontsize=8,
+            loc="lower right",
+        )
     ax.set(xlabel="wall time (s)", title=f"quick profile: {book_minutes:.1f} min in all")
     fig.tight_layout()
     page.figure("fig_perf_book", fig)

@@ -58,6 +58,7 @@ seed = 0
 
 # %%
 import json
+import math
 import os
 
 import torch
@@ -100,11 +101,17 @@ torch.set_num_threads(all_threads)
 page.record("timing_load", ", ".join(f"{x:.1f}" for x in os.getloadavg()))
 gpu_rate = cfg.gpu_fraction * cfg.gpu_peak_tflops * 1e12  # FLOP/s, an assumption
 plans = {key: e.work for key, e in estimates.items()}
-last_quick = {}  # the last quick-profile run of each page with this seed, when there is one
+last_quick, last_note = {}, {}  # the last quick-profile run of each page with this seed, if any
 for nb in PLANNERS:
     path = results_path(nb, "quick", seed)
     if path.exists():
-        last_quick[nb] = json.loads(path.read_text())["wall_time_s"]
+        run = json.loads(path.read_text())
+        last_quick[nb] = run["wall_time_s"]
+        numbers = run.get("numbers", {})
+        if not math.isclose(numbers.get("work_flops", 0.0), plans[nb, "quick"].flops, rel_tol=1e-9):
+            last_note[nb] = "other sizes"  # run before the page's sizes changed: not comparable
+        elif last_quick[nb] < 0.5 * numbers.get("work_estimate_s", 0.0):
+            last_note[nb] = "from the cache"  # well under the page's own estimate: runs not trained
 page.record(
     "plans",
     {
@@ -122,14 +129,20 @@ page.record(
     },
 )
 page.record("last_quick_s", last_quick)
-quick_vs_last = {nb: estimates[nb, "quick"].seconds / last_quick[nb] for nb in last_quick}
-page.record("quick_estimate_over_last", {nb: round(r, 2) for nb, r in quick_vs_last.items()})
+quick_vs_last = {
+    nb: estimates[nb, "quick"].seconds / last_quick[nb] for nb in last_quick if nb not in last_note
+}
+page.record(
+    "quick_estimate_over_last", {nb: round(r, 2) for nb, r in quick_vs_last.items()} or "none comparable"
+)
+page.record("quick_not_compared", {nb: note for nb, note in last_note.items()} or "none")
 page.record("paper_12_runs", f"{plans['12_training_rank_heads', 'paper'].runs:,}")
 page.record("paper_12_steps", f"{plans['12_training_rank_heads', 'paper'].steps:,}")
 rows = [
     f"| {nb} | `{p}` | {e.work.runs:,} | {e.work.steps:,} | {format_flops(e.work.flops)} | {e.gflops:.1f} "
     f"| {1000 * e.per_step:.0f} | {format_seconds(e.seconds)} | {format_seconds(e.work.flops / gpu_rate)} | "
     + (format_seconds(last_quick[nb]) if p == "quick" and nb in last_quick else "")
+    + (f" ({last_note[nb]})" if p == "quick" and nb in last_note else "")
     + " |"
     for (nb, p), e in estimates.items()
 ]
@@ -157,7 +170,12 @@ display(
 # first table is the page's own wall time in its last `quick` run on this machine, where one was
 # found in the results: it includes what the page does besides training (evaluation, figures,
 # start-up), and it is far below the estimate when the page's training runs came from the results
-# cache. The quick estimate over that wall time, per page: {glue:text}`quick_estimate_over_last`.
+# cache. The quick estimate over that wall time, per page: {glue:text}`quick_estimate_over_last`;
+# not compared: {glue:text}`quick_not_compared` ("from the cache": the run took under half of the
+# page's own estimate from its first steps, so its training runs were read, not trained; "other
+# sizes": the run planned other FLOPs than the page's current sizes). Both the timing here and
+# those runs were on a shared machine, so a ratio within a factor of 2 is as close as the load
+# lets them agree.
 # For the paper profile of page 12 the dominant run is the $N = 256$, $c = 64$ group, whose
 # thousands of small heads run far below this CPU's matrix-product rate (see page 90, section 6);
 # its rate is applied to all of the page's FLOPs, so the estimate is high by at most the share of
