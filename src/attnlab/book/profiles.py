@@ -52,7 +52,9 @@ fields to 1). Model sizes stay full; training batches (:func:`cut_batch` fields)
 a GPU's memory and speed, not a CPU's."""
 
 SMOKE_SAMPLES = 512
+"""The most evaluation samples a smoke run keeps (:func:`cut_samples` fields)."""
 SMOKE_BATCH = 16
+"""The largest training batch a smoke run keeps (:func:`cut_batch` fields)."""
 
 SMOKE = "smoke"
 """The field-metadata key that says how a smoke run cuts a size (one of :data:`CUTS`)."""
