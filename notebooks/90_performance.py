@@ -183,8 +183,8 @@ page.record(
 # training step at the paper's fig1 sizes is faster by a geometric mean of
 # {glue:text}`sum_fig1` (section 1). Training $K$ models in one batched pass gives a throughput
 # ratio over $K$ separate steps of {glue:text}`sum_batched`; the worst is
-# {glue:text}`sum_batched_worst`, i.e. at the paper's sizes batching buys nothing on this CPU
-# (section 2). A whole batched run of 8 models costs {glue:text}`sum_runs` of 8 separate runs. A
+# {glue:text}`sum_batched_worst` (below 1: the batched step was slower than the separate ones;
+# "fig1 sizes" are the paper's; section 2). A whole batched run of 8 models costs {glue:text}`sum_runs` of 8 separate runs. A
 # training step reaches {glue:text}`sum_flops` of the machine's measured matrix-product peak
 # (section 3). A small sweep through Ray took {glue:text}`sum_sweep` times its in-process time
 # once the cluster was up (section 5). On the small-head kernel, a step at rank 1 costs, relative
@@ -376,10 +376,11 @@ page.figure("fig_perf_flops", fig)
 # %% [markdown]
 # Measured on {glue:text}`where_flops`; {glue:text}`spread_flops`. At {glue:text}`flops_sizes` a
 # training step reaches {glue:text}`flops_fractions` of the {glue:text}`peak_gflops` GFLOP/s that
-# one large float32 matrix product achieves on the same threads (the peak, measured before, again
-# and after the steps: {glue:text}`peak_measurements` GFLOP/s; the higher of the first two is
-# used, which makes the fraction conservative) (FLOPs of matrix products only, from the formula of `attnlab.rank.config.step_flops`;
-# by product: {glue:text}`flops_shares`). Where the rest of the time goes is not measured here;
+# one large float32 matrix product achieves on the same threads. The peak was measured before,
+# again and after the steps ({glue:text}`peak_measurements` GFLOP/s); the higher of the first two
+# is used, which makes the fraction conservative. FLOPs are those of matrix products only, from
+# the formula of `attnlab.rank.config.step_flops`; by product: {glue:text}`flops_shares`. Where
+# the rest of the time goes is not measured here;
 # the candidates are attention on short sequences (tiny matrices, far from peak), the elementwise
 # passes (normalisations, softmax, ReLU, AdamW) that move memory without arithmetic, and the
 # narrow projections, whose products are limited by writing their outputs.
@@ -641,7 +642,7 @@ if hd:
 # sleep at once; neither set: 300,000 iterations). Page 12's first quick-profile run (six models,
 # {glue:text}`threads_workload`) for {glue:text}`threads_steps` steps in a fresh process per
 # policy, alone and as two processes at once ("shared"), the median of {glue:text}`threads_rounds`
-# interleaved rounds (each round's time is in the file; the tables give the medians); the
+# interleaved rounds (the tables give the median and, in brackets, each round); the
 # 1-minute load average at each measurement was {glue:text}`threads_load_range` (the machine was
 # shared with other work, so "alone" is not idle). Measured on {glue:text}`where_threads_idle`
 # (`threads_idle.json`) and {glue:text}`where_threads` (`threads.json`).
