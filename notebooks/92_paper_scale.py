@@ -35,9 +35,8 @@
 # The time columns are estimates. **On this CPU** ({glue:text}`cpu_name`, torch with each page's
 # own thread count), a page's time is measured on its own shapes: for each page and profile this
 # page times {glue:text}`cfg_timing_steps` training steps (after {glue:text}`cfg_timing_warmup`
-# warm-up; the fastest counts, as the one least disturbed by other work) of two of the page's
-# runs, its smallest (fewest FLOPs per step) and its dominant one (most FLOPs over all its
-# steps), with throw-away models (`attnlab.book.plans.estimate`). A step
+# warm-up) of two of the page's runs, its smallest (fewest FLOPs per step) and its dominant one
+# (most FLOPs over all its steps), with throw-away models (`attnlab.book.plans.estimate`). A step
 # is modelled as a fixed cost (Python, dispatch, the optimiser loop, small kernels) plus the
 # page's FLOPs at the rate its dominant run reaches, the two fitted through the two timed steps,
 # so the page's time is fixed cost x optimiser steps + seconds per FLOP x FLOPs. A run whose step

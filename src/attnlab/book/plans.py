@@ -6,6 +6,7 @@ the paper-scale page (92) tabulates :func:`page_work` for every page and profile
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -93,8 +94,8 @@ def one_model(cfg: Any) -> Any:
 
 @dataclass(frozen=True)
 class StepTime:
-    """One run's timed optimiser step: which run was timed, its FLOPs and its seconds (the fastest
-    of the timed steps), and whether the run was cut (one model, smaller batch) to keep the timing
+    """One run's timed optimiser step: which run was timed, its FLOPs and its seconds (median of
+    the timed steps), and whether the run was cut (one model, smaller batch) to keep the timing
     short."""
 
     label: str
@@ -107,8 +108,7 @@ def time_step(
     cfg: Any, device: Any = "cpu", *, steps: int = 3, warmup: int = 1, max_flops: float = 2e10
 ) -> StepTime:
     """Time ``steps`` optimiser steps of run ``cfg`` (after ``warmup``) on ``device``, with
-    throw-away models (the chapter's ``step_timer``); the fastest step is kept, the one least
-    disturbed by other work on a shared machine.
+    throw-away models (the chapter's ``step_timer``); the median step is kept.
 
     A run whose step exceeds ``max_flops`` is timed with its first model only and, if that is
     still above, at the largest batch under ``max_flops`` (FLOPs grow linearly in the batch), so
@@ -133,7 +133,7 @@ def time_step(
         t0 = time.perf_counter()
         timer()
         times.append(time.perf_counter() - t0)
-    return StepTime(describe(run), step_flops(run), min(times), cut)
+    return StepTime(describe(run), step_flops(run), statistics.median(times), cut)
 
 
 def run_step_timer(cfg: Any, device: Any = "cpu") -> Callable[[], None]:
