@@ -488,12 +488,16 @@ for key in ("N", "d"):
 # sides use the same cores and the tasks run one at a time: the difference is Ray's overhead
 # (scheduling, worker processes, moving the configurations and results), not parallelism.
 # Results cache off both times; each time the median of {glue:text}`sweep_reps` repetitions,
-# alternated. Measured on {glue:text}`where_sweep`: a different machine from sections 1 to 4.
+# alternated. Measured on {glue:text}`where_sweep` ({glue:text}`sweep_cpu_note` the CPU of
+# sections 1 to 4).
 
 # %%
 sw = results["sweep"]
 sweep_ratio = sw["ray_s"] / sw["in_process_s"]
 page.record("sweep_runs", sw["runs"])
+page.record(
+    "sweep_cpu_note", "the same as" if sw["machine"]["cpu"] == results["fig1"]["machine"]["cpu"] else "not"
+)
 page.record("sweep_cpus", sw["cpus"])
 page.record("sweep_reps", len(sw["raw"]["ray_s"]))
 page.record("sweep_config", ", ".join(f"{k} = {v}" for k, v in sw["config"].items()))
