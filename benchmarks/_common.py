@@ -1,7 +1,8 @@
 """Shared helpers of the benchmark scripts: timing, machine description, JSON results.
 
 Every benchmark warms up, repeats, and reports the median; results go to
-``benchmarks/results/<name>.json`` (committed, read by the book's Performance page).
+``benchmarks/results/<name>.json`` (committed, read by the book's Performance page), with the
+repetitions and spread of every median timed through :func:`median_seconds` (``"timings"``).
 """
 
 from __future__ import annotations
@@ -56,8 +57,14 @@ def machine() -> dict[str, Any]:
     }
 
 
+TIMINGS: list[dict[str, Any]] = []
+"""Every :func:`median_seconds` of this process, in order: its repetitions and spread
+(:func:`write` adds them to the results, so a reader sees how far each median can be trusted)."""
+
+
 def median_seconds(fn: Callable[[], Any], *, warmup: int = 3, reps: int = 7, inner: int = 1) -> float:
-    """Median over ``reps`` repetitions of the wall time of ``inner`` calls of ``fn``, per call."""
+    """Median over ``reps`` repetitions of the wall time of ``inner`` calls of ``fn``, per call;
+    the repetitions, minimum and maximum are kept in :data:`TIMINGS`."""
     for _ in range(warmup):
         fn()
     times = []
@@ -66,12 +73,18 @@ def median_seconds(fn: Callable[[], Any], *, warmup: int = 3, reps: int = 7, inn
         for _ in range(inner):
             fn()
         times.append((time.perf_counter() - t0) / inner)
-    return statistics.median(times)
+    median = statistics.median(times)
+    TIMINGS.append(
+        {"reps": reps, "warmup": warmup, "median_s": median, "min_s": min(times), "max_s": max(times)}
+    )
+    return median
 
 
 def write(name: str, result: dict[str, Any]) -> Path:
-    """``<results_folder()>/<name>.json`` with the machine description added."""
+    """``<results_folder()>/<name>.json`` with the machine description and, unless the result
+    has its own, the repetitions and spread of every median timed in this process added."""
     path = results_folder() / f"{name}.json"
+    result = {"timings": list(TIMINGS), **result}
     atomic_write_text(path, json.dumps({"benchmark": name, "machine": machine(), **result}, indent=2))
     return path
 

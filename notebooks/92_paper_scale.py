@@ -16,7 +16,7 @@
 # %% [markdown]
 # # Running at paper scale
 #
-# The `quick` profile runs the whole book on a 2-core CPU in minutes. The `paper` profile runs the
+# The `quick` profile runs the whole book on a small CPU machine (see its last run times below). The `paper` profile runs the
 # papers' own experiments, which the authors ran one GPU per training run {cite}`amsel2024code`:
 # at the `paper` profile the rank chapter's training page alone is {glue:text}`paper_12_runs`
 # training runs and {glue:text}`paper_12_steps` optimiser steps. This page says what every
@@ -29,17 +29,28 @@
 # (`planned_work(cfg)` in its module, listed in `attnlab.book.plans.PLANNERS`): the models it
 # trains (a batched run of $K$ models counts $K$), its optimiser steps (a batched run steps
 # once for all its models, in however many memory passes, below) and its FLOPs, from each
-# model's FLOP formula. The table below is computed here from those plans, for every profile,
-# without training anything.
+# model's FLOP formula. The runs, steps and FLOPs below are computed here from those plans, for
+# every profile, without training anything; the times need a few timed steps (below).
 #
-# The time column is an **estimate for this CPU only** (no GPU is timed): FLOPs times the seconds
-# per FLOP of {glue:text}`cfg_timing_steps` training steps of one rank-chapter model
-# ({glue:text}`timing_sizes`), timed on this page with `attnlab.runtime.work.seconds_per_flop`
-# against that model's `step_flops`, on one thread and on all of torch's threads, the faster
-# counting. This machine reached {glue:text}`gflops_here` GFLOP/s on it ({glue:text}`best_threads`
-# thread(s); GFLOP/s per thread count: {glue:text}`gflops_by_threads`). The small composition models run further from the
-# machine's peak than this model does, so for pages 24 and 25 the estimate is optimistic; a
-# page measures its own rate from its first steps when it runs (its work line, at the top).
+# The time columns are estimates. **On this CPU** ({glue:text}`cpu_name`, torch with each page's
+# own thread count), a page's time is measured on its own shapes: for each page and profile this
+# page times {glue:text}`cfg_timing_steps` training steps (after {glue:text}`cfg_timing_warmup`
+# warm-up) of two of the page's runs, its smallest (fewest FLOPs per step) and its dominant one
+# (most FLOPs over all its steps), with throw-away models (`attnlab.book.plans.estimate`). A step
+# is modelled as a fixed cost (Python, dispatch, the optimiser loop, small kernels) plus the
+# page's FLOPs at the rate its dominant run reaches, the two fitted through the two timed steps,
+# so the page's time is fixed cost x optimiser steps + seconds per FLOP x FLOPs. A run whose step
+# exceeds {glue:text}`timing_max_gflop` GFLOP is timed with one model and, if still above, at a
+# smaller batch, so the timing takes seconds at any profile. The machine is shared: the load
+# average during the timing was {glue:text}`timing_load` (1, 5, 15 minutes) on
+# {glue:text}`cpu_count` cores, and a loaded machine makes every estimate longer.
+#
+# **On a GPU** nothing is timed: the column is the page's FLOPs at an *assumed*
+# {glue:text}`gpu_fraction` of the float32 peak of an {glue:text}`cfg_gpu_name`
+# ({glue:text}`cfg_gpu_peak_tflops` TFLOP/s, NVIDIA's data sheet, without tensor cores, which
+# torch leaves off for float32 products by default). Small models run far below any GPU's peak
+# (their steps are bound by kernel launches, as this CPU's fixed cost shows), so for the quick
+# and laptop profiles and for the small composition models this column is a lower bound.
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -47,93 +58,128 @@ seed = 0
 
 # %%
 import json
+import math
+import os
 
 import torch
 from IPython.display import Markdown, display
 
 import attnlab
-from attnlab.book.page import results_path
-from attnlab.book.plans import PLANNERS, page_work
+from attnlab.book.page import results_path, threads_override
+from attnlab.book.plans import PLANNERS, estimate
 from attnlab.book.profiles import PROFILES, SMOKE_BATCH, SMOKE_SAMPLES, sizes
 from attnlab.rank import depth, rank_heads
-from attnlab.rank.config import TrainConfig, step_flops
-from attnlab.rank.encoder import EncoderConfig
 from attnlab.rank.memory import memory_plan
 from attnlab.rank.runs import unique_groups
-from attnlab.rank.train import TRAIN_DATA, make_optimizer, training_step
-from attnlab.runtime.device import CPU_MEMORY_SHARE, GPU_MEMORY_SHARE, memory_budget
-from attnlab.runtime.seeds import data_generators
-from attnlab.runtime.work import format_flops, format_seconds, seconds_per_flop
+from attnlab.runtime.device import CPU_MEMORY_SHARE, GPU_MEMORY_SHARE, device_name, memory_budget
+from attnlab.runtime.work import format_flops, format_seconds
 
 page = attnlab.Page("92_paper_scale", profile=profile, seed=seed)
 cfg = page.cfg
 
 # %%
-# Training steps of one rank-chapter model, timed on one thread and on all of torch's threads:
-# this CPU's seconds per FLOP is the faster of the two (a busy shared machine can make its
-# threads slower than one).
-t = cfg.timing
-tc = TrainConfig(
-    model=EncoderConfig(d=t.d, N=t.N, layers=t.layers, c=t.c, ff=t.ff),
-    ranks=(t.d,),
-    seeds=(seed,),
-    batch=t.batch,
-)
-model, gens = tc.build(), data_generators(tc.seeds, TRAIN_DATA, torch.device("cpu"))
-opt = make_optimizer(model, tc.lr)
+# every page at every profile: planned work, and its time from two timed steps of its own runs
+page.record("cpu_name", device_name("cpu"))
+page.record("cpu_count", os.cpu_count())
+page.record("gpu_fraction", f"{cfg.gpu_fraction:.0%}")
+page.record("timing_max_gflop", f"{cfg.timing_max_flops / 1e9:g}")
 all_threads = torch.get_num_threads()
-rates = {}
-for threads in sorted({1, all_threads}):
-    torch.set_num_threads(threads)
-    rates[threads] = seconds_per_flop(
-        lambda: training_step(model, opt, gens, tc.batch),
-        step_flops(**vars(cfg.timing)),
-        steps=cfg.timing_steps,
-        warmup=cfg.timing_warmup,
-    )
+estimates = {}
+for nb in PLANNERS:
+    for p in PROFILES:
+        torch.set_num_threads(threads_override() or getattr(sizes(nb, p), "threads", None) or all_threads)
+        estimates[nb, p] = estimate(
+            nb,
+            p,
+            seed,
+            "cpu",
+            steps=cfg.timing_steps,
+            warmup=cfg.timing_warmup,
+            max_flops=cfg.timing_max_flops,
+        )
 torch.set_num_threads(all_threads)
-best_threads = min(rates, key=rates.get)
-rate = rates[best_threads]
-page.record("seconds_per_flop", rate)
-page.record("gflops_here", f"{1e-9 / rate:.1f}")
-page.record("gflops_by_threads", {t: round(1e-9 / r, 2) for t, r in rates.items()})
-page.record("best_threads", best_threads)
-timing_sizes = page.record("timing_sizes", ", ".join(f"{k} = {v}" for k, v in vars(cfg.timing).items()))
-
-# %%
-plans = {(nb, p): page_work(nb, p) for nb in PLANNERS for p in PROFILES}
-last_quick = {}  # the last quick-profile run of each page with this seed, when there is one
+page.record("timing_load", ", ".join(f"{x:.1f}" for x in os.getloadavg()))
+gpu_rate = cfg.gpu_fraction * cfg.gpu_peak_tflops * 1e12  # FLOP/s, an assumption
+plans = {key: e.work for key, e in estimates.items()}
+last_quick, last_note = {}, {}  # the last quick-profile run of each page with this seed, if any
 for nb in PLANNERS:
     path = results_path(nb, "quick", seed)
     if path.exists():
-        last_quick[nb] = json.loads(path.read_text())["wall_time_s"]
+        run = json.loads(path.read_text())
+        last_quick[nb] = run["wall_time_s"]
+        numbers = run.get("numbers", {})
+        if not math.isclose(numbers.get("work_flops", 0.0), plans[nb, "quick"].flops, rel_tol=1e-9):
+            last_note[nb] = "other sizes"  # run before the page's sizes changed: not comparable
+        elif last_quick[nb] < 0.5 * numbers.get("work_estimate_s", 0.0):
+            last_note[nb] = "from the cache"  # well under the page's own estimate: runs not trained
 page.record(
     "plans",
     {
-        f"{nb} {p}": {"runs": w.runs, "steps": w.steps, "flops": w.flops, "estimate_s": w.seconds(rate)}
-        for (nb, p), w in plans.items()
+        f"{nb} {p}": {
+            "runs": e.work.runs,
+            "steps": e.work.steps,
+            "flops": e.work.flops,
+            "estimate_s": e.seconds,
+            "per_step_s": e.per_step,
+            "gflops_dominant": e.gflops,
+            "timed": [e.smallest.label, e.dominant.label],
+            "gpu_estimate_s": e.work.flops / gpu_rate,
+        }
+        for (nb, p), e in estimates.items()
     },
 )
 page.record("last_quick_s", last_quick)
+quick_vs_last = {
+    nb: estimates[nb, "quick"].seconds / last_quick[nb] for nb in last_quick if nb not in last_note
+}
+page.record(
+    "quick_estimate_over_last", {nb: round(r, 2) for nb, r in quick_vs_last.items()} or "none comparable"
+)
+page.record("quick_not_compared", {nb: note for nb, note in last_note.items()} or "none")
 page.record("paper_12_runs", f"{plans['12_training_rank_heads', 'paper'].runs:,}")
 page.record("paper_12_steps", f"{plans['12_training_rank_heads', 'paper'].steps:,}")
 rows = [
-    f"| {nb} | `{p}` | {w.runs:,} | {w.steps:,} | {format_flops(w.flops)} | {format_seconds(w.seconds(rate))} | "
+    f"| {nb} | `{p}` | {e.work.runs:,} | {e.work.steps:,} | {format_flops(e.work.flops)} | {e.gflops:.1f} "
+    f"| {1000 * e.per_step:.0f} | {format_seconds(e.seconds)} | {format_seconds(e.work.flops / gpu_rate)} | "
     + (format_seconds(last_quick[nb]) if p == "quick" and nb in last_quick else "")
+    + (f" ({last_note[nb]})" if p == "quick" and nb in last_note else "")
     + " |"
-    for (nb, p), w in plans.items()
+    for (nb, p), e in estimates.items()
 ]
 display(
     Markdown(
-        "| page | profile | runs | optimiser steps | FLOPs | estimated time on this CPU | last quick run |\n"
-        "|---|---|---:|---:|---:|---:|---:|\n" + "\n".join(rows)
+        "| page | profile | runs | optimiser steps | FLOPs | GFLOP/s, dominant run | fixed ms per step "
+        "| estimated time, this CPU | on the GPU (assumed rate) | last quick run |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n" + "\n".join(rows)
+    )
+)
+display(
+    Markdown(
+        "| page | profile | smallest run, timed | dominant run, timed |\n|---|---|---|---|\n"
+        + "\n".join(
+            f"| {nb} | `{p}` | {e.smallest.label}{' (cut)' if e.smallest.cut else ''} "
+            f"| {e.dominant.label}{' (cut)' if e.dominant.cut else ''} |"
+            for (nb, p), e in estimates.items()
+        )
     )
 )
 
 # %% [markdown]
-# The last column is the page's own wall time in its last `quick` run on this machine, where one
-# was found in the results (it includes everything the page does besides training: evaluation,
-# figures, start-up), for comparison with the estimate.
+# The second table names the two runs timed for each row (`K` models trained together; "cut":
+# timed with fewer models or a smaller batch than the run trains with). The last column of the
+# first table is the page's own wall time in its last `quick` run on this machine, where one was
+# found in the results: it includes what the page does besides training (evaluation, figures,
+# start-up), and it is far below the estimate when the page's training runs came from the results
+# cache. The quick estimate over that wall time, per page: {glue:text}`quick_estimate_over_last`;
+# not compared: {glue:text}`quick_not_compared` ("from the cache": the run took under half of the
+# page's own estimate from its first steps, so its training runs were read, not trained; "other
+# sizes": the run planned other FLOPs than the page's current sizes). Both the timing here and
+# those runs were on a shared machine, so a ratio within a factor of 2 is as close as the load
+# lets them agree.
+# For the paper profile of page 12 the dominant run is the $N = 256$, $c = 64$ group, whose
+# thousands of small heads run far below this CPU's matrix-product rate (see page 90, section 6);
+# its rate is applied to all of the page's FLOPs, so the estimate is high by at most the share of
+# the faster runs.
 #
 # The `paper` profile's FLOPs exceed the `quick` profile's by a factor of at least
 # {glue:text}`min_paper_over_quick` (on {glue:text}`min_ratio_page`); per page:

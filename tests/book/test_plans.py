@@ -44,3 +44,43 @@ def test_page_work_names_bad_arguments(monkeypatch):
     monkeypatch.setitem(PLANNERS, "12_training_rank_heads", not_a_planner)
     with pytest.raises(TypeError, match="must return a Work"):
         plans.page_work("12_training_rank_heads", "quick")
+
+
+def test_every_training_page_lists_its_runs():
+    assert set(plans.RUNS) == set(PLANNERS)
+    for notebook in PLANNERS:
+        runs = plans.RUNS[notebook](SIZES[notebook]["quick"], 0)
+        assert runs and all(plans.step_flops(c) > 0 for c in runs)
+        # the plan counts a model that two figures share once; the runs list it in each
+        assert sum(c.work().flops for c in runs) >= page_work(notebook, "quick").flops * (1 - 1e-9)
+
+
+def test_one_model_keeps_the_shape_and_cuts_the_models():
+    for notebook in ("12_training_rank_heads", "24_training_composition"):
+        runs = plans.RUNS[notebook](SIZES[notebook]["quick"], 0)
+        big = max(runs, key=plans.step_flops)
+        one = plans.one_model(big)
+        assert one.model == big.model and one.batch == big.batch
+        assert plans.step_flops(one) < plans.step_flops(big)
+
+
+def test_time_step_cuts_a_step_above_the_cap():
+    run = max(
+        plans.RUNS["24_training_composition"](SIZES["24_training_composition"]["quick"], 0),
+        key=plans.step_flops,
+    )
+    whole = plans.time_step(run, steps=1, warmup=0)
+    assert not whole.cut and whole.flops == plans.step_flops(run) and whole.seconds > 0
+    cut = plans.time_step(run, steps=1, warmup=0, max_flops=plans.step_flops(run) / 10)
+    assert cut.cut and cut.flops <= plans.step_flops(run) / 10 and "K=1" in cut.label
+    with pytest.raises(ValueError, match="^max_flops"):
+        plans.time_step(run, max_flops=0)
+
+
+def test_estimate_fits_a_fixed_cost_and_a_rate():
+    e = plans.estimate("24_training_composition", "quick", steps=1, warmup=0)
+    assert e.work == page_work("24_training_composition", "quick")
+    assert e.per_step >= 0 and e.per_flop > 0 and e.gflops > 0
+    assert e.seconds == pytest.approx(e.per_step * e.work.steps + e.per_flop * e.work.flops)
+    with pytest.raises(ValueError, match="^notebook must be one of"):
+        plans.estimate("00_attention", "quick")

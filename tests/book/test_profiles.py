@@ -84,7 +84,7 @@ def test_smoke_cuts_say_which_sizes_a_smoke_run_cuts():
         "baseline_samples": "samples",
         "eval_batches": "eval_batches",
     }
-    assert smoke_cuts(sizes("92_paper_scale", "quick")) == {"timing.batch": "batch", "timing_steps": "steps"}
+    assert smoke_cuts(sizes("92_paper_scale", "quick")) == {"timing_steps": "steps"}
     assert smoke_cuts(sizes("14_biased_nearest_neighbor", "paper")) == {}
 
 
@@ -103,7 +103,7 @@ def test_a_smoke_run_cuts_the_marked_sizes_only(monkeypatch):
     assert (s25.random_inputs, s25.eval_samples, s25.token_eval_samples) == (512, 512, 512)
     assert (s25.timing.batch, s25.timing.d, s25.match3.m, s25.token_eval_every) == (8, 64, 181, 500)
     s92 = sizes("92_paper_scale", "paper")
-    assert (s92.timing.batch, s92.timing_steps, s92.timing_warmup) == (16, 2, 3)
+    assert (s92.timing_steps, s92.timing_warmup, s92.timing_max_flops) == (2, 1, 5e9)
     s23 = sizes("23_identity_and_constructions", "paper")
     assert (s23.inputs, s23.random_inputs) == (4096, 512)  # inputs: not an evaluation size
     assert sizes("20_composition_tasks", "paper").batch == 16

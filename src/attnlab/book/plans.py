@@ -6,18 +6,36 @@ the paper-scale page (92) tabulates :func:`page_work` for every page and profile
 
 from __future__ import annotations
 
+import statistics
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
-from attnlab._checks import check_choice
+from attnlab._checks import check_choice, check_int
 from attnlab.book import profiles
 from attnlab.composition import one_vs_two_layers as _one_vs_two_layers
 from attnlab.composition import strassen_vs_softmax as _strassen_vs_softmax
+from attnlab.composition import training as _comp
 from attnlab.rank import depth as _depth
 from attnlab.rank import rank_heads as _rank_heads
+from attnlab.rank import train as _rank_train
+from attnlab.rank.config import TrainConfig
 from attnlab.runtime.work import Work
 
-__all__ = ["PLANNERS", "page_work"]
+__all__ = [
+    "PLANNERS",
+    "RUNS",
+    "Estimate",
+    "StepTime",
+    "estimate",
+    "describe",
+    "one_model",
+    "page_work",
+    "run_step_timer",
+    "step_flops",
+    "time_step",
+]
 
 PLANNERS: dict[str, Callable[[Any], Work]] = {
     "12_training_rank_heads": _rank_heads.planned_work,
@@ -37,3 +55,145 @@ def page_work(notebook: str, profile: str) -> Work:
     if not isinstance(work, Work):
         raise TypeError(f"the planner of {notebook} must return a Work, got {type(work).__name__}")
     return work
+
+
+def _rank_runs(groups: Callable[[Any, int], list]) -> Callable[[Any, int], list]:
+    return lambda sizes, seed: [c for _, c in groups(sizes, seed)]
+
+
+def _comp_runs(page_configs: Callable[[Any, int], list]) -> Callable[[Any, int], list]:
+    return lambda sizes, seed: [c for _, c in page_configs(sizes, seed)]
+
+
+RUNS: dict[str, Callable[[Any, int], list]] = {
+    "12_training_rank_heads": _rank_runs(_rank_heads.groups),
+    "15_depth_long_context": _rank_runs(_depth.groups),
+    "24_training_composition": _comp_runs(_one_vs_two_layers.page_configs),
+    "25_strassen_attention": _comp_runs(_strassen_vs_softmax.page_configs),
+}
+"""Every training page's training runs at its sizes: ``RUNS[page](sizes, seed) -> [config]``
+(a rank-chapter ``TrainConfig`` or a composition ``CompConfig``)."""
+
+
+def _is_rank(cfg: Any) -> bool:
+    return isinstance(cfg, TrainConfig)
+
+
+def step_flops(cfg: Any) -> float:
+    """FLOPs of one optimiser step of run ``cfg`` (all its models), by its chapter's formula."""
+    return cfg.step_flops() if _is_rank(cfg) else _comp.step_flops(cfg)
+
+
+def one_model(cfg: Any) -> Any:
+    """Run ``cfg`` cut to its first model (its shape, batch and schedule unchanged)."""
+    if _is_rank(cfg):
+        protocol = cfg.protocol if isinstance(cfg.protocol, str) else cfg.protocol[:1]
+        return replace(cfg, ranks=cfg.ranks[:1], seeds=cfg.seeds[:1], protocol=protocol)
+    return replace(cfg, mlp_width=cfg.mlp_width[:1], seeds=cfg.seeds[:1])
+
+
+@dataclass(frozen=True)
+class StepTime:
+    """One run's timed optimiser step: which run was timed, its FLOPs and its seconds (median of
+    the timed steps), and whether the run was cut (one model, smaller batch) to keep the timing
+    short."""
+
+    label: str
+    flops: float
+    seconds: float
+    cut: bool
+
+
+def time_step(
+    cfg: Any, device: Any = "cpu", *, steps: int = 3, warmup: int = 1, max_flops: float = 2e10
+) -> StepTime:
+    """Time ``steps`` optimiser steps of run ``cfg`` (after ``warmup``) on ``device``, with
+    throw-away models (the chapter's ``step_timer``); the median step is kept.
+
+    A run whose step exceeds ``max_flops`` is timed with its first model only and, if that is
+    still above, at the largest batch under ``max_flops`` (FLOPs grow linearly in the batch), so
+    that the timing takes seconds and fits in memory at any profile; its rate is then that of
+    one model at a smaller batch, which on a CPU is close to the full step's (the step is
+    dominated by the same matrix products, only fewer of them).
+    """
+    check_int("steps", steps, low=1)
+    check_int("warmup", warmup, low=0)
+    if not max_flops > 0:
+        raise ValueError(f"max_flops must be > 0, got {max_flops}")
+    run, cut = cfg, step_flops(cfg) > max_flops
+    if cut:
+        run = one_model(cfg)
+        if step_flops(run) > max_flops:
+            run = replace(run, batch=max(1, int(run.batch * max_flops / step_flops(run))))
+    timer = run_step_timer(run, device)
+    for _ in range(warmup):
+        timer()
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        timer()
+        times.append(time.perf_counter() - t0)
+    return StepTime(describe(run), step_flops(run), statistics.median(times), cut)
+
+
+def run_step_timer(cfg: Any, device: Any = "cpu") -> Callable[[], None]:
+    """One optimiser step of run ``cfg`` per call, by its chapter's ``step_timer``."""
+    return _rank_train.step_timer(cfg, device) if _is_rank(cfg) else _comp.step_timer(cfg, device)
+
+
+def describe(cfg: Any) -> str:
+    """A short description of run ``cfg``: its shape and how many models it trains together."""
+    if _is_rank(cfg):
+        m = cfg.model
+        return f"d={m.d} N={m.N} L={m.layers} c={m.c} ff={m.ff} batch={cfg.batch} K={cfg.K}"
+    m, width = cfg.model, max(cfg.mlp_width)
+    return f"{cfg.task} {m.attention} L={m.layers} d={m.d} mlp={width} batch={cfg.batch} K={cfg.models}"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A page's estimated training time at one profile on one device.
+
+    The cost of an optimiser step is modelled as ``per_step + per_flop * flops``: a fixed cost
+    (Python, dispatch, the optimizer loop, small kernels) plus arithmetic at the rate the page's
+    own shapes reach. Both are fitted through the timed steps of two of the page's runs: its
+    smallest (fewest FLOPs per step, where the fixed cost shows) and its dominant one (most
+    FLOPs over all its steps, whose rate decides the total), so the page's total is
+    ``per_step * work.steps + per_flop * work.flops``.
+    """
+
+    work: Work
+    smallest: StepTime
+    dominant: StepTime
+    per_step: float
+    per_flop: float
+
+    @property
+    def seconds(self) -> float:
+        return self.per_step * self.work.steps + self.per_flop * self.work.flops
+
+    @property
+    def gflops(self) -> float:
+        """The arithmetic rate of the page's dominant run's step, in GFLOP/s."""
+        return self.dominant.flops / self.dominant.seconds / 1e9
+
+
+def estimate(notebook: str, profile: str, seed: int = 0, device: Any = "cpu", **timing: Any) -> Estimate:
+    """Page ``notebook``'s training time at ``profile`` on ``device``: its planned work
+    (:func:`page_work`) and two timed steps (:func:`time_step`, ``timing`` passed on) of its
+    smallest and its dominant run, fitted as :class:`Estimate` says. A per-step cost that the two
+    steps put below zero (timing noise) is taken as zero; a per-FLOP cost that they put at or
+    below zero (steps of equal cost) is the dominant step's seconds per FLOP."""
+    check_choice("notebook", notebook, RUNS)
+    runs = RUNS[notebook](profiles.sizes(notebook, profile), seed)
+    small = time_step(min(runs, key=step_flops), device, **timing)
+    dominant = time_step(max(runs, key=lambda c: c.work().flops), device, **timing)
+    per_flop = (
+        (dominant.seconds - small.seconds) / (dominant.flops - small.flops)
+        if dominant.flops > small.flops
+        else 0.0
+    )
+    if per_flop <= 0:
+        per_flop = dominant.seconds / dominant.flops
+    per_step = max(small.seconds - per_flop * small.flops, 0.0)
+    return Estimate(page_work(notebook, profile), small, dominant, per_step, per_flop)

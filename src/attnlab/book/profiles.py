@@ -52,7 +52,9 @@ fields to 1). Model sizes stay full; training batches (:func:`cut_batch` fields)
 a GPU's memory and speed, not a CPU's."""
 
 SMOKE_SAMPLES = 512
+"""The most evaluation samples a smoke run keeps (:func:`cut_samples` fields)."""
 SMOKE_BATCH = 16
+"""The largest training batch a smoke run keeps (:func:`cut_batch` fields)."""
 
 SMOKE = "smoke"
 """The field-metadata key that says how a smoke run cuts a size (one of :data:`CUTS`)."""
@@ -1076,36 +1078,32 @@ _SIZES["90_performance"] = _every_profile(
 
 
 @dataclass(frozen=True, kw_only=True)
-class StepTimingSizes:
-    """The rank-chapter model page 92 times for this CPU's seconds per FLOP (page 12's quick
-    sizes)."""
-
-    d: int
-    N: int
-    batch: int = cut_batch()
-    layers: int
-    c: int
-    ff: int
-
-
-@dataclass(frozen=True, kw_only=True)
 class PaperScaleSizes:
     """Page 92 trains nothing: it plans every training page at every profile
-    (:mod:`attnlab.runtime.work`) and times ``timing_steps`` steps of :attr:`timing` for the seconds
-    per FLOP of this CPU. The same at every profile."""
+    (:mod:`attnlab.runtime.work`) and, per page and profile, times ``timing_steps`` steps (after
+    ``timing_warmup``) of the page's smallest and dominant run (:func:`attnlab.book.plans.estimate`),
+    each cut to one model and a smaller batch when its step exceeds ``timing_max_flops``. The GPU
+    column assumes ``gpu_fraction`` of the float32 peak ``gpu_peak_tflops`` of ``gpu_name`` (the
+    memory plan's reference GPU, ``gpu_gib`` GiB). The same at every profile."""
 
-    timing: StepTimingSizes
     timing_steps: int = cut_steps()
     timing_warmup: int
-    gpu_gib: int  # the memory plan's reference GPU (an A100 or H100 of 80 GiB)
+    timing_max_flops: float
+    gpu_name: str
+    gpu_gib: int
+    gpu_peak_tflops: float
+    gpu_fraction: float
 
 
 _SIZES["92_paper_scale"] = _every_profile(
     PaperScaleSizes(
-        timing=StepTimingSizes(d=16, N=16, batch=128, layers=1, c=1, ff=256),
-        timing_steps=10,
-        timing_warmup=3,
+        timing_steps=3,
+        timing_warmup=1,
+        timing_max_flops=5e9,
+        gpu_name="NVIDIA A100 80GB",
         gpu_gib=80,
+        gpu_peak_tflops=19.5,  # NVIDIA's data sheet: FP32, no tensor cores (torch's float32 default)
+        gpu_fraction=0.3,
     )
 )
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import platform
+from pathlib import Path
 
 import torch
 
@@ -31,6 +33,23 @@ def default_device(device: torch.device | str = "auto") -> torch.device:
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was asked for, but torch sees no CUDA device: use auto or cpu")
     return torch.device(device)
+
+
+def device_name(device: torch.device | str = "auto") -> str:
+    """What ``device`` is, for a reader: the GPU's name, or the CPU's model name (from
+    ``/proc/cpuinfo`` where there is one) with its core count."""
+    dev = default_device(device)
+    if dev.type == "cuda":
+        return torch.cuda.get_device_name(dev)
+    name = platform.processor() or platform.machine() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{name}, {os.cpu_count()} cores"
 
 
 _ALLOCATOR_TUNED = False
