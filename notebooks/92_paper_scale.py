@@ -174,7 +174,9 @@ rank_runs = {
     "12_training_rank_heads": unique_groups(
         rank_heads.groups(sizes("12_training_rank_heads", "paper"), seed)
     ),
-    "15_depth_long_context": unique_groups(depth.groups(sizes("15_depth_long_context", "paper"), seed)),
+    "15_depth_long_context": unique_groups(
+        depth.planned_groups(sizes("15_depth_long_context", "paper"), seed)
+    ),
 }
 plans_here = {}  # rows of one page alike in everything but N and batch (page 15's N x batch is fixed) merge
 for nb, runs in rank_runs.items():

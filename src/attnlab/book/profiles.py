@@ -564,7 +564,7 @@ _SIZES["15_depth_long_context"] = _profiles(
         _long_context,
         d=64,
         pos_dim=64,
-        c=64,
+        c=8,  # the authors' fig3 (concatenated positions); their figN used c = 64
         ff=2048,
         layers=(1, 2, 3),
         Ns=(3, 4, 16, 64, 256),

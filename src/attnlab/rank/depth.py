@@ -14,8 +14,9 @@ coordinates (model width ``D = d + pos_dim``); "full rank" is one head of rank `
   :class:`~attnlab.rank.config.TrainConfig`). :func:`chosen_lrs` reads the best rate per depth
   and rank off it.
 * :func:`groups` lists the reported runs: one batched run per ``(L, N)`` of :func:`sweep`
-  holding every rank x replicate seed, each model at its chosen rate; :func:`planned_work` is
-  the work of both (any profile, nothing trained).
+  holding every rank x replicate seed, each model at its chosen rate; :func:`planned_groups` lists
+  both before the rates are known and :func:`planned_work` gives their work (any profile,
+  nothing trained).
 * :func:`heldout_errors` reads the trained models back by ``(L, N, r)``; :func:`summarize`
   reduces the replicates (median, or the best as the paper reports); :func:`to_one_layer` is a
   model's error over the one-layer model's of the same rank and context (below 1: depth
@@ -167,12 +168,17 @@ def groups(sizes: Any, seed: int, lrs: Mapping[tuple[int, int], float]) -> list[
     return out
 
 
-def planned_work(sizes: Any) -> Work:
-    """Page 15's training work at ``sizes`` (any profile): the sweep and the reported runs
-    (their work does not depend on the rates), without training anything."""
+def planned_groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
+    """Every run of the page before the sweep has chosen the rates: the sweep, and the reported
+    runs at the grid's first rate (their shapes, work and memory do not depend on the rates)."""
     any_rate = {(L, r): sizes.lr_grid[0] for L in sizes.layers for r in ranks(sizes)}
-    runs = unique_groups(lr_sweep_groups(sizes, seed=0)) + unique_groups(groups(sizes, 0, any_rate))
-    return total(cfg.work() for cfg in runs)
+    return lr_sweep_groups(sizes, seed) + groups(sizes, seed, any_rate)
+
+
+def planned_work(sizes: Any) -> Work:
+    """Page 15's training work at ``sizes`` (any profile): the sweep and the reported runs,
+    without training anything."""
+    return total(cfg.work() for cfg in unique_groups(planned_groups(sizes, seed=0)))
 
 
 def heldout_errors(runs: Runs, tag: str = DEPTH_TAG) -> dict[Key, list[float]]:
