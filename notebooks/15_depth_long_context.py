@@ -47,8 +47,9 @@
 # **Training every depth well.** A deeper model that trains worse would look like a result
 # about rank. So each depth and rank gets its own learning rate, the best of
 # {glue:text}`lr_grid` in a sweep at $N$ = {glue:text}`cfg_sweep_N` on a seed that no reported
-# number uses (section 1), and the page claims that at this budget the full-rank model of every
-# depth is at least about as good as one full-rank layer. Every model trains
+# number uses (section 1), and the page checks, and claims as it comes out, whether at this
+# budget the full-rank model of every depth is at least about as good as one full-rank layer.
+# Every model trains
 # {glue:text}`cfg_steps` steps of {glue:text}`cfg_points` fresh points (a longer context means
 # fewer sequences per step), AdamW with warm-up and cosine decay (page 12's recipe). Every
 # number is a **held-out** error, the **median** of {glue:text}`cfg_replicates` seeds; all

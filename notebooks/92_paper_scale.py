@@ -218,7 +218,8 @@ def passes(plan):
 def n_and_batch(sizes):  # "16", "256", or "4, 8, ...", "4096 / N" when N x batch is fixed
     Ns, batches = zip(*sorted(sizes), strict=True)
     tokens = {N * b for N, b in sizes}
-    batch = str(batches[0]) if len(sizes) == 1 else f"{tokens.pop()} / $N$" if len(tokens) == 1 else batches
+    many = ", ".join(map(str, batches))  # N x batch not fixed (points // N rounds down)
+    batch = str(batches[0]) if len(sizes) == 1 else f"{tokens.pop()} / $N$" if len(tokens) == 1 else many
     return ", ".join(map(str, Ns)), batch
 
 
