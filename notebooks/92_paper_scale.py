@@ -220,7 +220,9 @@ rank_runs = {
     "12_training_rank_heads": unique_groups(
         rank_heads.groups(sizes("12_training_rank_heads", "paper"), seed)
     ),
-    "15_depth_long_context": unique_groups(depth.groups(sizes("15_depth_long_context", "paper"), seed)),
+    "15_depth_long_context": unique_groups(
+        depth.planned_groups(sizes("15_depth_long_context", "paper"), seed)
+    ),
 }
 plans_here = {}  # rows of one page alike in everything but N and batch (page 15's N x batch is fixed) merge
 for nb, runs in rank_runs.items():
@@ -262,7 +264,8 @@ def passes(plan):
 def n_and_batch(sizes):  # "16", "256", or "4, 8, ...", "4096 / N" when N x batch is fixed
     Ns, batches = zip(*sorted(sizes), strict=True)
     tokens = {N * b for N, b in sizes}
-    batch = str(batches[0]) if len(sizes) == 1 else f"{tokens.pop()} / $N$" if len(tokens) == 1 else batches
+    many = ", ".join(map(str, batches))  # N x batch not fixed (points // N rounds down)
+    batch = str(batches[0]) if len(sizes) == 1 else f"{tokens.pop()} / $N$" if len(tokens) == 1 else many
     return ", ".join(map(str, Ns)), batch
 
 

@@ -71,7 +71,7 @@ def test_as_dict_is_the_recorded_table():
     paper_fig3 = as_dict(sizes("12_training_rank_heads", "paper"))["fig3"]
     assert (paper_fig3["lr"], paper_fig3["steps"], paper_fig3["widened_full_rank"]) == (0.005, 200_000, True)
     assert as_dict(sizes("12_training_rank_heads", "paper"))["figN"]["points"] is None  # set to None: kept
-    assert as_dict(sizes("15_depth_long_context", "quick"))["lr"] == {1: 0.01, 2: 0.003, 3: 0.003}
+    assert as_dict(sizes("15_depth_long_context", "quick"))["lr_grid"] == (0.005, 0.01, 0.02)
     assert as_dict(sizes("95_claims", "paper")) == {}
 
 

@@ -106,3 +106,18 @@ def test_step_flops_parts():
     shares = flop_shares(**{k: v for k, v in sizes.items() if k != "K"})
     assert sum(shares.values()) == pytest.approx(1.0)
     assert shares["feed_forward"] == pytest.approx(parts["feed_forward"] / sum(parts.values()))
+
+
+def test_per_model_rates():
+    small = {k: v for k, v in SMALL.items() if k != "lr"}
+    cfg = TrainConfig(ranks=(8, 4, 2), seeds=(0, 1, 2), lr=(0.01, 0.02, 0.005), **small)
+    assert cfg.lrs() == (0.01, 0.02, 0.005) and cfg.peak_lr == 0.02 and not cfg.shared_schedule()
+    step = 10
+    assert cfg.lr_factors(step) == pytest.approx([lr_factor(step, 24, 1 / 20) * f for f in (0.5, 1.0, 0.25)])
+    assert cfg.subset([2, 0]).lrs() == (0.005, 0.01)
+    assert TrainConfig.from_key(cfg.to_key()) == cfg
+    assert TrainConfig(ranks=(8, 4), seeds=(0, 1), **SMALL).shared_schedule()
+    with pytest.raises(ValueError, match="lr"):
+        TrainConfig(ranks=(8, 4), seeds=(0, 1), lr=(0.01,), **small)
+    with pytest.raises(ValueError, match="lr"):
+        TrainConfig(ranks=(8, 4), seeds=(0, 1), lr=(0.01, -1.0), **small)

@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import pytest
 
 from attnlab.rank import depth
@@ -44,7 +46,7 @@ ERRORS = {
 
 
 def test_summarize_min_and_median():
-    best = depth.summarize(ERRORS)
+    best = depth.summarize(ERRORS, reduce="min")
     assert best[1, 4, 16] == pytest.approx(0.1)
     assert best[2, 4, 1] == pytest.approx(0.3)
     med = depth.summarize(ERRORS, reduce="median")
@@ -57,7 +59,7 @@ def test_summarize_min_and_median():
 
 
 def test_error_ratio_against_full_rank_of_same_depth():
-    ratio = depth.error_ratio(depth.summarize(ERRORS), full_rank=16)
+    ratio = depth.error_ratio(depth.summarize(ERRORS, reduce="min"), full_rank=16)
     assert set(ratio) == {(1, 4, 4), (1, 4, 1), (2, 4, 4), (2, 4, 1)}
     assert ratio[1, 4, 4] == pytest.approx(0.5 / 0.1)
     assert ratio[2, 4, 1] == pytest.approx(0.3 / 0.05)
@@ -70,19 +72,78 @@ def test_error_ratio_needs_full_rank_and_positive_errors():
         depth.error_ratio({(1, 8, 16): 0.0, (1, 8, 4): 0.5}, full_rank=16)
 
 
-def test_gap_closed_is_zero_at_baseline_and_one_at_full_rank():
-    errors = {(1, 4, 16): 0.2, (1, 4, 4): 0.8, (1, 4, 1): 0.2, (1, 4, 2): 0.5}
-    closed = depth.gap_closed(errors, full_rank=16, baseline={4: 0.8})
-    assert closed[1, 4, 4] == pytest.approx(0.0)
-    assert closed[1, 4, 1] == pytest.approx(1.0)
-    assert closed[1, 4, 2] == pytest.approx(0.5)
-    with pytest.raises(ValueError, match="baseline"):
-        depth.gap_closed({(1, 4, 16): 0.9, (1, 4, 4): 0.95}, full_rank=16, baseline={4: 0.8})
+def test_to_one_layer_against_the_same_rank_and_context():
+    ratio = depth.to_one_layer(depth.summarize(ERRORS, reduce="min"))
+    assert set(ratio) == {(2, 4, 16), (2, 4, 4), (2, 4, 1)}
+    assert ratio[2, 4, 16] == pytest.approx(0.05 / 0.1)
+    assert ratio[2, 4, 1] == pytest.approx(0.3 / 0.7)
+    with pytest.raises(KeyError, match="one-layer"):
+        depth.to_one_layer({(2, 8, 4): 0.5})
+    with pytest.raises(ValueError, match="positive"):
+        depth.to_one_layer({(1, 8, 4): 0.0, (2, 8, 4): 0.5})
+
+
+def test_gain_kept_in_log_error():
+    ratio = {(2, 3, 1): 0.25, (2, 16, 1): 0.5, (2, 64, 1): 1.0, (2, 256, 1): 2.0}
+    assert depth.gain_kept(ratio, 2, 1, 3, 16) == pytest.approx(0.5)  # half the factor in log
+    assert depth.gain_kept(ratio, 2, 1, 3, 3) == pytest.approx(1.0)
+    assert depth.gain_kept(ratio, 2, 1, 3, 64) == pytest.approx(0.0)
+    assert depth.gain_kept(ratio, 2, 1, 3, 256) == pytest.approx(-0.5)  # depth hurts there
+    with pytest.raises(ValueError, match="no gain"):
+        depth.gain_kept(ratio, 2, 1, 64, 256)
+
+
+def test_chosen_lrs_lowest_error_per_depth_and_rank():
+    errors = {
+        (1, 16, 0.01): 0.3, (1, 16, 0.03): 0.1, (1, 1, 0.01): 0.5, (1, 1, 0.03): 0.5,
+        (2, 16, 0.01): 0.2, (2, 16, 0.03): float("nan"), (2, 1, 0.01): float("inf"), (2, 1, 0.03): 0.9,
+    }  # fmt: skip
+    assert depth.chosen_lrs(errors) == {(1, 16): 0.03, (1, 1): 0.01, (2, 16): 0.01, (2, 1): 0.03}
 
 
 def test_series_by_increasing_N():
     values = {(1, 16, 4): 3.0, (1, 4, 4): 1.0, (2, 4, 4): 9.0, (1, 8, 4): 2.0, (1, 4, 1): 7.0}
     assert depth.series(values, 1, 4) == ([4, 8, 16], [1.0, 2.0, 3.0])
+
+
+SIZES = SimpleNamespace(
+    d=8, pos_dim=8, c=2, ff=8, low_rank=1, layers=(1, 2), anchor_Ns=(3,), Ns=(3, 8), points=64, steps=10,
+    steps_per_epoch=5, lr_grid=(0.01, 0.003), sweep_N=8, replicates=2, eval_batches=1,
+)  # fmt: skip
+
+
+def test_ranks_full_is_the_widened_model():
+    assert depth.ranks(SIZES) == (16, 1)
+    for bad in (0, 16, 3):
+        with pytest.raises(ValueError, match="low_rank"):
+            depth.ranks(SimpleNamespace(d=8, pos_dim=8, low_rank=bad))
+
+
+def test_lr_sweep_one_run_per_depth_every_rate_on_an_unreported_seed():
+    sweep = depth.lr_sweep_groups(SIZES, seed=0)
+    assert [tag for tag, _ in sweep] == ["lr sweep", "lr sweep"]
+    assert [g.model.layers for _, g in sweep] == [1, 2]
+    for _, g in sweep:
+        assert g.model.N == 8 and g.model.positional == "concatenated" and g.model.width == 16
+        assert g.ranks == (16, 16, 1, 1) and g.lrs() == (0.01, 0.003, 0.01, 0.003)
+        assert len(set(g.seeds)) == 1
+    reported = {
+        s for _, g in depth.groups(SIZES, 0, {(L, r): 0.01 for L in (1, 2) for r in (16, 1)}) for s in g.seeds
+    }
+    assert sweep[0][1].seeds[0] not in reported
+    with pytest.raises(ValueError, match="lr_grid"):
+        depth.lr_sweep_groups(SimpleNamespace(**{**vars(SIZES), "lr_grid": (0.01, 0.01)}), seed=0)
+
+
+def test_groups_use_each_depth_and_rank_rate():
+    lrs = {(1, 16): 0.03, (1, 1): 0.01, (2, 16): 0.003, (2, 1): 0.001}
+    groups = depth.groups(SIZES, seed=0, lrs=lrs)
+    assert [(g.model.layers, g.model.N) for _, g in groups] == [(1, 3), (1, 8), (2, 3), (2, 8)]
+    for _, g in groups:
+        assert g.lrs() == tuple(lrs[g.model.layers, r] for r in g.ranks)
+        assert g.ranks == (16, 16, 1, 1) and g.batch == 64 // g.model.N
+    with pytest.raises(KeyError, match="L = 2"):
+        depth.groups(SIZES, seed=0, lrs={(1, 16): 0.03, (1, 1): 0.01})
 
 
 @pytest.mark.parametrize("profile", ("quick", "laptop", "paper"))
@@ -92,30 +153,28 @@ def test_groups_and_planned_work_of_every_profile(profile, monkeypatch):
 
     monkeypatch.setattr(train, "train", None)  # planning trains nothing
     cfg = sizes("15_depth_long_context", profile)
-    groups = depth.groups(cfg, seed=0)
-    assert len(groups) == len(cfg.layers) * len(cfg.Ns)
-    K = len(cfg.ranks) * cfg.replicates
-    assert all(
-        g.K == K and g.batch * g.model.N <= cfg.points and g.lr == cfg.lr[g.model.layers] for _, g in groups
-    )
+    assert set(cfg.anchor_Ns) <= set(cfg.Ns) and cfg.replicates >= 3 and max(cfg.Ns) >= 64
+    lrs = {(L, r): cfg.lr_grid[0] for L in cfg.layers for r in depth.ranks(cfg)}
+    groups = depth.groups(cfg, seed=0, lrs=lrs)
+    sweep = depth.lr_sweep_groups(cfg, seed=0)
+    assert len(groups) == len(cfg.layers) * len(cfg.Ns) and len(sweep) == len(cfg.layers)
+    K = 2 * cfg.replicates
+    assert all(g.K == K and g.batch * g.model.N <= cfg.points for _, g in groups)
     work = depth.planned_work(cfg)
-    assert work.runs == K * len(groups)  # every model of every (L, N), none shared
-    assert work.steps == cfg.steps * len(groups)
-    assert work.flops == pytest.approx(sum(g.steps * g.step_flops() for _, g in groups))
+    assert work.runs == K * len(groups) + 2 * len(cfg.lr_grid) * len(sweep)
+    assert work.steps == cfg.steps * (len(groups) + len(sweep))
+    every = [g for _, g in groups + sweep]
+    assert work.flops == pytest.approx(sum(g.steps * g.step_flops() for g in every))
 
 
 def test_heldout_errors_by_depth_context_and_rank():
-    from types import SimpleNamespace
-
     from attnlab.rank.runs import RESULT_FIELDS, runs_from_results
 
-    sizes = SimpleNamespace(
-        d=16, ff=8, ranks=(16, 4, 1), layers=(1, 2), Ns=(4, 8), points=64, steps=10, steps_per_epoch=5,
-        lr={1: 0.01, 2: 0.003}, replicates=2, eval_batches=1,
-    )  # fmt: skip
-    groups = depth.groups(sizes, seed=2)
+    lrs = {(L, r): 0.01 for L in (1, 2) for r in (16, 1)}
+    groups = depth.groups(SIZES, seed=2, lrs=lrs) + depth.lr_sweep_groups(SIZES, seed=2)
     runs = [g for _, g in groups]
     fake = [{f: [float(k) for k in range(g.K)] for f in RESULT_FIELDS} | {"ms_per_step": 1.0} for g in runs]
-    errors = depth.heldout_errors(runs_from_results(groups, runs, fake))
-    assert errors[1, 4, 16] == [0.0, 1.0] and errors[2, 8, 1] == [4.0, 5.0]
-    assert len(errors) == 2 * 2 * 3
+    table = runs_from_results(groups, runs, fake)
+    errors = depth.heldout_errors(table)
+    assert errors[1, 3, 16] == [0.0, 1.0] and errors[2, 8, 1] == [2.0, 3.0]
+    assert depth.sweep_errors(table)[2, 1, 0.003] == 3.0

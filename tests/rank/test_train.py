@@ -192,3 +192,16 @@ def test_step_timer_steps_every_model_in_the_runs_passes(monkeypatch):
     monkeypatch.setattr(train_mod, "training_step", counting)
     step_timer(cfg)()
     assert stepped == [2, 2]
+
+
+def test_per_model_rates_batched_equal_separate():
+    ranks, seeds, lrs = (8, 8, 4), (0, 1, 2), (0.01, 0.003, 0.02)
+    small = {k: v for k, v in SMALL.items() if k != "lr"}
+    cfg = TrainConfig(ranks=ranks, seeds=seeds, lr=lrs, eval_batches=2, **small)
+    together, _ = train(cfg, progress=False)
+    for k, one in enumerate(cfg.models()):
+        assert one.lr == lrs[k]
+        alone, _ = train(one, progress=False)
+        torch.testing.assert_close(
+            torch.tensor(alone["heldout"][0]), torch.tensor(together["heldout"][k]), rtol=1e-4, atol=1e-5
+        )

@@ -522,19 +522,27 @@ _SIZES["14_biased_nearest_neighbor"] = _profiles(
 class LongContextSizes:
     """Page 15: depth against low rank as the context grows.
 
-    One batched run per ``(L, N)`` holds every rank x replicate; every depth trains the same steps
-    on the same points per step (``batch = points // N``), at its own learning rate ``lr[L]``.
+    Every model has ``pos_dim`` concatenated positional coordinates (width ``D = d + pos_dim``)
+    and ``c`` attention modules per layer; ranks are full (``D``) and ``low_rank``. A
+    learning-rate sweep at ``N = sweep_N`` over ``lr_grid`` picks each depth's and rank's rate
+    on a seed of its own; then one batched run per ``(L, N)`` holds every rank x replicate, all
+    with the same steps and points per step (``batch = points // N``). ``anchor_Ns``: the
+    contexts where depth must first be seen to help (the precondition).
     """
 
     d: int
+    pos_dim: int
+    c: int
     ff: int
-    ranks: tuple[int, ...]
+    low_rank: int
     layers: tuple[int, ...]
+    anchor_Ns: tuple[int, ...]
     Ns: tuple[int, ...]
     points: int
     steps: int = cut_steps()
     steps_per_epoch: int
-    lr: dict[int, float]
+    lr_grid: tuple[float, ...]
+    sweep_N: int
     replicates: int
     eval_batches: int = cut_eval_batches()
     baseline_samples: int = cut_samples()
@@ -542,16 +550,20 @@ class LongContextSizes:
 
 
 _long_context = LongContextSizes(
-    d=16,
-    ff=128,
-    ranks=(16, 4, 1),
-    layers=(1, 2, 3),
-    Ns=(4, 16, 32),
-    points=1024,  # fewer points per step leave full rank at N = 32 undertrained
-    steps=800,
+    d=8,
+    pos_dim=8,
+    c=2,
+    ff=64,
+    low_rank=1,
+    layers=(1, 2),
+    anchor_Ns=(3, 16),
+    Ns=(3, 16, 64),
+    points=256,
+    steps=400,
     steps_per_epoch=100,
-    lr={1: 0.01, 2: 0.003, 3: 0.003},  # per depth: 0.01 diverges at L = 2
-    replicates=1,  # one replicate keeps the quick profile in its time
+    lr_grid=(0.005, 0.01, 0.02),
+    sweep_N=16,
+    replicates=3,
     eval_batches=8,
     baseline_samples=100_000,
     threads=2,  # both cores of the 2-core CPU the quick profile is sized for
@@ -560,12 +572,15 @@ _SIZES["15_depth_long_context"] = _profiles(
     _long_context,
     laptop=replace(
         _long_context,
-        d=32,
-        ff=256,
-        ranks=(32, 8, 1),
-        Ns=(4, 8, 16, 32, 64),
-        points=2048,
-        steps=3000,
+        d=16,
+        pos_dim=16,
+        c=4,
+        ff=128,
+        layers=(1, 2, 3),
+        Ns=(3, 16, 64, 256),
+        points=1024,
+        steps=2000,
+        lr_grid=(0.001, 0.003, 0.01, 0.03),
         replicates=3,
         eval_batches=16,
         baseline_samples=200_000,
@@ -574,11 +589,14 @@ _SIZES["15_depth_long_context"] = _profiles(
     paper=replace(
         _long_context,
         d=64,
+        pos_dim=64,
+        c=8,  # the authors' fig3 (concatenated positions); their figN used c = 64
         ff=2048,
-        ranks=(64, 16, 1),
-        Ns=(4, 8, 16, 32, 64, 128, 256),
+        layers=(1, 2, 3),
+        Ns=(3, 4, 16, 64, 256),
         points=4096,
         steps=100_000,
+        lr_grid=(0.001, 0.002, 0.005, 0.01),
         replicates=5,
         eval_batches=64,
         baseline_samples=1_000_000,

@@ -45,7 +45,10 @@ class TrainConfig(SweepConfig):
             layers, width multiplier, feed-forward width, positional encoding.
         ranks, seeds: per model: its query/key rank (dividing ``model.width``) and its seed.
         batch: instances per step; steps: total steps; steps_per_epoch: the metric's epoch.
-        lr: peak learning rate; warmup: fraction of steps of linear warm-up (``"fresh"`` only).
+        lr: peak learning rate, or one per model (models of one run may then train at
+            different rates: AdamW without weight decay moves a parameter by the rate times a
+            step that does not depend on it, so each model's move is scaled).
+        warmup: fraction of steps of linear warm-up (``"fresh"`` only).
         protocol: ``"fresh"`` or ``"replay"`` (see the module docstring), or one per model; a
             batch may mix them (each model keeps its own data, initialisation and schedule).
         init_seed: the one initialisation seed of every ``"replay"`` model (``seeds`` then
@@ -64,7 +67,7 @@ class TrainConfig(SweepConfig):
     batch: int = 256
     steps: int = 1500
     steps_per_epoch: int = 100
-    lr: float = 0.01
+    lr: float | tuple[float, ...] = 0.01
     warmup: float = 1 / 20
     precision: str = "float32"
     compile: bool = False
@@ -91,7 +94,7 @@ class TrainConfig(SweepConfig):
         check_int("batch", self.batch, low=1)
         check_int("steps", self.steps, low=1)
         check_int("steps_per_epoch", self.steps_per_epoch, low=1)
-        check_float("lr", self.lr, low=0.0, strict_low=True)
+        self.lrs()
         check_float("warmup", self.warmup, low=0.0, high=1.0)
         check_choice("precision", self.precision, ("float32", "bfloat16"))
         check_int("init_seed", self.init_seed, low=0)
@@ -120,8 +123,8 @@ class TrainConfig(SweepConfig):
     def models(self) -> list[TrainConfig]:
         """Each model alone, as a one-model configuration (trained alone, it trains the same)."""
         return [
-            replace(self, ranks=(r,), seeds=(s,), protocol=p)
-            for r, s, p in zip(self.ranks, self.seeds, self.protocols(), strict=True)
+            replace(self, ranks=(r,), seeds=(s,), protocol=p, lr=lr)
+            for r, s, p, lr in zip(self.ranks, self.seeds, self.protocols(), self.lrs(), strict=True)
         ]
 
     def subset(self, indices: Iterable[int]) -> TrainConfig:
@@ -131,12 +134,13 @@ class TrainConfig(SweepConfig):
             raise ValueError("indices: at least one model")
         for k in idx:
             check_int("indices", k, low=0, high=self.K - 1)
-        protocols = self.protocols()
+        protocols, lrs = self.protocols(), self.lrs()
         return replace(
             self,
             ranks=tuple(self.ranks[k] for k in idx),
             seeds=tuple(self.seeds[k] for k in idx),
             protocol=tuple(protocols[k] for k in idx),
+            lr=self.lr if not isinstance(self.lr, tuple) else tuple(lrs[k] for k in idx),
         )
 
     def protocols(self) -> tuple[str, ...]:
@@ -146,6 +150,23 @@ class TrainConfig(SweepConfig):
         if len(self.protocol) != len(self.ranks):
             raise ValueError(f"protocol: one per model ({len(self.ranks)}); got {self.protocol}")
         return tuple(check_choice("protocol", p, PROTOCOLS) for p in self.protocol)
+
+    def lrs(self) -> tuple[float, ...]:
+        """The peak learning rate of each of the ``K`` models (each checked positive)."""
+        if isinstance(self.lr, tuple):
+            if len(self.lr) != len(self.ranks):
+                raise ValueError(f"lr: one per model ({len(self.ranks)}); got {self.lr}")
+            return tuple(check_float("lr", v, low=0.0, strict_low=True) for v in self.lr)
+        return (check_float("lr", self.lr, low=0.0, strict_low=True),) * len(self.ranks)
+
+    @property
+    def peak_lr(self) -> float:
+        """The optimizer's rate: the largest model's; the others' moves are scaled (:meth:`lr_factors`)."""
+        return max(self.lrs())
+
+    def shared_schedule(self) -> bool:
+        """Whether every model follows the same rate at every step (one protocol, one rate)."""
+        return len(set(self.protocols())) == 1 and len(set(self.lrs())) == 1
 
     def init_seeds(self) -> tuple[int, ...]:
         """Per model, the seed of its initial weights: its own seed, or ``init_seed`` under ``"replay"``."""
@@ -157,10 +178,14 @@ class TrainConfig(SweepConfig):
         return math.ceil(self.steps / self.steps_per_epoch)
 
     def lr_factors(self, step: int) -> list[float]:
-        """Per model, the factor of ``lr`` at training step ``step`` (0-based)."""
+        """Per model, its rate at training step ``step`` (0-based) as a factor of :attr:`peak_lr`."""
         fresh = lr_factor(step, self.steps, self.warmup)
         replay = epoch_lr_factor(step // self.steps_per_epoch, self.epochs())
-        return [fresh if p == "fresh" else replay for p in self.protocols()]
+        peak = self.peak_lr
+        return [
+            (fresh if p == "fresh" else replay) * (lr / peak)
+            for p, lr in zip(self.protocols(), self.lrs(), strict=True)
+        ]
 
     def build(self) -> BatchedEncoder:
         """The ``K`` models at their initial weights (:meth:`init_seeds`)."""

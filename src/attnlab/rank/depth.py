@@ -1,24 +1,32 @@
-"""Depth against low rank at growing context length (page 15), the sweep and its summaries.
+"""Depth against low rank as the context grows (page 15): the design and its summaries.
 
-Amsel, Yehudai and Bruna conjecture that for long contexts full-rank attention is necessary
-whatever the depth. Page 15 trains, for every depth ``L`` and context length ``N``, one batched
-group of models (every rank, several replicate seeds) on the farthest-neighbour task with the
-same budget (steps, and points ``N x batch`` per step), and compares each low-rank model with the
-full-rank model of the same depth. This module holds the pieces that are not plotting:
+Amsel, Yehudai and Bruna prove that for two candidate points, two layers of rank-1 heads with
+concatenated positional coordinates (scratch space) approximate the nearest neighbour with
+polynomially many heads, and conjecture that for long contexts no depth saves low rank. Page 15
+first reproduces depth helping low rank where it should (short context, scratch coordinates,
+``c > 1`` attention modules per layer), then lengthens the context and measures how much of that
+help remains. Every model is the authors' encoder with ``pos_dim`` concatenated learned
+coordinates (model width ``D = d + pos_dim``); "full rank" is one head of rank ``D`` per module.
 
-* :func:`sweep` lists the batched groups ``(L, N)`` and :func:`group_models` the models of one
-  group (ranks x replicate seeds, in the order :class:`~attnlab.rank.config.TrainConfig` takes them);
-  :func:`batch_for` turns the points per step into sequences per step; :func:`groups` builds
-  the page's configurations from its sizes, :func:`planned_work` their work (any profile,
-  nothing trained) and :func:`heldout_errors` reads the trained models back by ``(L, N, r)``.
-* :func:`summarize` reduces the replicates of each ``(L, N, r)`` (best, as the paper reports, or
-  median); :func:`error_ratio` gives the low-rank / full-rank error ratio; :func:`gap_closed`
-  the fraction of the way from the x-alone baseline down to full rank that a model covers
-  (1: as good as full rank, 0: no better than ignoring the other points).
+* :func:`lr_sweep_groups` trains, at one context ``sweep_N``, every depth and rank at every rate
+  of ``lr_grid`` on a seed of its own (stream ``"lr sweep"``, never a reported replicate); every
+  rate of a depth trains in one batched run (per-model rates, see
+  :class:`~attnlab.rank.config.TrainConfig`). :func:`chosen_lrs` reads the best rate per depth
+  and rank off it.
+* :func:`groups` lists the reported runs: one batched run per ``(L, N)`` of :func:`sweep`
+  holding every rank x replicate seed, each model at its chosen rate; :func:`planned_groups` lists
+  both before the rates are known and :func:`planned_work` gives their work (any profile,
+  nothing trained).
+* :func:`heldout_errors` reads the trained models back by ``(L, N, r)``; :func:`summarize`
+  reduces the replicates (median, or the best as the paper reports); :func:`to_one_layer` is a
+  model's error over the one-layer model's of the same rank and context (below 1: depth
+  helps), :func:`error_ratio` over the full-rank model's of the same depth and context, and
+  :func:`gain_kept` the share of depth's gain (in log error) left at a longer context.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from statistics import median
 from typing import Any
@@ -33,6 +41,9 @@ from attnlab.runtime.work import Work, total
 
 Key = tuple[int, int, int]  # (layers L, context N, rank r)
 REDUCTIONS = ("min", "median")
+SWEEP_TAG, DEPTH_TAG = "lr sweep", "depth"
+SWEEP_STREAM = "lr sweep"
+"""The seed stream of the learning-rate sweep's models: disjoint from the reported replicates."""
 
 
 def sweep(layers: Iterable[int], Ns: Iterable[int]) -> list[tuple[int, int]]:
@@ -62,46 +73,125 @@ def batch_for(N: int, points: int) -> int:
     return max(1, points // N)
 
 
-def groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
-    """Page 15's runs at ``sizes("15_depth_long_context", profile)``: one ``("depth", config)``
-    per ``(L, N)`` of :func:`sweep`, holding every rank x replicate (:func:`group_models`, the
-    replicates ``model_seeds(seed, n, "replicate")``), all with the same steps and points per
-    step, at the depth's learning rate ``sizes.lr[L]``."""
-    ranks, seeds = group_models(sizes.ranks, model_seeds(seed, sizes.replicates, "replicate"))
+def full_rank(sizes: Any) -> int:
+    """The full rank: the model width ``D = d + pos_dim`` (one head per module)."""
+    return sizes.d + sizes.pos_dim
+
+
+def ranks(sizes: Any) -> tuple[int, int]:
+    """``(full rank, low rank)`` of the page's models."""
+    low = check_int("low_rank", sizes.low_rank, low=1, high=full_rank(sizes) - 1)
+    if full_rank(sizes) % low:
+        raise ValueError(f"low_rank must divide the model width {full_rank(sizes)}; got {low}")
+    return full_rank(sizes), low
+
+
+def encoder(sizes: Any, layers: int, N: int) -> EncoderConfig:
+    """The shape of every model of depth ``layers`` at context ``N``: the authors' encoder with
+    ``pos_dim`` concatenated positional coordinates and ``c`` attention modules per layer."""
+    return EncoderConfig(
+        d=sizes.d,
+        N=N,
+        layers=layers,
+        c=sizes.c,
+        ff=sizes.ff,
+        positional="concatenated",
+        pos_dim=sizes.pos_dim,
+    )
+
+
+def _run(sizes: Any, layers: int, N: int, ranks_: Sequence[int], seeds: Sequence[int], lrs: Sequence[float]):
+    return TrainConfig(
+        model=encoder(sizes, layers, N),
+        ranks=tuple(ranks_),
+        seeds=tuple(seeds),
+        batch=batch_for(N, sizes.points),
+        steps=sizes.steps,
+        steps_per_epoch=sizes.steps_per_epoch,
+        lr=tuple(float(lr) for lr in lrs),
+        eval_batches=sizes.eval_batches,
+    )
+
+
+def lr_sweep_groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
+    """The learning-rate sweep: per depth, one run at ``N = sizes.sweep_N`` of every rank at every
+    rate of ``sizes.lr_grid``, all from one seed of the ``"lr sweep"`` stream (so rates are
+    compared on the same initialisation and data, and no reported replicate is reused)."""
+    grid = tuple(sizes.lr_grid)
+    if not grid or len(set(grid)) != len(grid) or min(grid) <= 0:
+        raise ValueError(f"lr_grid must be distinct positive rates; got {grid}")
+    (sweep_seed,) = model_seeds(seed, 1, SWEEP_STREAM)
+    models = [(r, lr) for r in ranks(sizes) for lr in grid]
     return [
         (
-            "depth",
-            TrainConfig(
-                model=EncoderConfig(d=sizes.d, N=N, layers=L, ff=sizes.ff),
-                ranks=ranks,
-                seeds=seeds,
-                batch=batch_for(N, sizes.points),
-                steps=sizes.steps,
-                steps_per_epoch=sizes.steps_per_epoch,
-                lr=sizes.lr[L],
-                eval_batches=sizes.eval_batches,
+            SWEEP_TAG,
+            _run(
+                sizes,
+                L,
+                sizes.sweep_N,
+                [r for r, _ in models],
+                [sweep_seed] * len(models),
+                [lr for _, lr in models],
             ),
         )
-        for L, N in sweep(sizes.layers, sizes.Ns)
+        for L in sorted(set(sizes.layers))
     ]
 
 
+def sweep_errors(runs: Runs) -> dict[tuple[int, int, float], float]:
+    """The sweep's held-out error by ``(L, r, lr)``."""
+    return {(row["layers"], row["rank"], row["lr"]): row["heldout"] for row in runs.select(tag=SWEEP_TAG)}
+
+
+def chosen_lrs(errors: Mapping[tuple[int, int, float], float]) -> dict[tuple[int, int], float]:
+    """Per ``(L, r)``, the rate of the lowest sweep error (on a tie, the smaller rate); a
+    non-finite error (a diverged run) never wins."""
+    best: dict[tuple[int, int], tuple[float, float]] = {}
+    for (L, r, lr), e in sorted(errors.items()):
+        score = e if math.isfinite(e) else math.inf
+        if (L, r) not in best or score < best[L, r][0]:
+            best[L, r] = (score, lr)
+    return {key: lr for key, (_, lr) in best.items()}
+
+
+def groups(sizes: Any, seed: int, lrs: Mapping[tuple[int, int], float]) -> list[tuple[str, TrainConfig]]:
+    """The reported runs: one ``("depth", config)`` per ``(L, N)`` of :func:`sweep`, holding every
+    rank x replicate (:func:`group_models`, the replicates ``model_seeds(seed, n, "replicate")``),
+    each model at its rate ``lrs[L, r]``, all with the same steps and points per step."""
+    rs, seeds = group_models(ranks(sizes), model_seeds(seed, sizes.replicates, "replicate"))
+    out = []
+    for L, N in sweep(sizes.layers, sizes.Ns):
+        missing = [r for r in set(rs) if (L, r) not in lrs]
+        if missing:
+            raise KeyError(f"lrs: no rate for L = {L}, r = {missing}")
+        out.append((DEPTH_TAG, _run(sizes, L, N, rs, seeds, [lrs[L, r] for r in rs])))
+    return out
+
+
+def planned_groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
+    """Every run of the page before the sweep has chosen the rates: the sweep, and the reported
+    runs at the grid's first rate (their shapes, work and memory do not depend on the rates)."""
+    any_rate = {(L, r): sizes.lr_grid[0] for L in sizes.layers for r in ranks(sizes)}
+    return lr_sweep_groups(sizes, seed) + groups(sizes, seed, any_rate)
+
+
 def planned_work(sizes: Any) -> Work:
-    """Page 15's training work at ``sizes`` (any profile), without training anything."""
-    return total(cfg.work() for cfg in unique_groups(groups(sizes, seed=0)))
+    """Page 15's training work at ``sizes`` (any profile): the sweep and the reported runs,
+    without training anything."""
+    return total(cfg.work() for cfg in unique_groups(planned_groups(sizes, seed=0)))
 
 
-def heldout_errors(runs: Runs) -> dict[Key, list[float]]:
-    """The held-out error of every replicate, by ``(L, N, r)``."""
+def heldout_errors(runs: Runs, tag: str = DEPTH_TAG) -> dict[Key, list[float]]:
+    """The held-out error of every replicate of the runs tagged ``tag``, by ``(L, N, r)``."""
     out: dict[Key, list[float]] = {}
-    for row in runs.rows:
+    for row in runs.select(tag=tag):
         out.setdefault((row["layers"], row["N"], row["rank"]), []).append(row["heldout"])
     return out
 
 
-def summarize(errors: Mapping[Key, Sequence[float]], reduce: str = "min") -> dict[Key, float]:
-    """One number per ``(L, N, r)`` from its replicates: ``"min"`` (the best seed, the paper's
-    convention) or ``"median"``."""
+def summarize(errors: Mapping[Key, Sequence[float]], reduce: str = "median") -> dict[Key, float]:
+    """One number per ``(L, N, r)`` from its replicates: ``"median"`` or ``"min"`` (the best
+    seed, the paper's convention)."""
     check_choice("reduce", reduce, REDUCTIONS)
     out = {}
     for key, values in errors.items():
@@ -126,20 +216,31 @@ def error_ratio(errors: Mapping[Key, float], full_rank: int) -> dict[Key, float]
     return out
 
 
-def gap_closed(
-    errors: Mapping[Key, float], full_rank: int, baseline: Mapping[int, float]
-) -> dict[Key, float]:
-    """``(baseline[N] - e) / (baseline[N] - e_full)`` for every low rank: the share of the way from
-    the x-alone baseline to the full-rank model of the same ``(L, N)`` that the model covers."""
+def to_one_layer(errors: Mapping[Key, float]) -> dict[Key, float]:
+    """For every deeper model, its error over the one-layer error of the same ``(N, r)``: below 1,
+    depth lowers the error (by that factor)."""
     out = {}
     for (L, N, r), e in errors.items():
-        if r == full_rank:
+        if L == 1:
             continue
-        span = baseline[N] - errors[L, N, full_rank]
-        if span <= 0:
-            raise ValueError(f"full rank does not beat the baseline at L = {L}, N = {N}")
-        out[L, N, r] = (baseline[N] - e) / span
+        if (1, N, r) not in errors:
+            raise KeyError(f"no one-layer error for N = {N}, r = {r}")
+        one = errors[1, N, r]
+        if one <= 0:
+            raise ValueError(f"one-layer error must be positive; got {one} at N = {N}, r = {r}")
+        out[L, N, r] = e / one
     return out
+
+
+def gain_kept(ratio: Mapping[Key, float], L: int, r: int, N_from: int, N_to: int) -> float:
+    """The share of depth's gain at ``N_from`` left at ``N_to``, in log error:
+    ``log ratio[L, N_to, r] / log ratio[L, N_from, r]`` for ``ratio`` of :func:`to_one_layer`.
+    1: the same factor, 0: no gain left, negative: depth hurts at ``N_to``. Needs a gain at
+    ``N_from`` (a ratio below 1)."""
+    start = ratio[L, N_from, r]
+    if not 0 < start < 1:
+        raise ValueError(f"no gain from depth at N = {N_from} (ratio {start}); gain_kept needs one")
+    return math.log(ratio[L, N_to, r]) / math.log(start)
 
 
 def series(values: Mapping[Key, float], L: int, r: int) -> tuple[list[int], list[float]]:

@@ -74,6 +74,7 @@ def runs_from_results(
                 positional=one.model.positional,
                 rank=one.ranks[0],
                 seed=one.seeds[0],
+                lr=one.lrs()[0],
             )
             rows.append(identity | by_model[one])
     return Runs(rows)

@@ -167,10 +167,10 @@ def _train_pass(
     """One pass of :func:`train`: all ``K`` models of ``cfg`` in one :class:`BatchedEncoder`."""
     protocols = cfg.protocols()
     model = cfg.build().to(device)
-    opt = make_optimizer(model, cfg.lr)
+    opt = make_optimizer(model, cfg.peak_lr)
     forward = torch.compile(model) if cfg.compile else model
     bf16 = cfg.precision == "bfloat16"
-    shared = len(set(protocols)) == 1  # one schedule for all: the scheduler moves the optimizer's rate
+    shared = cfg.shared_schedule()  # one schedule for all: the scheduler moves the optimizer's rate
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: cfg.lr_factors(t)[0] if shared else 1.0)
     replay = [k for k, p in enumerate(protocols) if p == "replay"]
     gens = data_generators(cfg.seeds, TRAIN_DATA, device)
@@ -281,7 +281,7 @@ def step_timer(cfg: TrainConfig, device: torch.device | str = "cpu") -> Callable
     for part in split_into_passes(cfg, models_per_pass(cfg, device)):
         model = part.build().to(device)
         gens = data_generators(part.seeds, TRAIN_DATA, device)
-        passes.append((model, make_optimizer(model, part.lr), gens))
+        passes.append((model, make_optimizer(model, part.peak_lr), gens))
 
     def step() -> None:
         for model, opt, gens in passes:
