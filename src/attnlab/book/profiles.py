@@ -527,7 +527,10 @@ class LongContextSizes:
     learning-rate sweep at ``N = sweep_N`` over ``lr_grid`` picks each depth's and rank's rate
     on a seed of its own; then one batched run per ``(L, N)`` holds every rank x replicate, all
     with the same steps and points per step (``batch = points // N``). ``anchor_Ns``: the
-    contexts where depth must first be seen to help (the precondition).
+    contexts where depth must first be seen to help (the precondition). ``claim_preconditions``:
+    whether the profile's budget is sized to reproduce depth helping; only then does the page
+    claim the preconditions and the long-context observations (a claim made only where it
+    holds, or whose direction follows the outcome, could not fail).
     """
 
     d: int
@@ -547,6 +550,7 @@ class LongContextSizes:
     eval_batches: int = cut_eval_batches()
     baseline_samples: int = cut_samples()
     threads: int | None
+    claim_preconditions: bool
 
 
 _long_context = LongContextSizes(
@@ -567,6 +571,7 @@ _long_context = LongContextSizes(
     eval_batches=8,
     baseline_samples=100_000,
     threads=2,  # both cores of the 2-core CPU the quick profile is sized for
+    claim_preconditions=False,  # too small for depth to help: shown, not claimed
 )
 _SIZES["15_depth_long_context"] = _profiles(
     _long_context,
@@ -585,11 +590,13 @@ _SIZES["15_depth_long_context"] = _profiles(
         eval_batches=16,
         baseline_samples=200_000,
         threads=None,
+        claim_preconditions=True,
     ),
     paper=replace(
         _long_context,
         d=64,
         pos_dim=64,
+        claim_preconditions=True,
         c=8,  # the authors' fig3 (concatenated positions); their figN used c = 64
         ff=2048,
         layers=(1, 2, 3),
