@@ -8,7 +8,10 @@ Modules:
                          reductions; the trained tasks' shapes and samplers
     transformer          the theorem's softmax transformer, with the key identity
     vc                   split-VC dimension by brute force, the VC and finite-precision bounds
-    strassen             Strassen attention (scores, definition, fast form) and its one-layer model
+    strassen             Strassen attention (scores, definition, fast form) and the model every
+                         pair-attention layer is trained in (masks, depth, dropout)
+    triangular           triangular attention on an m x m grid (Bergen et al.): definition, fast form
+    third_order          third-order attention (Sanford et al.): definition, fast form
     constructions        explicit softmax (one and two layers) and Strassen layers solving Comp_n
     model                the models' shape apart from training (attention, layers, d, heads)
     training             the chapter's one training loop: config, sweep, table of runs, FLOPs
