@@ -10,8 +10,11 @@ middle element ``l``, to the *triangle* of the two edges ``(i, l)`` and ``(l, j)
 **Provenance.** Bergen et al.'s stored text gives the triangle picture (an update of edge
 ``(1, 2)`` mixes values computed for each triangle ``(1, l, 2)`` with weights ``alpha_1l2``);
 the score ``<q_il, k_lj>`` and the Hadamard value are the form the Strassen-attention paper
-states for its comparison (as quoted in the book's issue). The paper's display equations did
-not survive in the stored text, so this form is not confirmed against either paper's equations.
+states for its comparison, and a Strassen co-author's public code (``tsteifer/strassen-attention``,
+``learnModel.py``, its edge attention) computes this form: left and right keys of edges
+``(i, l)`` and ``(l, j)`` scored by a dot product scaled by ``head_dim ** -0.5``, softmax over
+``l``, values multiplied coordinatewise. Neither paper's display equations survive in the
+stored texts, so the form is confirmed by that code, not by the equations.
 
 ``mask`` (bool, ``(..., m)``, True = a real element) removes the padded middle elements ``l``
 of a grid padded to ``m``; every edge, padded or not, keeps at least one real ``l`` as long as
