@@ -4,8 +4,10 @@
 NeurIPS version); the definition below is *reconstructed* from its text ("W^f, W^g, W^h,
 V_1, V_2 in R^{d x d}, and ⊙ denotes the Hadamard product", the score of its Appendix B
 constructions, and the proof that the layer costs ``O(n^omega d)``) and agrees with two
-independent re-implementations. The scale ``beta`` on the scores is our choice (the paper's
-is unconfirmed; its constructions use unnormalised scores).
+independent re-implementations and with a co-author's public implementation
+(``tsteifer/strassen-attention``, ``learnModel.py``), which scales each of the three pairwise
+products by ``head_dim ** -0.5`` -- the book's ``beta = d ** -0.5`` (the paper's own
+constructions use unnormalised scores).
 
 For queries ``x_i`` and tokens ``x_j``, per head::
 
