@@ -17,4 +17,7 @@ Modules:
     training             the chapter's one training loop: config, sweep, table of runs, FLOPs
     one_vs_two_layers    page 24's runs: one layer against two, one layer's MLP-width frontier
     strassen_vs_softmax  page 25's runs: one Strassen layer against softmax layers, and timing
+    paper_tasks          the Strassen paper's four tasks (Appendix C.1): samplers, balancing, masks
+    strassen_paper       page 26's runs: four attentions on those tasks by the paper's protocol
+    reported             the Strassen paper's reported numbers (Table 1, Table 6), never claimed
 """
