@@ -43,10 +43,12 @@
 # Hadamard product of two values, the residual output and the score of its Appendix B
 # constructions, which is a sum of query-first key, first key-second key and second key-query
 # terms. Its sub-cubic proof supplies the factorisation into three $T\times T$ matrices. Two
-# independent re-implementations (secondary sources) compute the same thing. What we could not
-# confirm is the scaling. We put $\beta = d^{-1/2}$ on every term, as one re-implementation
-# does; another leaves the key-key term unscaled. The paper's constructions use unnormalised
-# scores, so the choice does not affect them.
+# independent re-implementations (secondary sources) compute the same thing, and so does a
+# co-author's public implementation (`tsteifer/strassen-attention`, `learnModel.py`): three
+# pairwise products, each scaled by $\text{head\_dim}^{-1/2}$, one softmax over all pairs and
+# values $v_j \odot \tilde v_k$. That is our $\beta = d^{-1/2}$ on every term (one secondary
+# re-implementation leaves the key-key term unscaled). The paper's constructions use
+# unnormalised scores, so the choice does not affect them.
 #
 # **Computing it.** Written out, the layer materialises $T^3$ scores. It factorises as
 # $e^{s_{ijk}} = X_{ij} Y_{jk} Z_{ik}$ with $X = e^{\beta F G^\top}$, $Y = e^{\beta G H^\top}$
@@ -305,7 +307,8 @@ page.figure("fig_comp", fig)
 #
 # * **Match3** has $N$ = {glue:text}`match3_N` tokens, uniform in $\mathbb{Z}_m$ with $m$ =
 #   {glue:text}`match3_m`. Token $i$ answers 1 iff some $j, k$ (repeats allowed) have
-#   $p_i + p_j + p_k \equiv 0 \pmod m$ (`attnlab.composition.tasks.match3`).
+#   $p_i + p_j + p_k \equiv 0 \pmod m$ (`attnlab.composition.tasks.match3`). Its models have
+#   {glue:text}`match3_heads` heads, as the paper's Match3 construction and experiments do.
 # * **Binary-relation composition** takes relations $A, B$ on $m$ = {glue:text}`brc_m`
 #   elements, with independent Bernoulli({glue:text}`brc_density`) entries. Token $(i,j)$
 #   carries $(A_{ij}, B_{ij})$ and answers $(B\circ A)_{ij} = \bigvee_k A_{ik}\wedge B_{kj}$
@@ -324,6 +327,7 @@ page.figure("fig_comp", fig)
 # %%
 page.record("match3_N", cfg.match3.N)
 page.record("match3_m", cfg.match3.m)
+page.record("match3_heads", cfg.match3.heads)
 page.record("brc_m", cfg.brc.m)
 page.record("brc_density", cfg.brc.density)
 tok = {

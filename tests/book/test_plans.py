@@ -21,6 +21,7 @@ def test_every_training_page_has_a_planner_and_sizes():
         "15_depth_long_context",
         "24_training_composition",
         "25_strassen_attention",
+        "26_strassen_paper",
     }
     for notebook, plan in PLANNERS.items():
         assert plan.__module__.startswith("attnlab.") and plan.__name__ == "planned_work", plan

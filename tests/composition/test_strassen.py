@@ -117,9 +117,9 @@ def test_model_shapes(attention):
     assert m(torch.randint(0, 4, (5, 9))).shape == (3, 5, 4)
     assert m(torch.randint(0, 4, (3, 5, 9))).shape == (3, 5, 4)
     m = st.StrassenTransformer(
-        6, 7, d=8, heads=1, mlp_width=0, out=1, readout="all", models=2, attention=attention
+        4, 7, d=8, heads=1, mlp_width=0, out=1, readout="all", models=2, attention=attention
     )
-    assert m(torch.randint(0, 7, (5, 6))).shape == (2, 5, 6, 1)
+    assert m(torch.randint(0, 7, (5, 4))).shape == (2, 5, 4, 1)
     assert m.size == max(1, 8, m.mlp_params) and m.mlp_params == 8 + 1
 
 

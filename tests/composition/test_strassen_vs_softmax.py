@@ -19,6 +19,8 @@ def test_planned_work(profile):
     expected = [(m["attention"], m["layers"]) for m in sv.COMP_MODELS.values()]
     assert [(c.model.attention, c.model.layers) for c in comp] == expected
     assert work.flops == pytest.approx(sum(c.work().flops for _, c in groups))
+    match3 = [c for tag, c in groups if tag == "tokens" and c.task == "match3"]
+    assert [c.model.heads for c in match3] == [s.match3.heads] * 2 == [2, 2]  # the paper's two heads
     timed = sv.timed_config(s)
     assert timed.model.attention == "strassen" and timed.task == "comp"
 

@@ -15,6 +15,7 @@ from typing import Any
 from attnlab._checks import check_choice, check_int
 from attnlab.book import profiles
 from attnlab.composition import one_vs_two_layers as _one_vs_two_layers
+from attnlab.composition import strassen_paper as _strassen_paper
 from attnlab.composition import strassen_vs_softmax as _strassen_vs_softmax
 from attnlab.composition import training as _comp
 from attnlab.rank import depth as _depth
@@ -42,6 +43,7 @@ PLANNERS: dict[str, Callable[[Any], Work]] = {
     "15_depth_long_context": _depth.planned_work,
     "24_training_composition": _one_vs_two_layers.planned_work,
     "25_strassen_attention": _strassen_vs_softmax.planned_work,
+    "26_strassen_paper": _strassen_paper.planned_work,
 }
 """Every training page and its planner: ``planner(sizes) -> Work`` plans the page's training
 from its sizes (``sizes = attnlab.book.profiles.sizes(page, profile)``)."""

@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import Any
 
 from attnlab._checks import check_choice
+from attnlab.composition.paper_tasks import PAPER_SIZES, PaperTaskSizes
 
 PROFILES: tuple[str, ...] = ("quick", "laptop", "paper")
 
@@ -893,10 +894,12 @@ _SIZES["24_training_composition"] = _profiles(
 
 @dataclass(frozen=True, kw_only=True)
 class Match3Sizes:
-    """Page 25's Match3 task: ``N`` tokens modulo ``m``."""
+    """Page 25's Match3 task: ``N`` tokens modulo ``m``, and the heads of its models (two: the
+    Strassen paper's Match3 construction and its experiments use two heads)."""
 
     N: int
     m: int
+    heads: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -967,7 +970,7 @@ _strassen = StrassenSizes(
     seeds=3,
     eval_every=50,
     eval_samples=1000,
-    match3=Match3Sizes(N=6, m=31),
+    match3=Match3Sizes(N=6, m=31, heads=2),
     brc=RelationSizes(m=4, density=0.4),
     token_steps=800,
     token_batch=64,
@@ -1002,7 +1005,7 @@ _SIZES["25_strassen_attention"] = _profiles(
         seeds=4,
         eval_every=100,
         eval_samples=2000,
-        match3=Match3Sizes(N=8, m=53),
+        match3=Match3Sizes(N=8, m=53, heads=2),
         brc=RelationSizes(m=5, density=0.36),
         token_steps=3000,
         token_batch=128,
@@ -1034,7 +1037,7 @@ _SIZES["25_strassen_attention"] = _profiles(
         seeds=8,
         eval_every=500,
         eval_samples=4000,
-        match3=Match3Sizes(N=16, m=181),
+        match3=Match3Sizes(N=16, m=181, heads=2),
         brc=RelationSizes(m=8, density=0.29),
         token_steps=18_000,
         token_batch=2500,
@@ -1053,6 +1056,146 @@ _SIZES["25_strassen_attention"] = _profiles(
                 softmax=(256, 512, 1024, 2048, 4096, 8192),
             ),
         ),
+        threads=None,
+    ),
+)
+
+
+# -- the Strassen paper's experiments (26) ----------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaperRunSizes:
+    """Page 26: one task's data and training (the paper's Table 6 at ``paper``)."""
+
+    task: PaperTaskSizes
+    d: int
+    heads: int
+    mlp_width: int
+    dropout: float
+    samples: int
+    epochs: int = cut_steps()
+    batch: int = cut_batch()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaperTimingSizes:
+    """Page 26's time per step: lengths ``Ts`` per attention (squares, so triangular applies)."""
+
+    d: int
+    batch: int = cut_batch()
+    repeats: int
+    Ts: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class StrassenPaperSizes:
+    """Page 26: the paper's four tasks, its attentions, seeds and rate; ``claims`` names the
+    comparisons this profile's sizes are meant to separate (the others are shown, not claimed)."""
+
+    fcomp: PaperRunSizes
+    brc: PaperRunSizes
+    match3: PaperRunSizes
+    qbrc: PaperRunSizes
+    seeds: int
+    lr: float
+    timing: PaperTimingSizes
+    claims: tuple[str, ...]
+    threads: int | None
+
+    @property
+    def tasks(self) -> dict[str, PaperRunSizes]:
+        """The four tasks' sizes by task name, in the paper's order."""
+        return {"fcomp": self.fcomp, "brc": self.brc, "match3": self.match3, "qbrc": self.qbrc}
+
+
+_paper_run = PaperRunSizes(
+    task=PaperTaskSizes(3, 4, density=0.4),
+    d=16,
+    heads=1,
+    mlp_width=16,
+    dropout=0.0,
+    samples=800,
+    epochs=8,
+    batch=48,
+)
+_strassen_paper = StrassenPaperSizes(
+    fcomp=replace(_paper_run, task=PaperTaskSizes(6, 8)),
+    brc=_paper_run,
+    match3=replace(_paper_run, task=PaperTaskSizes(6, 8, M=11), heads=2),
+    qbrc=replace(_paper_run, task=PaperTaskSizes(3, 4, density=0.45)),
+    seeds=3,
+    lr=1e-2,
+    timing=PaperTimingSizes(d=16, batch=4, repeats=3, Ts=(16, 36, 64, 100)),
+    claims=("brc triangular", "timing", "fcomp"),
+    threads=1,  # tiny tensors: a second thread costs more than it gives, worst on a busy machine
+)
+_SIZES["26_strassen_paper"] = _profiles(
+    _strassen_paper,
+    laptop=replace(
+        _strassen_paper,
+        fcomp=replace(_paper_run, task=PaperTaskSizes(10, 12), samples=10_000, epochs=40, batch=250),
+        brc=replace(
+            _paper_run, task=PaperTaskSizes(4, 5, density=0.35), samples=10_000, epochs=40, batch=250
+        ),
+        match3=replace(
+            _paper_run, task=PaperTaskSizes(10, 12, M=17), heads=2, d=32, samples=10_000, epochs=40, batch=250
+        ),
+        qbrc=replace(
+            _paper_run, task=PaperTaskSizes(4, 5, density=0.45), samples=10_000, epochs=60, batch=250
+        ),
+        seeds=4,
+        lr=3e-3,
+        timing=replace(_strassen_paper.timing, Ts=(16, 36, 64, 100, 144, 196)),
+        claims=("brc triangular", "timing", "qbrc", "brc table 1", "match3", "fcomp"),
+        threads=None,
+    ),
+    paper=replace(
+        _strassen_paper,
+        fcomp=PaperRunSizes(
+            task=PAPER_SIZES["fcomp"],
+            d=16,
+            heads=1,
+            mlp_width=16,
+            dropout=0.3,
+            samples=50_000,
+            epochs=1000,
+            batch=2500,
+        ),
+        brc=PaperRunSizes(
+            task=PAPER_SIZES["brc"],
+            d=16,
+            heads=1,
+            mlp_width=16,
+            dropout=0.3,
+            samples=50_000,
+            epochs=200,
+            batch=2500,
+        ),
+        match3=PaperRunSizes(
+            task=PAPER_SIZES["match3"],
+            d=128,
+            heads=2,
+            mlp_width=128,
+            dropout=0.4,
+            samples=50_000,
+            epochs=500,
+            batch=2500,
+        ),
+        qbrc=PaperRunSizes(
+            task=PAPER_SIZES["qbrc"],
+            d=16,
+            heads=1,
+            mlp_width=16,
+            dropout=0.3,
+            samples=50_000,
+            epochs=3000,
+            batch=2000,
+        ),
+        seeds=8,
+        lr=1e-3,
+        timing=replace(_strassen_paper.timing, d=16, batch=8, repeats=5, Ts=(16, 64, 144, 256, 400)),
+        claims=("brc triangular", "timing", "qbrc", "brc table 1", "match3", "fcomp"),
         threads=None,
     ),
 )

@@ -1,7 +1,8 @@
 """What the chapter's models are, apart from how they are trained.
 
 As nanoGPT keeps ``GPTConfig`` apart from its training script, a :class:`TransformerConfig`
-names the shape every model of a run shares: the attention (``"softmax"`` or ``"strassen"``),
+names the shape every model of a run shares: the attention (``"softmax"``, ``"strassen"``,
+``"triangular"`` or ``"third_order"``),
 the attention layers, the embedding dimension ``d`` and the heads per layer. The training
 configuration (:class:`~attnlab.composition.training.CompConfig`) adds the task, each model's
 MLP width and seed, and the optimiser. Which class a shape builds depends on the task too
@@ -28,7 +29,8 @@ class TransformerConfig:
     raises ``ValueError`` naming it).
 
     Args:
-        attention: ``"softmax"`` or ``"strassen"``.
+        attention: one of :data:`~attnlab.composition.strassen.ATTENTIONS` (``"softmax"``,
+            ``"strassen"``, ``"triangular"`` -- grid tasks only -- or ``"third_order"``).
         layers: attention layers (more than 1 only for the theorem's softmax transformer,
             checked by the training configuration, which knows the task).
         d, heads: embedding dimension and heads per layer; scores are scaled by ``d ** -0.5``.

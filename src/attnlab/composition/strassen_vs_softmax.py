@@ -42,13 +42,14 @@ def page_configs(sizes: Any, seed: int = 0) -> list[tuple[str, CompConfig]]:
     """Page 25's runs at ``sizes("25_strassen_attention", profile)``, as ``(tag, config)``.
 
     ``"comp"``: each of :data:`COMP_MODELS` on Comp_n (``n = sizes.comp_n``); then ``"tokens"``:
-    one softmax and one Strassen layer on Match3 and on relation composition. All share the
+    one softmax and one Strassen layer on Match3 (``sizes.match3.heads`` heads) and on relation
+    composition. All share the
     model seeds ``derive_seed(seed, "model", i)``.
     """
     seeds = model_seeds(seed, sizes.seeds, "model")
 
     def model(**kind: Any) -> TransformerConfig:
-        return TransformerConfig(d=sizes.d, heads=sizes.heads, **kind)
+        return TransformerConfig(**{"d": sizes.d, "heads": sizes.heads, **kind})
 
     models = dict(mlp_width=sizes.mlp_width, seeds=seeds)
     comp_common = dict(task="comp", n=sizes.comp_n, steps=sizes.steps, batch=sizes.batch, lr=sizes.lr)
@@ -56,9 +57,14 @@ def page_configs(sizes: Any, seed: int = 0) -> list[tuple[str, CompConfig]]:
     comp = [("comp", CompConfig(model=model(**kind), **comp_common)) for kind in COMP_MODELS.values()]
     token_common = dict(steps=sizes.token_steps, batch=sizes.token_batch, lr=sizes.token_lr, **models)
     token_common.update(eval_every=sizes.token_eval_every, eval_samples=sizes.token_eval_samples)
+    m3 = sizes.match3
+    tasks = (
+        ("match3", dict(N=m3.N, m=m3.m), dict(heads=m3.heads)),  # the paper's two Match3 heads
+        ("brc", vars(sizes.brc), {}),
+    )
     tokens = [
-        ("tokens", CompConfig(task=task, model=model(attention=attention), **params, **token_common))
-        for task, params in (("match3", vars(sizes.match3)), ("brc", vars(sizes.brc)))
+        ("tokens", CompConfig(task=task, model=model(attention=attention, **heads), **params, **token_common))
+        for task, params, heads in tasks
         for attention in ("softmax", "strassen")
     ]
     return comp + tokens
