@@ -66,7 +66,7 @@ from IPython.display import Markdown, display
 
 import attnlab
 from attnlab.book.page import results_path, threads_override
-from attnlab.book.plans import PLANNERS, estimate
+from attnlab.book.plans import RUNS, estimate
 from attnlab.book.profiles import PROFILES, SMOKE_BATCH, SMOKE_SAMPLES, sizes
 from attnlab.rank import depth, rank_heads
 from attnlab.rank.memory import memory_plan
@@ -85,7 +85,7 @@ page.record("gpu_fraction", f"{cfg.gpu_fraction:.0%}")
 page.record("timing_max_gflop", f"{cfg.timing_max_flops / 1e9:g}")
 all_threads = torch.get_num_threads()
 estimates = {}
-for nb in PLANNERS:
+for nb in RUNS:
     for p in PROFILES:
         torch.set_num_threads(threads_override() or getattr(sizes(nb, p), "threads", None) or all_threads)
         estimates[nb, p] = estimate(
@@ -102,7 +102,7 @@ page.record("timing_load", ", ".join(f"{x:.1f}" for x in os.getloadavg()))
 gpu_rate = cfg.gpu_fraction * cfg.gpu_peak_tflops * 1e12  # FLOP/s, an assumption
 plans = {key: e.work for key, e in estimates.items()}
 last_quick, last_note = {}, {}  # the last quick-profile run of each page with this seed, if any
-for nb in PLANNERS:
+for nb in RUNS:
     path = results_path(nb, "quick", seed)
     if path.exists():
         run = json.loads(path.read_text())
@@ -187,7 +187,7 @@ display(
 # about them, not a claim.
 
 # %%
-ratios = {nb: plans[nb, "paper"].flops / plans[nb, "quick"].flops for nb in PLANNERS}
+ratios = {nb: plans[nb, "paper"].flops / plans[nb, "quick"].flops for nb in RUNS}
 smallest = min(ratios, key=ratios.get)
 page.record("paper_over_quick", {nb: f"{r:,.0f}x" for nb, r in ratios.items()})
 page.record("min_paper_over_quick", f"{ratios[smallest]:,.0f}")

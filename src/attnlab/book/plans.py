@@ -69,20 +69,27 @@ def _comp_runs(page_configs: Callable[[Any, int], list]) -> Callable[[Any, int],
 
 RUNS: dict[str, Callable[[Any, int], list]] = {
     "12_training_rank_heads": _rank_runs(_rank_heads.groups),
-    "15_depth_long_context": _rank_runs(_depth.groups),
+    "15_depth_long_context": _rank_runs(_depth.planned_groups),
     "24_training_composition": _comp_runs(_one_vs_two_layers.page_configs),
     "25_strassen_attention": _comp_runs(_strassen_vs_softmax.page_configs),
+    "26_strassen_paper": lambda sizes, seed: [c for _, _, c in _strassen_paper.page_configs(sizes, seed)],
 }
 """Every training page's training runs at its sizes: ``RUNS[page](sizes, seed) -> [config]``
-(a rank-chapter ``TrainConfig`` or a composition ``CompConfig``)."""
+(a rank-chapter ``TrainConfig``, a composition ``CompConfig`` or page 26's ``PaperConfig``)."""
 
 
 def _is_rank(cfg: Any) -> bool:
     return isinstance(cfg, TrainConfig)
 
 
+def _is_paper(cfg: Any) -> bool:
+    return isinstance(cfg, _strassen_paper.PaperConfig)
+
+
 def step_flops(cfg: Any) -> float:
     """FLOPs of one optimiser step of run ``cfg`` (all its models), by its chapter's formula."""
+    if _is_paper(cfg):
+        return _strassen_paper.step_flops(cfg)
     return cfg.step_flops() if _is_rank(cfg) else _comp.step_flops(cfg)
 
 
@@ -91,6 +98,8 @@ def one_model(cfg: Any) -> Any:
     if _is_rank(cfg):
         protocol = cfg.protocol if isinstance(cfg.protocol, str) else cfg.protocol[:1]
         return replace(cfg, ranks=cfg.ranks[:1], seeds=cfg.seeds[:1], protocol=protocol)
+    if _is_paper(cfg):
+        return replace(cfg, seeds=cfg.seeds[:1])
     return replace(cfg, mlp_width=cfg.mlp_width[:1], seeds=cfg.seeds[:1])
 
 
@@ -140,6 +149,8 @@ def time_step(
 
 def run_step_timer(cfg: Any, device: Any = "cpu") -> Callable[[], None]:
     """One optimiser step of run ``cfg`` per call, by its chapter's ``step_timer``."""
+    if _is_paper(cfg):
+        return _strassen_paper.step_timer(cfg, device)
     return _rank_train.step_timer(cfg, device) if _is_rank(cfg) else _comp.step_timer(cfg, device)
 
 
@@ -148,6 +159,8 @@ def describe(cfg: Any) -> str:
     if _is_rank(cfg):
         m = cfg.model
         return f"d={m.d} N={m.N} L={m.layers} c={m.c} ff={m.ff} batch={cfg.batch} K={cfg.K}"
+    if _is_paper(cfg):
+        return f"{cfg.task} {cfg.attention} L={cfg.layers} d={cfg.d} batch={cfg.batch} K={cfg.models}"
     m, width = cfg.model, max(cfg.mlp_width)
     return f"{cfg.task} {m.attention} L={m.layers} d={m.d} mlp={width} batch={cfg.batch} K={cfg.models}"
 

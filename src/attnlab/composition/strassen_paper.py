@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -270,6 +271,31 @@ def train_run(cfg: PaperConfig, device: torch.device | str = "cpu") -> dict[str,
 
 
 # -- the page's grid --------------------------------------------------------------------------------
+
+
+def step_flops(cfg: PaperConfig) -> float:
+    """FLOPs of one optimiser step of ``cfg``'s ``K`` models: 3x a forward of ``batch`` examples."""
+    return 3 * example_flops(cfg) * cfg.batch * cfg.models
+
+
+def step_timer(cfg: PaperConfig, device: torch.device | str = "cpu") -> Callable[[], None]:
+    """One optimiser step of ``cfg``'s models per call, on the first ``batch`` training examples
+    of its data set, with throw-away models (for timing)."""
+    dev = default_device(device)
+    train, _ = split(cfg)
+    model = build(cfg).to(dev)
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+    idx = torch.arange(min(cfg.batch, cfg.train_size)).expand(cfg.models, -1)  # (K, B)
+    tokens, mask, labels, labelled = (x[idx].to(dev) for x in train)
+
+    def step() -> None:
+        loss = _loss(model(tokens, mask)[..., 0], labels, labelled)
+        opt.zero_grad(set_to_none=True)
+        loss.sum().backward()
+        opt.step()
+
+    return step
 
 
 def page_configs(sizes: Any, seed: int = 0) -> list[tuple[str, str, PaperConfig]]:
