@@ -237,11 +237,13 @@ comparisons = {
         0.05,
     ),
     "brc triangular": (
-        "on relation composition one triangular layer is exact on the validation labels (median accuracy)",
-        med("brc", "triangular"),
-        0.99,
+        "on relation composition one triangular layer errs on at most 1% of the validation labels "
+        "(median error, 1 - accuracy: an accuracy near its ceiling of 1 is read as an error against 0)",
+        1 - med("brc", "triangular"),
+        0.01,
     ),
 }
+below = {"brc triangular"}  # claims of an error: value <= bound; the others: value >= bound
 page.record("claimed", [k for k in comparisons if k in cfg.claims])
 page.record("unclaimed", {k: round(v[1], 3) for k, v in comparisons.items() if k not in cfg.claims} or "none")
 for key, (statement, value, bound) in comparisons.items():
@@ -249,7 +251,7 @@ for key, (statement, value, bound) in comparisons.items():
         page.claim(
             statement,
             value,
-            ">=",
+            "<=" if key in below else ">=",
             bound,
             medians={f"{t}, {n}": v for (t, n), v in median.items() if t == key.split()[0]},
         )

@@ -96,8 +96,7 @@ def step_flops(cfg: Any) -> float:
 def one_model(cfg: Any) -> Any:
     """Run ``cfg`` cut to its first model (its shape, batch and schedule unchanged)."""
     if _is_rank(cfg):
-        protocol = cfg.protocol if isinstance(cfg.protocol, str) else cfg.protocol[:1]
-        return replace(cfg, ranks=cfg.ranks[:1], seeds=cfg.seeds[:1], protocol=protocol)
+        return cfg.subset([0])  # its rank, seed, protocol and rate
     if _is_paper(cfg):
         return replace(cfg, seeds=cfg.seeds[:1])
     return replace(cfg, mlp_width=cfg.mlp_width[:1], seeds=cfg.seeds[:1])
