@@ -18,8 +18,10 @@
 #
 # Page 25 shows one Strassen layer solving Comp_n where one softmax layer cannot. The paper
 # {cite}`kozachinskiy2025strassen` makes its experimental case on a grid of four attentions and
-# four tasks, trained by one protocol. Its code is not public, so this page is an independent
-# reproduction of that grid at the profile's sizes.
+# four tasks, trained by one protocol. The repository the paper names for these experiments is
+# not available (a co-author's public implementation of the layer is, see page 25's provenance
+# note, but not of the experiments), so this page is an independent reproduction of that grid at
+# the profile's sizes.
 #
 # **The attentions** (one layer each, `attnlab.composition.strassen.StrassenTransformer`):
 #
