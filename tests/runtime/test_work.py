@@ -1,6 +1,6 @@
 import pytest
 
-from attnlab.runtime.work import Work, format_flops, format_seconds, seconds_per_flop, total
+from attnlab.runtime.work import Work, format_flops, format_seconds, median_seconds, seconds_per_flop, total
 
 
 def test_work_adds_up():
@@ -14,6 +14,18 @@ def test_seconds_per_flop_times_the_step():
     rate = seconds_per_flop(lambda: calls.append(1), flops_per_step=1e6, steps=4, warmup=2)
     assert len(calls) == 6
     assert 0 <= rate < 1e-3
+
+
+def test_median_seconds_keeps_the_middle_call(monkeypatch):
+    import attnlab.runtime.work as work
+
+    clock = iter([0.0, 1.0, 1.0, 9.0, 9.0, 11.0])  # timed calls of 1, 8 and 2 seconds
+    monkeypatch.setattr(work.time, "perf_counter", lambda: next(clock))
+    calls = []
+    assert median_seconds(lambda: calls.append(1), repeats=3, warmup=2) == 2.0
+    assert len(calls) == 5
+    with pytest.raises(ValueError, match="repeats"):
+        median_seconds(lambda: None, repeats=0)
 
 
 @pytest.mark.parametrize("kwargs, name", [({"steps": 0}, "steps"), ({"flops_per_step": 0}, "flops_per_step")])

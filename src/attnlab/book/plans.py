@@ -6,8 +6,6 @@ the paper-scale page (92) tabulates :func:`page_work` for every page and profile
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -22,7 +20,7 @@ from attnlab.rank import depth as _depth
 from attnlab.rank import rank_heads as _rank_heads
 from attnlab.rank import train as _rank_train
 from attnlab.rank.config import TrainConfig
-from attnlab.runtime.work import Work
+from attnlab.runtime.work import Work, median_seconds
 
 __all__ = [
     "PLANNERS",
@@ -135,15 +133,8 @@ def time_step(
         run = one_model(cfg)
         if step_flops(run) > max_flops:
             run = replace(run, batch=max(1, int(run.batch * max_flops / step_flops(run))))
-    timer = run_step_timer(run, device)
-    for _ in range(warmup):
-        timer()
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        timer()
-        times.append(time.perf_counter() - t0)
-    return StepTime(describe(run), step_flops(run), statistics.median(times), cut)
+    seconds = median_seconds(run_step_timer(run, device), repeats=steps, warmup=warmup)
+    return StepTime(describe(run), step_flops(run), seconds, cut)
 
 
 def run_step_timer(cfg: Any, device: Any = "cpu") -> Callable[[], None]:

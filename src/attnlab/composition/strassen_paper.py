@@ -38,7 +38,7 @@ from attnlab.composition import paper_tasks as pt
 from attnlab.composition.strassen import ATTENTIONS, StrassenTransformer
 from attnlab.runtime.device import default_device
 from attnlab.runtime.seeds import derive_seed, model_seeds
-from attnlab.runtime.work import Work, total
+from attnlab.runtime.work import Work, median_seconds, total
 
 MODELS = {
     "standard": dict(attention="softmax", layers=1),
@@ -350,10 +350,4 @@ def time_step(
         model.zero_grad(set_to_none=True)
         model(tokens).square().mean().backward()
 
-    step()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-    return sorted(times)[len(times) // 2]
+    return median_seconds(step, repeats=repeats, warmup=1)

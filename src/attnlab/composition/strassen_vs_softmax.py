@@ -16,7 +16,6 @@ pairs.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import torch
@@ -28,7 +27,7 @@ from attnlab.composition.strassen import strassen_attention, strassen_attention_
 from attnlab.composition.training import CompConfig
 from attnlab.runtime.device import default_device
 from attnlab.runtime.seeds import model_seeds
-from attnlab.runtime.work import Work, total
+from attnlab.runtime.work import Work, median_seconds, total
 
 COMP_MODELS = {
     "softmax, 1 layer": dict(attention="softmax", layers=1),
@@ -113,10 +112,4 @@ def time_step(
         if dev.type == "cuda":
             torch.cuda.synchronize()
 
-    step()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-    return sorted(times)[len(times) // 2]
+    return median_seconds(step, repeats=repeats, warmup=1)

@@ -10,6 +10,7 @@ cost, and the paper-scale page tabulates every page at every profile without tra
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ __all__ = [
     "Work",
     "format_flops",
     "format_seconds",
+    "median_seconds",
     "seconds_per_flop",
     "total",
 ]
@@ -75,6 +77,21 @@ def seconds_per_flop(
     for _ in range(steps):
         step()
     return (time.perf_counter() - t0) / steps / flops_per_step
+
+
+def median_seconds(step: Callable[[], object], repeats: int = 3, warmup: int = 1) -> float:
+    """The median wall time of ``repeats`` calls of ``step``, after ``warmup`` untimed calls
+    (the median, since a shared machine's load adds outliers in one direction)."""
+    check_int("repeats", repeats, low=1)
+    check_int("warmup", warmup, low=0)
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
 def format_seconds(s: float) -> str:
