@@ -69,6 +69,8 @@ profile = "quick"
 seed = 0
 
 # %%
+import os
+
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
@@ -137,24 +139,26 @@ print({k: f"{v:.1e}" for k, v in layer_diffs.items()})
 # $2\pi i/n$ and $2\pi\sigma/n$, as page 23's two-layer construction does (an additive
 # embedding). Then:
 #
-# * $\langle f_o, g_j\rangle = s\,(\cos(\text{angle of } x - \text{slot of } j) + [j \in g\text{-table}])$
+# * $\langle f_o, g_j\rangle = \lambda\,(\cos(\text{angle of } x - \text{slot of } j) + [j \in g\text{-table}])$
 #   is largest at the $g$-position $j = x$;
-# * $\langle g_j, h_k\rangle = s\,(\cos(\text{angle of } j\text{'s symbol} - \text{slot of } k) + [k \in h\text{-table}])$
+# * $\langle g_j, h_k\rangle = \lambda\,(\cos(\text{angle of } j\text{'s symbol} - \text{slot of } k) + [k \in h\text{-table}])$
 #   is largest, for every $j$, at the $h$-position indexed by $j$'s symbol, which for $j = x$
 #   is $k = n + g(x)$;
 # * $\langle h_k, f_o\rangle = 0$.
 #
-# So the pair $(x,\ n + g(x))$ beats every other pair by a margin that the score scale $s$ below
-# sets to 40; measured on every input checked below, the smallest margin is
-# {glue:text}`pair_margin:.6g`. The values
+# So the pair $(x,\ n + g(x))$ beats every other pair by a margin $\Delta$ that the score scale
+# $\lambda$ below sets to {glue:text}`score_margin:g`; measured on every input checked below, the
+# smallest margin is {glue:text}`pair_margin:.6g`. The values
 # are $v_j = 1$ and $\tilde v_k = $ the symbol at $k$, so the head returns $\approx h(g(x))$,
 # and one ReLU unit passes it on. **What stays fixed and what grows.** One head, $d$ =
 # {glue:text}`construction_d` and one ReLU unit, size $\max(H,d,P)$ =
 # {glue:text}`construction_size`, for every $n$. The only thing that grows is the score scale
-# $s = 40/(1-\cos(2\pi/n)) \approx 40 n^2/2\pi^2$, which means $O(\log n)$ bits of precision.
+# $\lambda = \Delta/\min(1-\cos(2\pi/n),\ 1)$: a competing pair loses either a cosine step,
+# at least $1-\cos(2\pi/n)$, or a table bonus of 1. For $n \ge 4$ the cosine step is the smaller,
+# and $\lambda \approx \Delta n^2/2\pi^2$ grows with $n$, which means $O(\log n)$ bits of precision.
 # The embedding table $p(i,\sigma)$ has $(2n+1)n$ rows, as for every model in this chapter,
 # and the size measure does not count it. For contrast, one *softmax* layer computing Comp_n
-# needs size $s \gtrsim (n/8)^{1/5}$ at any precision (page 22's count), and page 23's
+# needs size $\max(H,d,P) \gtrsim (n/8)^{1/5}$ at any precision (page 22's count), and page 23's
 # one-layer softmax construction has size about $3n^2$. The paper's Theorem 4.2 proves that
 # constant size suffices for Strassen attention. Its Appendix B construction picks the same
 # pair, $j = x$ and $k = n + g(x)$, with values 1 and the symbol at $k$, as far as its text
@@ -166,13 +170,14 @@ print({k: f"{v:.1e}" for k, v in layer_diffs.items()})
 # means $|y - h(g(x))| < 1/2$).
 
 # %%
+margin = page.record("score_margin", 40.0)  # the construction's score margin Delta
 page.record("exhaustive_ns", list(cfg.exhaustive_ns))
 page.record("random_ns", list(cfg.random_ns))
 checks = {}
 for n in (*cfg.exhaustive_ns, *cfg.random_ns):
     exhaustive = n in cfg.exhaustive_ns
     W = ct.enumerate_comp(n) if exhaustive else ct.sample_comp(n, cfg.random_inputs, seed=seed)
-    model = constructions.strassen_comp(n)
+    model = constructions.strassen_comp(n, margin)
     err = constructions.comp_errors(model, W, n)
     checks[n] = {
         "inputs": len(W),
@@ -180,7 +185,7 @@ for n in (*cfg.exhaustive_ns, *cfg.random_ns):
         "max_err": err.max().item(),
         "wrong": int((err >= 0.5).sum()),
         "size": model.size,
-        "scale": constructions.strassen_scale(n),
+        "scale": constructions.strassen_scale(n, margin),
         "pair_margin": constructions.strassen_pair_margins(model, W, n).min().item(),
         "softmax_one_layer_size": constructions.one_layer_comp(n).size,
     }
@@ -225,10 +230,12 @@ axes[1].loglog(
     "--",
     color="C2",
     alpha=0.6,
-    label="Strassen score scale $s$",
+    label="Strassen score scale $\\lambda$",
 )
 axes[1].set(xlabel="$n$", ylabel="size $\\max(H,d,P)$ / score scale", title="What grows with $n$")
 for ax in axes:
+    ax.set_xticks(ns_all, [str(n) for n in ns_all])  # the checked n, without log-scale minor labels
+    ax.set_xticks([], minor=True)
     ax.legend(fontsize=9)
 fig.tight_layout()
 page.figure("fig_construction", fig)
@@ -275,6 +282,16 @@ soft1_best = page.record("soft1_best", max(final["softmax, 1 layer"]))
 soft2_worst = page.record("soft2_worst", min(final["softmax, 2 layers"]))
 str_worst = page.record("strassen_worst", min(final["Strassen, 1 layer"]))
 page.record("strassen_final", final["Strassen, 1 layer"])
+page.record("soft2_span", experiment.span_text(final["softmax, 2 layers"]))
+page.record("strassen_span", experiment.span_text(final["Strassen, 1 layer"]))
+page.record("strassen_per_seed", ", ".join(f"{a:.3f}" for a in final["Strassen, 1 layer"]))
+# what a step of each model costs: one training step of each batched run, timed here
+step_repeats = page.record("step_repeats", 5)
+step_s = experiment.comp_step_seconds(cfg, seed, device, repeats=step_repeats)
+print({name: f"{1e3 * t:.1f} ms" for name, t in step_s.items()}, "per training step")
+page.record("step_ms", {name: round(1e3 * t, 2) for name, t in step_s.items()})
+page.record("step_ratio_1", step_s["Strassen, 1 layer"] / step_s["softmax, 1 layer"])
+page.record("step_ratio_2", step_s["Strassen, 1 layer"] / step_s["softmax, 2 layers"])
 page.record("escape_strassen", tr.first_step_above(comp["Strassen, 1 layer"], plateau + 0.10))
 page.record("escape_two_layer", tr.first_step_above(comp["softmax, 2 layers"], plateau + 0.10))
 
@@ -294,10 +311,13 @@ page.figure("fig_comp", fig)
 # %% [markdown]
 # One softmax layer ends at {glue:text}`soft1_best:.3f` at best, against the exact "most
 # frequent value" level of {glue:text}`plateau:.3f`. Two softmax layers end at
-# {glue:text}`soft2_worst:.3f` or better, and one Strassen layer at
-# {glue:text}`strassen_worst:.3f` or better (per seed: {glue:text}`strassen_final`). One
-# Strassen layer therefore reaches what needs two softmax layers, in the same number of
-# steps. The first measurements 10 points above the plateau come at steps
+# {glue:text}`soft2_span`, and one Strassen layer {glue:text}`strassen_span` (per seed:
+# {glue:text}`strassen_per_seed`). One Strassen layer therefore reaches what needs two softmax
+# layers, in the same number of steps, but its steps cost more: timed on this machine (median of
+# {glue:text}`step_repeats` training steps of each batched run, all seeds), a step of the Strassen
+# model takes {glue:text}`step_ratio_1:.1f` times as long as a step of one softmax layer and
+# {glue:text}`step_ratio_2:.1f` times as long as a step of two (at $T = 2n + 1$ tokens; section 5
+# shows how the gap grows with $T$). The first measurements 10 points above the plateau come at steps
 # {glue:text}`escape_strassen` for the Strassen layer and {glue:text}`escape_two_layer` for two
 # softmax layers (one entry per seed, measured every {glue:text}`cfg_eval_every` steps).
 #
@@ -354,6 +374,7 @@ for t in ("match3", "brc"):
     for a in ("softmax", "strassen"):
         page.record(f"{t}_{a}_worst", tok_worst[f"{t},{a}"])
         page.record(f"{t}_{a}_best", tok_best[f"{t},{a}"])
+        page.record(f"{t}_{a}_span", experiment.span_text(tok_final[(t, a)]))
     page.record(f"{t}_alone", token_alone[t])
 
 
@@ -397,13 +418,10 @@ fig.tight_layout()
 page.figure("fig_tokens", fig)
 
 # %% [markdown]
-# On relation composition one Strassen layer ends at {glue:text}`brc_strassen_worst:.3f` or
-# better and one softmax layer between {glue:text}`brc_softmax_worst:.3f` and
-# {glue:text}`brc_softmax_best:.3f`; the token-alone level is {glue:text}`brc_alone:.3f`. On
-# Match3 the Strassen layer ends between {glue:text}`match3_strassen_worst:.3f` and
-# {glue:text}`match3_strassen_best:.3f` and the softmax layer between
-# {glue:text}`match3_softmax_worst:.3f` and {glue:text}`match3_softmax_best:.3f`, against a
-# token-alone level of {glue:text}`match3_alone:.3f`. So on relation composition the Strassen
+# On relation composition one Strassen layer ends {glue:text}`brc_strassen_span` and one
+# softmax layer {glue:text}`brc_softmax_span`; the token-alone level is
+# {glue:text}`brc_alone:.3f`. On Match3 the Strassen layer ends {glue:text}`match3_strassen_span`
+# and the softmax layer {glue:text}`match3_softmax_span`, against a token-alone level of {glue:text}`match3_alone:.3f`. So on relation composition the Strassen
 # runs end {glue:text}`brc_order`; on Match3 they end {glue:text}`match3_order`, and the worst
 # Strassen run is {glue:text}`match3_strassen_vs_alone` the level a model reaches from each
 # token alone.
@@ -425,10 +443,13 @@ page.figure("fig_tokens", fig)
 # {glue:text}`t_repeats`, on this machine). The three versions are the Strassen layer in its
 # matrix-product form, the naive $T^3$ form, and softmax attention (PyTorch's fused kernel).
 # Both Strassen forms do $\Theta(T^3 d)$ work, since the matrix products here are ordinary
-# cubic ones, so we expect a log-log slope of 3. For softmax we expect 2. Fixed per-call
-# overheads make the slopes lower at small $T$, so we fit each form on its largest
-# {glue:text}`t_fit_last` sizes. This is a measurement and not a claim: timings depend on the
-# machine and its load.
+# cubic ones, so for large $T$ we expect a log-log slope of 3. For softmax we expect 2. We fit
+# each form on its largest {glue:text}`t_fit_last` sizes, which are not the same $T$ for each:
+# each form's sizes span steps of a few milliseconds to a few tenths of a second, and at the
+# $T$ where the Strassen form gets there a softmax step is still mostly fixed per-call cost
+# (measured below). We also count the FLOPs of each step's matrix products
+# (`torch.utils.flop_counter`), so that the rate this CPU reaches on them can be read beside the
+# time. This is a measurement and not a claim: timings depend on the machine and its load.
 
 # %%
 tcfg = cfg.timing
@@ -443,25 +464,53 @@ times = {
     ]
     for form, Ts in tcfg.Ts.items()
 }
+page.record("timing_load", ", ".join(f"{x:.1f}" for x in os.getloadavg()))
+flops = {
+    form: [experiment.step_matmul_flops(form, T, d=tcfg.d, batch=tcfg.batch) for T in Ts]
+    for form, Ts in tcfg.Ts.items()
+}
 expected = {"strassen": 3.0, "naive": 3.0, "softmax": 2.0}
-slopes = {}
+k = tcfg.fit_last
+
+
+def slope(Ts, ys):
+    """The least-squares slope of log ys against log Ts."""
+    return float(np.polyfit(np.log(Ts), np.log(ys), 1)[0])
+
+
+slopes, flop_slopes, rates = {}, {}, {}
 for form, Ts in tcfg.Ts.items():
-    k = tcfg.fit_last
-    slopes[form] = float(np.polyfit(np.log(Ts[-k:]), np.log(times[form][-k:]), 1)[0])
+    slopes[form] = slope(Ts[-k:], times[form][-k:])
+    flop_slopes[form] = slope(Ts[-k:], flops[form][-k:])
+    rates[form] = [f / t / 1e9 for f, t in zip(flops[form], times[form], strict=True)]
     print(
-        f"{form:8s} T={list(Ts)}: {[f'{t * 1e3:.2f}' for t in times[form]]} ms; "
-        f"fitted slope {slopes[form]:.2f} (expected {expected[form]:.0f})"
+        f"{form:8s} T={list(Ts)}: {[f'{t * 1e3:.2f}' for t in times[form]]} ms, "
+        f"{[f'{r:.1f}' for r in rates[form]]} GFLOP/s; fitted slope {slopes[form]:.2f} "
+        f"(expected {expected[form]:.0f}; matrix-product FLOPs {flop_slopes[form]:.2f})"
     )
 page.record("slopes", {k: round(v, 2) for k, v in slopes.items()})
 for form in slopes:
     page.record(f"slope_{form}", slopes[form])
-T_common = max(set(tcfg.Ts["strassen"]) & set(tcfg.Ts["softmax"]))
-ratio = (
-    times["strassen"][list(tcfg.Ts["strassen"]).index(T_common)]
-    / (times["softmax"][list(tcfg.Ts["softmax"]).index(T_common)])
-)
-page.record("T_common", T_common)
-page.record("time_ratio", ratio)
+    page.record(f"slope_short_{form}", expected[form] - slopes[form])
+    page.record(f"flop_slope_{form}", flop_slopes[form])
+    page.record(f"fit_Ts_{form}", f"{tcfg.Ts[form][-k]}-{tcfg.Ts[form][-1]}")
+St = list(tcfg.Ts["strassen"])
+page.record("rate_T_lo", St[-k])
+page.record("rate_T_hi", St[-1])
+page.record("rate_lo", rates["strassen"][-k])
+page.record("rate_hi", rates["strassen"][-1])
+# the same T for both: the softmax slope on the Strassen form's fitted sizes, and the ratio
+common = sorted(set(St[-k:]) & set(tcfg.Ts["softmax"]))
+sm = list(tcfg.Ts["softmax"])
+ratios = [times["strassen"][St.index(T)] / times["softmax"][sm.index(T)] for T in common]
+page.record("common_Ts", f"{common[0]}-{common[-1]}")
+page.record("slope_softmax_common", slope(common, [times["softmax"][sm.index(T)] for T in common]))
+page.record("T_common", common[-1])
+page.record("time_ratio", ratios[-1])
+page.record("time_ratio_lo", ratios[0])
+page.record("T_common_lo", common[0])
+page.record("ratio_slope", slope(common, ratios))
+print(f"Strassen / softmax time at T={common}: {[f'{r:.1f}' for r in ratios]}")
 
 fig, ax = plt.subplots(figsize=(7.5, 4.5))
 labels = {"strassen": "Strassen, matrix products", "naive": "Strassen, naive $T^3$", "softmax": "softmax"}
@@ -478,11 +527,26 @@ fig.tight_layout()
 page.figure("fig_cost", fig)
 
 # %% [markdown]
-# The fitted slopes are {glue:text}`slopes` against the expected 3, 3 and 2 (this run, this
-# machine). On a small or busy machine the fits move by several tenths from run to run. At
-# $T$ = {glue:text}`T_common`, a step of Strassen attention takes {glue:text}`time_ratio:.0f`
-# times as long as a step of softmax attention. That gap is the price of attending to pairs,
-# and by the expected slopes it grows about linearly with $T$. The paper reports the same
+# The fitted slopes are {glue:text}`slope_strassen:.2f` for the matrix-product form ($T$ =
+# {glue:text}`fit_Ts_strassen`), {glue:text}`slope_naive:.2f` for the naive form ($T$ =
+# {glue:text}`fit_Ts_naive`) and {glue:text}`slope_softmax:.2f` for softmax ($T$ =
+# {glue:text}`fit_Ts_softmax`), against the expected 3, 3 and 2: the Strassen forms fall short
+# of 3 by {glue:text}`slope_short_strassen:.2f` and {glue:text}`slope_short_naive:.2f`. The
+# work itself is cubic: the FLOPs of the matrix products grow with slope
+# {glue:text}`flop_slope_strassen:.2f` over the same sizes. What grows more slowly is the time,
+# because the rate this CPU reaches on small products rises with their size: from
+# {glue:text}`rate_lo:.1f` GFLOP/s at $T$ = {glue:text}`rate_T_lo` to {glue:text}`rate_hi:.1f`
+# GFLOP/s at $T$ = {glue:text}`rate_T_hi` for the matrix-product form. At these sizes the
+# slopes measure that rise as much as the asymptotic cost. Fitted on the same sizes
+# ($T$ = {glue:text}`common_Ts`), the softmax slope is {glue:text}`slope_softmax_common:.2f`:
+# its step there is mostly fixed cost, which is why its fit uses larger $T$. The load average
+# during this timing was {glue:text}`timing_load` (1, 5, 15 minutes).
+#
+# A step of Strassen attention takes {glue:text}`time_ratio_lo:.0f` times as long as a step of
+# softmax attention at $T$ = {glue:text}`T_common_lo` and {glue:text}`time_ratio:.0f` times at
+# $T$ = {glue:text}`T_common`: the ratio grows with slope {glue:text}`ratio_slope:.2f` in $T$
+# here, where the expected slopes (3 against 2) give 1 for large $T$. That gap is the price of
+# attending to pairs. The paper reports the same
 # ordering on a GPU (its Appendix D), where Strassen attention reaches its limits at hidden
 # sizes of 512 and inputs beyond about 1600 tokens, and standard attention does not up to
 # 16 384 {cite}`kozachinskiy2025strassen`. Sub-cubic time needs a fast matrix product, which

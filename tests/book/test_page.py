@@ -50,6 +50,7 @@ def test_claims_record_value_bound_margin_and_fail(tmp_path):
     assert data["claims"][3]["margin"] == pytest.approx(-0.5)
     assert data["claims"][0]["context"] == {"ratios": [4.5, 5]}
     assert data["wall_time_s"] >= 0 and "torch" in data["versions"]
+    assert data["sweep"] == {"computed": 0, "cached": 0} and len(data["load_avg"]) == 3
     assert {"numpy", "matplotlib", "attnlab"} <= set(data["versions"])
     prov = data["provenance"]
     assert len(prov["git_commit"]) == 40 and isinstance(prov["git_dirty"], bool)

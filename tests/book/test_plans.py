@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from attnlab.book import plans
@@ -76,6 +78,14 @@ def test_time_step_cuts_a_step_above_the_cap():
     assert cut.cut and cut.flops <= plans.step_flops(run) / 10 and "K=1" in cut.label
     with pytest.raises(ValueError, match="^max_flops"):
         plans.time_step(run, max_flops=0)
+
+
+def test_time_step_times_until_its_floor(monkeypatch):
+    calls = []
+    monkeypatch.setattr(plans, "run_step_timer", lambda cfg, device: lambda: (calls.append(1), time.sleep(0.01)))
+    run = plans.RUNS["24_training_composition"](SIZES["24_training_composition"]["quick"], 0)[0]
+    t = plans.time_step(run, steps=2, warmup=0, min_seconds=0.1)
+    assert len(calls) >= 10 and 0.01 <= t.seconds < 0.1
 
 
 def test_estimate_fits_a_fixed_cost_and_a_rate():

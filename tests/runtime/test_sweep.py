@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from attnlab.runtime.sweep import sweep
+from attnlab.runtime.sweep import sweep, tally
 from tests import sweep_tasks
 from tests.conftest import ROOT
 
@@ -30,10 +30,12 @@ def test_in_process_caches_each_result_and_resumes(tmp_path, monkeypatch):
         calls.append(config["seed"])
         return sweep_tasks.train_tiny(config)
 
+    start = tally()
     first = sweep(compute, configs(4), namespace="t", address="", show_progress=False)
     assert calls == [0, 1, 2, 3]
     again = sweep(compute, configs(5), namespace="t", address="", show_progress=False)
     assert calls == [0, 1, 2, 3, 4] and again[:4] == first  # only the new configuration ran
+    assert {k: v - start[k] for k, v in tally().items()} == {"computed": 5, "cached": 4}
     assert len(list((tmp_path / "t").glob("*.json"))) == 5
 
 

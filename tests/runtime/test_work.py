@@ -26,6 +26,18 @@ def test_median_seconds_keeps_the_middle_call(monkeypatch):
     assert len(calls) == 5
     with pytest.raises(ValueError, match="repeats"):
         median_seconds(lambda: None, repeats=0)
+    with pytest.raises(ValueError, match="min_seconds"):
+        median_seconds(lambda: None, min_seconds=-1.0)
+
+
+def test_median_seconds_times_until_its_floor(monkeypatch):
+    import attnlab.runtime.work as work
+
+    clock = iter([0.0, 1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 7.0, 7.0, 8.0])  # calls of 1, 1, 1, 4 and 1 s
+    monkeypatch.setattr(work.time, "perf_counter", lambda: next(clock))
+    calls = []
+    assert median_seconds(lambda: calls.append(1), repeats=2, warmup=0, min_seconds=7.5) == 1.0
+    assert len(calls) == 5  # 2 calls reach 2 s; 5 reach 8 s
 
 
 @pytest.mark.parametrize("kwargs, name", [({"steps": 0}, "steps"), ({"flops_per_step": 0}, "flops_per_step")])

@@ -37,6 +37,7 @@ import torch
 
 from attnlab._checks import check_choice, check_int
 from attnlab.book import profiles
+from attnlab.runtime import sweep
 from attnlab.runtime.cache import atomic_write_text
 
 
@@ -179,6 +180,7 @@ class Page:
         self.results_file: Path | None = None  # written by finish()
         self.started = _dt.datetime.now(_dt.UTC)
         self._t0 = time.perf_counter()
+        self._sweep_start = sweep.tally()
         torch.manual_seed(self.seed)
         _glue("profile", self.profile)
         _glue("seed", self.seed)
@@ -324,6 +326,8 @@ class Page:
             "sizes": _plain(profiles.as_dict(self.cfg)),
             "started": self.started.isoformat(timespec="seconds"),
             "wall_time_s": round(wall, 3),
+            "load_avg": [round(x, 2) for x in os.getloadavg()],  # 1, 5, 15 minutes, at the end
+            "sweep": {k: v - self._sweep_start[k] for k, v in sweep.tally().items()},
             "versions": versions(),
             "provenance": provenance(),
             "numbers": self.numbers,

@@ -113,10 +113,19 @@ class StepTime:
 
 
 def time_step(
-    cfg: Any, device: Any = "cpu", *, steps: int = 3, warmup: int = 1, max_flops: float = 2e10
+    cfg: Any,
+    device: Any = "cpu",
+    *,
+    steps: int = 3,
+    warmup: int = 1,
+    max_flops: float = 2e10,
+    min_seconds: float = 0.0,
 ) -> StepTime:
-    """Time ``steps`` optimiser steps of run ``cfg`` (after ``warmup``) on ``device``, with
-    throw-away models (the chapter's ``step_timer``); the median step is kept.
+    """Time ``steps`` optimiser steps of run ``cfg`` (after ``warmup``) on ``device``, and more
+    until the timed steps take ``min_seconds``, with throw-away models (the chapter's
+    ``step_timer``); the median step is kept. On a shared machine a few steps of milliseconds
+    each catch the load of a few time slices, and their median can be off by a factor of 2;
+    the time floor makes the median span the load.
 
     A run whose step exceeds ``max_flops`` is timed with its first model only and, if that is
     still above, at the largest batch under ``max_flops`` (FLOPs grow linearly in the batch), so
@@ -133,7 +142,7 @@ def time_step(
         run = one_model(cfg)
         if step_flops(run) > max_flops:
             run = replace(run, batch=max(1, int(run.batch * max_flops / step_flops(run))))
-    seconds = median_seconds(run_step_timer(run, device), repeats=steps, warmup=warmup)
+    seconds = median_seconds(run_step_timer(run, device), repeats=steps, warmup=warmup, min_seconds=min_seconds)
     return StepTime(describe(run), step_flops(run), seconds, cut)
 
 

@@ -1249,13 +1249,14 @@ _SIZES["90_performance"] = _every_profile(
 class PaperScaleSizes:
     """Page 92 trains nothing: it plans every training page at every profile
     (:mod:`attnlab.runtime.work`) and, per page and profile, times ``timing_steps`` steps (after
-    ``timing_warmup``) of the page's smallest and dominant run (:func:`attnlab.book.plans.estimate`),
-    each cut to one model and a smaller batch when its step exceeds ``timing_max_flops``. The GPU
+    ``timing_warmup``), and more until they take ``timing_min_seconds``, of the page's smallest and
+    dominant run (:func:`attnlab.book.plans.estimate`), each cut to one model and a smaller batch when its step exceeds ``timing_max_flops``. The GPU
     column assumes ``gpu_fraction`` of the float32 peak ``gpu_peak_tflops`` of ``gpu_name`` (the
     memory plan's reference GPU, ``gpu_gib`` GiB). The same at every profile."""
 
     timing_steps: int = cut_steps()
     timing_warmup: int
+    timing_min_seconds: float
     timing_max_flops: float
     gpu_name: str
     gpu_gib: int
@@ -1267,6 +1268,7 @@ _SIZES["92_paper_scale"] = _every_profile(
     PaperScaleSizes(
         timing_steps=3,
         timing_warmup=1,
+        timing_min_seconds=0.5,  # steps of milliseconds: time enough of them to span the load
         timing_max_flops=5e9,
         gpu_name="NVIDIA A100 80GB",
         gpu_gib=80,

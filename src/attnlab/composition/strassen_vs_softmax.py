@@ -11,20 +11,23 @@ loop with the same budget:
 :func:`page_configs` builds them from the page's sizes, :func:`planned_work` their work (any
 profile, nothing trained), :func:`timed_config` the run whose step the page times; and
 :func:`time_step` times one attention layer as the context grows, the cost of attending to
-pairs.
+pairs (:func:`step_matmul_flops` counts its matrix products), and :func:`comp_step_seconds` times
+one training step of each Comp_n run; :func:`span_text` words a spread of per-seed results.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from attnlab._checks import check_choice, check_int
 from attnlab.attention import attend
 from attnlab.composition.model import TransformerConfig
 from attnlab.composition.strassen import strassen_attention, strassen_attention_naive
-from attnlab.composition.training import CompConfig
+from attnlab.composition.training import CompConfig, step_timer
 from attnlab.runtime.device import default_device
 from attnlab.runtime.seeds import model_seeds
 from attnlab.runtime.work import Work, median_seconds, total
@@ -81,18 +84,11 @@ def planned_work(sizes: Any) -> Work:
     return total(c.work() for _, c in page_configs(sizes))
 
 
-def time_step(
-    form: str, T: int, *, d: int = 16, batch: int = 4, repeats: int = 3, device: str = "cpu", seed: int = 0
-) -> float:
-    """Median seconds of one forward + backward pass of one attention layer over ``T`` tokens.
-
-    ``form``: ``"strassen"`` (matrix-product form), ``"naive"`` (the ``T^3`` scores) or
-    ``"softmax"`` (:func:`attnlab.attention.attend`). All ``T`` positions are queries; one head
-    of width ``d``; ``batch`` sequences; one untimed warm-up pass.
-    """
+def _layer_step(form: str, T: int, d: int, batch: int, device: str, seed: int) -> Callable[[], None]:
+    """One forward + backward pass of one attention layer per call (see :func:`time_step`)."""
     check_choice("form", form, ("strassen", "naive", "softmax"))
     T, d = check_int("T", T, low=1), check_int("d", d, low=1)
-    batch, repeats = check_int("batch", batch, low=1), check_int("repeats", repeats, low=1)
+    batch = check_int("batch", batch, low=1)
     dev = default_device(device)
     gen = torch.Generator(device=dev).manual_seed(seed)
     x = torch.randn(batch, T, d, generator=gen, device=dev)
@@ -112,4 +108,55 @@ def time_step(
         if dev.type == "cuda":
             torch.cuda.synchronize()
 
-    return median_seconds(step, repeats=repeats, warmup=1)
+    return step
+
+
+def time_step(
+    form: str, T: int, *, d: int = 16, batch: int = 4, repeats: int = 3, device: str = "cpu", seed: int = 0
+) -> float:
+    """Median seconds of one forward + backward pass of one attention layer over ``T`` tokens.
+
+    ``form``: ``"strassen"`` (matrix-product form), ``"naive"`` (the ``T^3`` scores) or
+    ``"softmax"`` (:func:`attnlab.attention.attend`). All ``T`` positions are queries; one head
+    of width ``d``; ``batch`` sequences; one untimed warm-up pass.
+    """
+    repeats = check_int("repeats", repeats, low=1)
+    return median_seconds(_layer_step(form, T, d, batch, device, seed), repeats=repeats, warmup=1)
+
+
+def step_matmul_flops(form: str, T: int, *, d: int = 16, batch: int = 4, seed: int = 0) -> float:
+    """FLOPs of the matrix products in the pass :func:`time_step` times (forward and backward),
+    counted by ``torch.utils.flop_counter.FlopCounterMode`` on one CPU pass; element-wise work
+    (exponentials, products with ``v``) is not counted. Divided by the measured time it gives the
+    rate a form's products reach at ``T``."""
+    step = _layer_step(form, T, d, batch, "cpu", seed)
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return float(counter.get_total_flops())
+
+
+def comp_step_seconds(
+    sizes: Any, seed: int = 0, device: str = "cpu", *, repeats: int = 5
+) -> dict[str, float]:
+    """Median seconds of one training step of each Comp_n run of the page (:data:`COMP_MODELS`,
+    by name): the batched run as it trains (all its seeds, its batch), on throw-away models with
+    their own data stream, so the page's runs are unchanged."""
+    repeats = check_int("repeats", repeats, low=1)
+    runs = [c for tag, c in page_configs(sizes, seed) if tag == "comp"]
+    return {
+        name: median_seconds(step_timer(cfg, device), repeats=repeats, warmup=1)
+        for name, cfg in zip(COMP_MODELS, runs, strict=True)
+    }
+
+
+def span_text(values: Sequence[float], digits: int = 3) -> str:
+    """Where ``values`` (one per seed) lie, as prose: ``"1.000 on every seed"`` when they agree
+    to ``digits`` decimals, else ``"between 0.452 and 0.461"``."""
+    values = [float(v) for v in values]
+    if not values:
+        raise ValueError("values must hold at least one number, got none")
+    digits = check_int("digits", digits, low=0)
+    lo, hi = f"{min(values):.{digits}f}", f"{max(values):.{digits}f}"
+    if lo == hi:
+        return f"{lo} on every seed" if len(values) > 1 else lo
+    return f"between {lo} and {hi}"

@@ -93,6 +93,16 @@ class SweepConfig:
         return _from_fields(cls, key)
 
 
+_TALLY = {"computed": 0, "cached": 0}
+
+
+def tally() -> dict[str, int]:
+    """How many results :func:`sweep` has ``computed`` and read from the cache (``cached``) in
+    this process so far: a page that computed none of its results did not train, so its run
+    time says nothing about what training costs."""
+    return dict(_TALLY)
+
+
 def sweep(
     compute: Callable[[dict[str, Any]], Any],
     configs: Sequence[dict[str, Any]],
@@ -125,6 +135,7 @@ def sweep(
     code = cache.code_hash(compute.__module__)  # the code that computes every result
     results: list[Any] = [cache.lookup(c, code=code, namespace=namespace) for c in configs]
     todo = [i for i, r in enumerate(results) if r is cache.MISSING]
+    _TALLY["cached"] += len(configs) - len(todo)
     if not todo:
         return results
     bar = progress(total=len(configs), initial=len(configs) - len(todo), desc=desc, disable=not show_progress)
@@ -140,6 +151,7 @@ def sweep(
             _ray_sweep(compute, configs, todo, results, namespace, code, address, threads, max_retries, bar)
     finally:
         bar.close()
+    _TALLY["computed"] += len(todo)
     return results
 
 

@@ -79,15 +79,21 @@ def seconds_per_flop(
     return (time.perf_counter() - t0) / steps / flops_per_step
 
 
-def median_seconds(step: Callable[[], object], repeats: int = 3, warmup: int = 1) -> float:
-    """The median wall time of ``repeats`` calls of ``step``, after ``warmup`` untimed calls
-    (the median, since a shared machine's load adds outliers in one direction)."""
+def median_seconds(
+    step: Callable[[], object], repeats: int = 3, warmup: int = 1, min_seconds: float = 0.0
+) -> float:
+    """The median wall time of the calls of ``step`` timed after ``warmup`` untimed calls: at
+    least ``repeats`` calls, and more until the timed calls add up to ``min_seconds`` (the
+    median, since a shared machine's load adds outliers in one direction; a time floor, since
+    a few steps of milliseconds each sample the load of a few time slices only)."""
     check_int("repeats", repeats, low=1)
     check_int("warmup", warmup, low=0)
+    if not min_seconds >= 0:
+        raise ValueError(f"min_seconds must be >= 0, got {min_seconds}")
     for _ in range(warmup):
         step()
-    times = []
-    for _ in range(repeats):
+    times: list[float] = []
+    while len(times) < repeats or sum(times) < min_seconds:
         t0 = time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
