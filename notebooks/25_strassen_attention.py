@@ -154,8 +154,9 @@ print({k: f"{v:.1e}" for k, v in layer_diffs.items()})
 # {glue:text}`construction_d` and one ReLU unit, size $\max(H,d,P)$ =
 # {glue:text}`construction_size`, for every $n$. The only thing that grows is the score scale
 # $\lambda = \Delta/\min(1-\cos(2\pi/n),\ 1)$: a competing pair loses either a cosine step,
-# at least $1-\cos(2\pi/n)$, or a table bonus of 1. For $n \ge 4$ the cosine step is the smaller,
-# and $\lambda \approx \Delta n^2/2\pi^2$ grows with $n$, which means $O(\log n)$ bits of precision.
+# at least $1-\cos(2\pi/n)$, or a table bonus of 1. For $n \ge 4$ the cosine step is at most 1,
+# so $\lambda = \Delta/(1-\cos(2\pi/n)) \approx \Delta n^2/2\pi^2$ grows with $n$, which means
+# $O(\log n)$ bits of precision.
 # The embedding table $p(i,\sigma)$ has $(2n+1)n$ rows, as for every model in this chapter,
 # and the size measure does not count it. For contrast, one *softmax* layer computing Comp_n
 # needs size $\max(H,d,P) \gtrsim (n/8)^{1/5}$ at any precision (page 22's count), and page 23's

@@ -82,7 +82,8 @@ def test_time_step_cuts_a_step_above_the_cap():
 
 def test_time_step_times_until_its_floor(monkeypatch):
     calls = []
-    monkeypatch.setattr(plans, "run_step_timer", lambda cfg, device: lambda: (calls.append(1), time.sleep(0.01)))
+    step = lambda: (calls.append(1), time.sleep(0.01))  # noqa: E731
+    monkeypatch.setattr(plans, "run_step_timer", lambda cfg, device: step)
     run = plans.RUNS["24_training_composition"](SIZES["24_training_composition"]["quick"], 0)[0]
     t = plans.time_step(run, steps=2, warmup=0, min_seconds=0.1)
     assert len(calls) >= 10 and 0.01 <= t.seconds < 0.1
@@ -95,3 +96,20 @@ def test_estimate_fits_a_fixed_cost_and_a_rate():
     assert e.seconds == pytest.approx(e.per_step * e.work.steps + e.per_flop * e.work.flops)
     with pytest.raises(ValueError, match="^notebook must be one of"):
         plans.estimate("00_attention", "quick")
+
+
+def test_a_run_is_compared_only_when_it_trained_what_was_planned():
+    run = {"sweep": {"computed": 3, "cached": 0}, "numbers": {"work_flops": 1e9}}
+    run["provenance"] = {"threads": 1}
+
+    def why(computed=3, cached=0, flops=1e9, threads=1):
+        tally = {"computed": computed, "cached": cached}
+        return plans.why_not_comparable({**run, "sweep": tally}, flops, threads)
+
+    assert why() is None
+    assert why(flops=2e9) == "other sizes"
+    assert why(threads=2) == "1 threads, estimated at 2"
+    assert why(computed=0, cached=3) == "from the cache"
+    assert why(computed=1, cached=2) == "partly from the cache"
+    assert why(computed=0) == "trained nothing"
+    assert plans.why_not_comparable({"numbers": {}}, 1e9, 1) == "trained or cached: not recorded"

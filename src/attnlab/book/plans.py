@@ -6,6 +6,7 @@ the paper-scale page (92) tabulates :func:`page_work` for every page and profile
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -34,6 +35,7 @@ __all__ = [
     "run_step_timer",
     "step_flops",
     "time_step",
+    "why_not_comparable",
 ]
 
 PLANNERS: dict[str, Callable[[Any], Work]] = {
@@ -142,7 +144,8 @@ def time_step(
         run = one_model(cfg)
         if step_flops(run) > max_flops:
             run = replace(run, batch=max(1, int(run.batch * max_flops / step_flops(run))))
-    seconds = median_seconds(run_step_timer(run, device), repeats=steps, warmup=warmup, min_seconds=min_seconds)
+    timer = run_step_timer(run, device)
+    seconds = median_seconds(timer, repeats=steps, warmup=warmup, min_seconds=min_seconds)
     return StepTime(describe(run), step_flops(run), seconds, cut)
 
 
@@ -211,3 +214,22 @@ def estimate(notebook: str, profile: str, seed: int = 0, device: Any = "cpu", **
         per_flop = dominant.seconds / dominant.flops
     per_step = max(small.seconds - per_flop * small.flops, 0.0)
     return Estimate(page_work(notebook, profile), small, dominant, per_step, per_flop)
+
+
+def why_not_comparable(run: dict[str, Any], flops: float, threads: int) -> str | None:
+    """Why a page's results JSON ``run`` cannot be set against its time estimate, or ``None``
+    when it can: the page must have trained every result it used (its ``sweep`` tally: a run
+    read from the cache times nothing), at the planned ``flops`` (the sizes of now) and with
+    the ``threads`` the estimate was timed with."""
+    tally = run.get("sweep")
+    if tally is None:
+        return "trained or cached: not recorded"
+    if tally["cached"]:
+        return "partly from the cache" if tally["computed"] else "from the cache"
+    if not tally["computed"]:
+        return "trained nothing"
+    if not math.isclose(run.get("numbers", {}).get("work_flops", 0.0), flops, rel_tol=1e-9):
+        return "other sizes"
+    if run["provenance"]["threads"] != threads:
+        return f"{run['provenance']['threads']} threads, estimated at {threads}"
+    return None

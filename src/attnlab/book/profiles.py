@@ -1250,7 +1250,8 @@ class PaperScaleSizes:
     """Page 92 trains nothing: it plans every training page at every profile
     (:mod:`attnlab.runtime.work`) and, per page and profile, times ``timing_steps`` steps (after
     ``timing_warmup``), and more until they take ``timing_min_seconds``, of the page's smallest and
-    dominant run (:func:`attnlab.book.plans.estimate`), each cut to one model and a smaller batch when its step exceeds ``timing_max_flops``. The GPU
+    dominant run (:func:`attnlab.book.plans.estimate`), each cut to one model and a smaller batch
+    when its step exceeds ``timing_max_flops``. The GPU
     column assumes ``gpu_fraction`` of the float32 peak ``gpu_peak_tflops`` of ``gpu_name`` (the
     memory plan's reference GPU, ``gpu_gib`` GiB). The same at every profile."""
 
