@@ -293,6 +293,11 @@ print({name: f"{1e3 * t:.1f} ms" for name, t in step_s.items()}, "per training s
 page.record("step_ms", {name: round(1e3 * t, 2) for name, t in step_s.items()})
 page.record("step_ratio_1", step_s["Strassen, 1 layer"] / step_s["softmax, 1 layer"])
 page.record("step_ratio_2", step_s["Strassen, 1 layer"] / step_s["softmax, 2 layers"])
+# the same ratios from the training runs' own time per step (evaluation included; read from the
+# cache, they are the times of the run that computed them)
+run_ms = {name: rows[0]["ms_per_step"] for name, rows in comp.items()}
+page.record("run_step_ratio_1", run_ms["Strassen, 1 layer"] / run_ms["softmax, 1 layer"])
+page.record("run_step_ratio_2", run_ms["Strassen, 1 layer"] / run_ms["softmax, 2 layers"])
 page.record("escape_strassen", tr.first_step_above(comp["Strassen, 1 layer"], plateau + 0.10))
 page.record("escape_two_layer", tr.first_step_above(comp["softmax, 2 layers"], plateau + 0.10))
 
@@ -317,8 +322,10 @@ page.figure("fig_comp", fig)
 # layers, in the same number of steps, but its steps cost more: timed on this machine (median of
 # {glue:text}`step_repeats` training steps of each batched run, all seeds), a step of the Strassen
 # model takes {glue:text}`step_ratio_1:.1f` times as long as a step of one softmax layer and
-# {glue:text}`step_ratio_2:.1f` times as long as a step of two (at $T = 2n + 1$ tokens; section 5
-# shows how the gap grows with $T$). The first measurements 10 points above the plateau come at steps
+# {glue:text}`step_ratio_2:.1f` times as long as a step of two (the training runs' own time per
+# step, evaluation included, gives {glue:text}`run_step_ratio_1:.1f` and
+# {glue:text}`run_step_ratio_2:.1f`). That is at $T = 2n + 1$ tokens; section 5 shows how the gap
+# grows with $T$. The first measurements 10 points above the plateau come at steps
 # {glue:text}`escape_strassen` for the Strassen layer and {glue:text}`escape_two_layer` for two
 # softmax layers (one entry per seed, measured every {glue:text}`cfg_eval_every` steps).
 #
@@ -422,10 +429,10 @@ page.figure("fig_tokens", fig)
 # On relation composition one Strassen layer ends {glue:text}`brc_strassen_span` and one
 # softmax layer {glue:text}`brc_softmax_span`; the token-alone level is
 # {glue:text}`brc_alone:.3f`. On Match3 the Strassen layer ends {glue:text}`match3_strassen_span`
-# and the softmax layer {glue:text}`match3_softmax_span`, against a token-alone level of {glue:text}`match3_alone:.3f`. So on relation composition the Strassen
-# runs end {glue:text}`brc_order`; on Match3 they end {glue:text}`match3_order`, and the worst
-# Strassen run is {glue:text}`match3_strassen_vs_alone` the level a model reaches from each
-# token alone.
+# and the softmax layer {glue:text}`match3_softmax_span`, against a token-alone level of
+# {glue:text}`match3_alone:.3f`. So on relation composition the Strassen runs end
+# {glue:text}`brc_order`; on Match3 they end {glue:text}`match3_order`, and the worst Strassen
+# run is {glue:text}`match3_strassen_vs_alone` the level a model reaches from each token alone.
 #
 # At these sizes **one softmax layer is not helpless**. A dozen tokens fit in its
 # $d$-dimensional average, and the lower bounds only bite as the size grows. The likely cause of
@@ -447,10 +454,10 @@ page.figure("fig_tokens", fig)
 # cubic ones, so for large $T$ we expect a log-log slope of 3. For softmax we expect 2. We fit
 # each form on its largest {glue:text}`t_fit_last` sizes, which are not the same $T$ for each:
 # each form's sizes span steps of a few milliseconds to a few tenths of a second, and at the
-# $T$ where the Strassen form gets there a softmax step is still mostly fixed per-call cost
-# (measured below). We also count the FLOPs of each step's matrix products
-# (`torch.utils.flop_counter`), so that the rate this CPU reaches on them can be read beside the
-# time. This is a measurement and not a claim: timings depend on the machine and its load.
+# $T$ where the Strassen form takes that long, a softmax step still carries a fixed per-call
+# cost that hides its quadratic growth (measured below). We also count the FLOPs of each step's
+# matrix products (`torch.utils.flop_counter`), so that the rate this CPU reaches on them can be
+# read beside the time. This is a measurement and not a claim: timings depend on the machine and its load.
 
 # %%
 tcfg = cfg.timing
@@ -517,7 +524,11 @@ fig, ax = plt.subplots(figsize=(7.5, 4.5))
 labels = {"strassen": "Strassen, matrix products", "naive": "Strassen, naive $T^3$", "softmax": "softmax"}
 for (form, Ts), c in zip(tcfg.Ts.items(), ("C2", "C1", "C0"), strict=True):
     ax.loglog(
-        Ts, np.array(times[form]) * 1e3, "o-", color=c, label=f"{labels[form]} (slope {slopes[form]:.2f})"
+        Ts,
+        np.array(times[form]) * 1e3,
+        "o-",
+        color=c,
+        label=f"{labels[form]} (fitted slope {slopes[form]:.2f}, $T \\geq {Ts[-k]}$)",
     )
     T_fit = np.array(Ts[-tcfg.fit_last :], dtype=float)
     t_end = times[form][-1] * 1e3
@@ -539,8 +550,9 @@ page.figure("fig_cost", fig)
 # {glue:text}`rate_lo:.1f` GFLOP/s at $T$ = {glue:text}`rate_T_lo` to {glue:text}`rate_hi:.1f`
 # GFLOP/s at $T$ = {glue:text}`rate_T_hi` for the matrix-product form. At these sizes the
 # slopes measure that rise as much as the asymptotic cost. Fitted on the same sizes
-# ($T$ = {glue:text}`common_Ts`), the softmax slope is {glue:text}`slope_softmax_common:.2f`:
-# its step there is mostly fixed cost, which is why its fit uses larger $T$. The load average
+# ($T$ = {glue:text}`common_Ts`), the softmax slope is {glue:text}`slope_softmax_common:.2f`
+# (against {glue:text}`slope_softmax:.2f` on its own sizes): there its step still carries a fixed
+# cost that does not grow with $T$, which is why its fit uses larger $T$. The load average
 # during this timing was {glue:text}`timing_load` (1, 5, 15 minutes).
 #
 # A step of Strassen attention takes {glue:text}`time_ratio_lo:.0f` times as long as a step of

@@ -218,16 +218,15 @@ def estimate(notebook: str, profile: str, seed: int = 0, device: Any = "cpu", **
 
 def why_not_comparable(run: dict[str, Any], flops: float, threads: int) -> str | None:
     """Why a page's results JSON ``run`` cannot be set against its time estimate, or ``None``
-    when it can: the page must have trained every result it used (its ``sweep`` tally: a run
-    read from the cache times nothing), at the planned ``flops`` (the sizes of now) and with
-    the ``threads`` the estimate was timed with."""
+    when it can: the page must have read none of its results from the cache (its ``sweep``
+    tally; a page that trains outside the sweep, as page 26 does, has no cache and tallies
+    nothing), at the planned ``flops`` (the sizes of now) and with the ``threads`` the estimate
+    was timed with."""
     tally = run.get("sweep")
     if tally is None:
         return "trained or cached: not recorded"
     if tally["cached"]:
         return "partly from the cache" if tally["computed"] else "from the cache"
-    if not tally["computed"]:
-        return "trained nothing"
     if not math.isclose(run.get("numbers", {}).get("work_flops", 0.0), flops, rel_tol=1e-9):
         return "other sizes"
     if run["provenance"]["threads"] != threads:
