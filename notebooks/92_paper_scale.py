@@ -33,14 +33,20 @@
 # every profile, without training anything; the times need a few timed steps (below).
 #
 # The time columns are estimates. **On this CPU** ({glue:text}`cpu_name`, torch with each page's
-# own thread count), a page's time is measured on its own shapes: for each page and profile this
-# page times {glue:text}`cfg_timing_steps` training steps (after {glue:text}`cfg_timing_warmup`
-# warm-up) of two of the page's runs, its smallest (fewest FLOPs per step) and its dominant one
-# (most FLOPs over all its steps), with throw-away models (`attnlab.book.plans.estimate`). A step
-# is modelled as a fixed cost (Python, dispatch, the optimiser loop, small kernels) plus the
-# page's FLOPs at the rate its dominant run reaches, the two fitted through the two timed steps,
-# so the page's time is fixed cost x optimiser steps + seconds per FLOP x FLOPs. A run whose step
-# exceeds {glue:text}`timing_max_gflop` GFLOP is timed with one model and, if still above, at a
+# own thread count), a page's time is measured on its own shapes, with throw-away models
+# (`attnlab.book.plans.estimate`): for each page and profile this page times
+# {glue:text}`cfg_timing_steps` training steps (after {glue:text}`cfg_timing_warmup` warm-up) of
+# some of the page's runs, and more steps until they take {glue:text}`cfg_timing_min_seconds` s.
+# The runs with the most FLOPs over all their steps are timed on their own, up to a number of
+# run shapes per profile ({glue:text}`cfg_timing_max_runs`; the table's column "shapes timed"),
+# and each is estimated as its planned FLOPs at the rate its own step reached: the rates of one
+# page's runs differ, by up to a factor of {glue:text}`rate_spread:.1f` here (on
+# {glue:text}`rate_spread_page` at the quick profile), so one rate for a whole page misleads.
+# The page's other runs are estimated by a model of a step, a fixed cost (Python,
+# dispatch, the optimiser loop, small kernels) plus FLOPs at a rate, both fitted through the timed
+# steps of its smallest run (fewest FLOPs per step) and its dominant one (most FLOPs over all its
+# steps): fixed cost x optimiser steps + seconds per FLOP x FLOPs. A run whose step exceeds
+# {glue:text}`timing_max_gflop` GFLOP is timed with one model and, if still above, at a
 # smaller batch, so the timing takes seconds at any profile. The machine is shared: the load
 # average during the timing was {glue:text}`timing_load` (1, 5, 15 minutes) on
 # {glue:text}`cpu_count` cores, and a loaded machine makes every estimate longer.
@@ -65,7 +71,7 @@ from IPython.display import Markdown, display
 
 import attnlab
 from attnlab.book.page import results_path, threads_override
-from attnlab.book.plans import RUNS, estimate, why_not_comparable
+from attnlab.book.plans import RUNS, describe, estimate, step_flops, why_not_comparable
 from attnlab.book.profiles import PROFILES, SMOKE_BATCH, SMOKE_SAMPLES, sizes
 from attnlab.rank import depth, rank_heads
 from attnlab.rank.memory import memory_plan
@@ -97,8 +103,20 @@ for nb in RUNS:
             warmup=cfg.timing_warmup,
             max_flops=cfg.timing_max_flops,
             min_seconds=cfg.timing_min_seconds,
+            max_runs=cfg.timing_max_runs[p],
         )
 torch.set_num_threads(all_threads)
+shapes = {
+    (nb, p): len({(describe(c), step_flops(c)) for c in RUNS[nb](sizes(nb, p), seed)}) for nb, p in estimates
+}
+spread = {  # per page, the fastest over the slowest rate of the runs timed on their own, at quick
+    nb: max(t.flops / t.seconds for t, _ in e.timed) / min(t.flops / t.seconds for t, _ in e.timed)
+    for (nb, p), e in estimates.items()
+    if p == "quick" and e.timed
+}
+rate_spread_page = max(spread, key=spread.get)
+page.record("rate_spread", spread[rate_spread_page])
+page.record("rate_spread_page", rate_spread_page)
 page.record("timing_load", ", ".join(f"{x:.1f}" for x in os.getloadavg()))
 gpu_rate = cfg.gpu_fraction * cfg.gpu_peak_tflops * 1e12  # FLOP/s, an assumption
 plans = {key: e.work for key, e in estimates.items()}
@@ -122,6 +140,7 @@ page.record(
             "per_step_s": e.per_step,
             "gflops_dominant": e.gflops,
             "timed": [e.smallest.label, e.dominant.label],
+            "shapes_timed": [len(e.timed), shapes[nb, p]],
             "gpu_estimate_s": e.work.flops / gpu_rate,
         }
         for (nb, p), e in estimates.items()
@@ -141,7 +160,7 @@ page.record("paper_12_runs", f"{plans['12_training_rank_heads', 'paper'].runs:,}
 page.record("paper_12_steps", f"{plans['12_training_rank_heads', 'paper'].steps:,}")
 rows = [
     f"| {nb} | `{p}` | {e.work.runs:,} | {e.work.steps:,} | {format_flops(e.work.flops)} | {e.gflops:.1f} "
-    f"| {1000 * e.per_step:.0f} | {format_seconds(e.seconds)} | {format_seconds(e.work.flops / gpu_rate)} | "
+    f"| {1000 * e.per_step:.0f} | {len(e.timed)} of {shapes[nb, p]} | {format_seconds(e.seconds)} | {format_seconds(e.work.flops / gpu_rate)} | "
     + (format_seconds(last_quick[nb]) if p == "quick" and nb in last_quick else "")
     + (f" (load {last_load[nb]})" if p == "quick" and last_load.get(nb) else "")
     + (f" ({last_note[nb]})" if p == "quick" and nb in last_note else "")
@@ -151,8 +170,8 @@ rows = [
 display(
     Markdown(
         "| page | profile | runs | optimiser steps | FLOPs | GFLOP/s, dominant run | fixed ms per step "
-        "| estimated time, this CPU | on the GPU (assumed rate) | last quick run |\n"
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n" + "\n".join(rows)
+        "| shapes timed | estimated time, this CPU | on the GPU (assumed rate) | last quick run |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n" + "\n".join(rows)
     )
 )
 display(
@@ -167,9 +186,9 @@ display(
 )
 
 # %% [markdown]
-# The second table names the two runs timed for each row (`K` models trained together; "cut":
-# timed with fewer models or a smaller batch than the run trains with). Each timed run is timed
-# for at least {glue:text}`cfg_timing_min_seconds` s of steps: on a shared machine the median of
+# The second table names the two runs the step model is fitted through, for each row (`K` models
+# trained together; "cut": timed with fewer models or a smaller batch than the run trains with).
+# Each timed run is timed for at least {glue:text}`cfg_timing_min_seconds` s of steps: on a shared machine the median of
 # a few steps of milliseconds samples the load of a few time slices only.
 #
 # The last column of the first table is the page's own wall time in its last `quick` run on this
@@ -183,8 +202,8 @@ display(
 # so the claim below asks only that they agree within a factor of 2.
 # For the paper profile of page 12 the dominant run is the $N = 256$, $c = 64$ group, whose
 # thousands of small heads run far below this CPU's matrix-product rate (see page 90, section 6);
-# its rate is applied to all of the page's FLOPs, so the estimate is high by at most the share of
-# the faster runs.
+# its rate also sets the step model that estimates the page's runs not timed on their own, so the
+# paper estimate is high by at most the share of those runs that run faster.
 #
 # The `paper` profile's FLOPs exceed the `quick` profile's by a factor of at least
 # {glue:text}`min_paper_over_quick` (on {glue:text}`min_ratio_page`); per page:

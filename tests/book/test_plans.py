@@ -5,7 +5,7 @@ import pytest
 from attnlab.book import plans
 from attnlab.book.plans import PLANNERS, page_work
 from attnlab.book.profiles import SIZES
-from attnlab.runtime.work import Work
+from attnlab.runtime.work import Work, total
 
 
 def fake_planner(cfg):
@@ -54,8 +54,14 @@ def test_every_training_page_lists_its_runs():
     for notebook in PLANNERS:
         runs = plans.RUNS[notebook](SIZES[notebook]["quick"], 0)
         assert runs and all(plans.step_flops(c) > 0 for c in runs)
-        # the plan counts a model that two figures share once; the runs list it in each
-        assert sum(c.work().flops for c in runs) >= page_work(notebook, "quick").flops * (1 - 1e-9)
+
+
+@pytest.mark.parametrize("profile", ["quick", "laptop", "paper"])
+def test_the_runs_are_the_planned_work(profile):
+    # a model that two of page 12's figures share is one run, in the plan and in the runs
+    for notebook in PLANNERS:
+        runs = plans.RUNS[notebook](SIZES[notebook][profile], 0)
+        assert total(c.work() for c in runs) == page_work(notebook, profile)
 
 
 def test_one_model_keeps_the_shape_and_cuts_the_models():
@@ -92,10 +98,27 @@ def test_time_step_times_until_its_floor(monkeypatch):
 def test_estimate_fits_a_fixed_cost_and_a_rate():
     e = plans.estimate("24_training_composition", "quick", steps=1, warmup=0)
     assert e.work == page_work("24_training_composition", "quick")
-    assert e.per_step >= 0 and e.per_flop > 0 and e.gflops > 0
+    assert e.per_step >= 0 and e.per_flop > 0 and e.gflops > 0 and not e.timed
     assert e.seconds == pytest.approx(e.per_step * e.work.steps + e.per_flop * e.work.flops)
     with pytest.raises(ValueError, match="^notebook must be one of"):
         plans.estimate("00_attention", "quick")
+    with pytest.raises(ValueError, match="^max_runs"):
+        plans.estimate("24_training_composition", "quick", max_runs=-1)
+
+
+def test_estimate_times_the_heaviest_runs_on_their_own():
+    page = "25_strassen_attention"
+    runs = plans.RUNS[page](SIZES[page]["quick"], 0)
+    one = plans.estimate(page, "quick", steps=1, warmup=0, max_runs=1)
+    heaviest = max(runs, key=lambda c: c.work().flops)
+    (step, work), *rest = one.timed
+    assert not rest and step.label == plans.describe(heaviest) and work == heaviest.work()
+    rest = Work(one.work.runs - work.runs, one.work.steps - work.steps, one.work.flops - work.flops)
+    by_model = one.per_step * rest.steps + one.per_flop * rest.flops
+    assert one.seconds == pytest.approx(work.flops * step.seconds / step.flops + by_model)
+    every = plans.estimate(page, "quick", steps=1, warmup=0, max_runs=len(runs))
+    assert len(every.timed) == len(runs)  # no two of page 25's runs share a shape
+    assert every.seconds == pytest.approx(sum(w.flops * t.seconds / t.flops for t, w in every.timed))
 
 
 def test_a_run_is_compared_only_when_nothing_came_from_the_cache():

@@ -21,7 +21,8 @@ from attnlab.rank import depth as _depth
 from attnlab.rank import rank_heads as _rank_heads
 from attnlab.rank import train as _rank_train
 from attnlab.rank.config import TrainConfig
-from attnlab.runtime.work import Work, median_seconds
+from attnlab.rank.runs import unique_groups
+from attnlab.runtime.work import Work, median_seconds, total
 
 __all__ = [
     "PLANNERS",
@@ -60,7 +61,8 @@ def page_work(notebook: str, profile: str) -> Work:
 
 
 def _rank_runs(groups: Callable[[Any, int], list]) -> Callable[[Any, int], list]:
-    return lambda sizes, seed: [c for _, c in groups(sizes, seed)]
+    # the batched runs the page trains: a model that two groups share trains once
+    return lambda sizes, seed: unique_groups(groups(sizes, seed))
 
 
 def _comp_runs(page_configs: Callable[[Any, int], list]) -> Callable[[Any, int], list]:
@@ -171,12 +173,16 @@ def describe(cfg: Any) -> str:
 class Estimate:
     """A page's estimated training time at one profile on one device.
 
-    The cost of an optimiser step is modelled as ``per_step + per_flop * flops``: a fixed cost
-    (Python, dispatch, the optimizer loop, small kernels) plus arithmetic at the rate the page's
-    own shapes reach. Both are fitted through the timed steps of two of the page's runs: its
-    smallest (fewest FLOPs per step, where the fixed cost shows) and its dominant one (most
-    FLOPs over all its steps, whose rate decides the total), so the page's total is
-    ``per_step * work.steps + per_flop * work.flops``.
+    Every run shape in ``timed`` (a step's description and FLOPs; runs alike in both share one
+    timing) is estimated from its own timed step: its planned FLOPs, evaluation included, at the
+    seconds per FLOP its step took. The page's other runs, if any, are estimated with a model of
+    an optimiser step, ``per_step + per_flop * flops``: a fixed cost (Python, dispatch, the
+    optimizer loop, small kernels) plus arithmetic at the rate the page's own shapes reach,
+    both fitted through the timed steps of the page's ``smallest`` run (fewest FLOPs per step,
+    where the fixed cost shows) and its ``dominant`` one (most FLOPs over all its steps).
+    One rate for all of a page's runs is off by the spread of their rates (a page 12 run of
+    rank-16 heads reaches half the rate of its rank-1 runs), so runs are timed on their own
+    where that takes seconds.
     """
 
     work: Work
@@ -184,10 +190,14 @@ class Estimate:
     dominant: StepTime
     per_step: float
     per_flop: float
+    timed: tuple[tuple[StepTime, Work], ...] = ()
 
     @property
     def seconds(self) -> float:
-        return self.per_step * self.work.steps + self.per_flop * self.work.flops
+        own = sum(w.flops * t.seconds / t.flops for t, w in self.timed)
+        steps = self.work.steps - sum(w.steps for _, w in self.timed)
+        flops = self.work.flops - sum(w.flops for _, w in self.timed)
+        return own + self.per_step * max(steps, 0) + self.per_flop * max(flops, 0.0)
 
     @property
     def gflops(self) -> float:
@@ -195,16 +205,34 @@ class Estimate:
         return self.dominant.flops / self.dominant.seconds / 1e9
 
 
-def estimate(notebook: str, profile: str, seed: int = 0, device: Any = "cpu", **timing: Any) -> Estimate:
+def estimate(
+    notebook: str, profile: str, seed: int = 0, device: Any = "cpu", *, max_runs: int = 0, **timing: Any
+) -> Estimate:
     """Page ``notebook``'s training time at ``profile`` on ``device``: its planned work
-    (:func:`page_work`) and two timed steps (:func:`time_step`, ``timing`` passed on) of its
-    smallest and its dominant run, fitted as :class:`Estimate` says. A per-step cost that the two
-    steps put below zero (timing noise) is taken as zero; a per-FLOP cost that they put at or
-    below zero (steps of equal cost) is the dominant step's seconds per FLOP."""
+    (:func:`page_work`) and timed steps (:func:`time_step`, ``timing`` passed on), as
+    :class:`Estimate` says. The ``max_runs`` run shapes with the most FLOPs over all their steps
+    are timed on their own (all of them when there are no more); the smallest and the dominant
+    run are always timed, for the model of the rest. A per-step cost that the two steps put
+    below zero (timing noise) is taken as zero; a per-FLOP cost that they put at or below zero
+    (steps of equal cost) is the dominant step's seconds per FLOP."""
     check_choice("notebook", notebook, RUNS)
+    max_runs = check_int("max_runs", max_runs, low=0)
     runs = RUNS[notebook](profiles.sizes(notebook, profile), seed)
-    small = time_step(min(runs, key=step_flops), device, **timing)
-    dominant = time_step(max(runs, key=lambda c: c.work().flops), device, **timing)
+    shapes: dict[tuple[str, float], list[Any]] = {}
+    for cfg in runs:
+        shapes.setdefault((describe(cfg), step_flops(cfg)), []).append(cfg)
+    heaviest = sorted(shapes.values(), key=lambda alike: -sum(c.work().flops for c in alike))
+    timed = {}
+    for alike in heaviest[:max_runs]:
+        timed[id(alike[0])] = (time_step(alike[0], device, **timing), total(c.work() for c in alike))
+    small_run = min(runs, key=step_flops)
+    dominant_run = max(runs, key=lambda c: c.work().flops)
+
+    def step_of(cfg: Any) -> StepTime:
+        alike = shapes[describe(cfg), step_flops(cfg)][0]
+        return timed[id(alike)][0] if id(alike) in timed else time_step(alike, device, **timing)
+
+    small, dominant = step_of(small_run), step_of(dominant_run)
     per_flop = (
         (dominant.seconds - small.seconds) / (dominant.flops - small.flops)
         if dominant.flops > small.flops
@@ -213,7 +241,7 @@ def estimate(notebook: str, profile: str, seed: int = 0, device: Any = "cpu", **
     if per_flop <= 0:
         per_flop = dominant.seconds / dominant.flops
     per_step = max(small.seconds - per_flop * small.flops, 0.0)
-    return Estimate(page_work(notebook, profile), small, dominant, per_step, per_flop)
+    return Estimate(page_work(notebook, profile), small, dominant, per_step, per_flop, tuple(timed.values()))
 
 
 def why_not_comparable(run: dict[str, Any], flops: float, threads: int) -> str | None:

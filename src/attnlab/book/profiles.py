@@ -1251,7 +1251,9 @@ class PaperScaleSizes:
     (:mod:`attnlab.runtime.work`) and, per page and profile, times ``timing_steps`` steps (after
     ``timing_warmup``), and more until they take ``timing_min_seconds``, of the page's smallest and
     dominant run (:func:`attnlab.book.plans.estimate`), each cut to one model and a smaller batch
-    when its step exceeds ``timing_max_flops``. The GPU
+    when its step exceeds ``timing_max_flops``; at each profile the ``timing_max_runs[profile]``
+    run shapes with the most FLOPs are timed on their own as well (every shape of the quick
+    profile: seconds in all; a few of the larger profiles, whose steps take longer). The GPU
     column assumes ``gpu_fraction`` of the float32 peak ``gpu_peak_tflops`` of ``gpu_name`` (the
     memory plan's reference GPU, ``gpu_gib`` GiB). The same at every profile."""
 
@@ -1259,6 +1261,7 @@ class PaperScaleSizes:
     timing_warmup: int
     timing_min_seconds: float
     timing_max_flops: float
+    timing_max_runs: dict[str, int]
     gpu_name: str
     gpu_gib: int
     gpu_peak_tflops: float
@@ -1271,6 +1274,7 @@ _SIZES["92_paper_scale"] = _every_profile(
         timing_warmup=1,
         timing_min_seconds=0.5,  # steps of milliseconds: time enough of them to span the load
         timing_max_flops=5e9,
+        timing_max_runs=dict(quick=16, laptop=1, paper=1),
         gpu_name="NVIDIA A100 80GB",
         gpu_gib=80,
         gpu_peak_tflops=19.5,  # NVIDIA's data sheet: FP32, no tensor cores (torch's float32 default)
