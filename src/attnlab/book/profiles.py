@@ -913,11 +913,13 @@ class RelationSizes:
 @dataclass(frozen=True, kw_only=True)
 class StrassenTimingSizes:
     """Page 25's time per step: lengths ``Ts`` per attention form, the slope fitted on the last
-    ``fit_last``."""
+    ``fit_last``; each point the median of at least ``repeats`` passes and of more until they
+    take ``min_seconds`` (a few passes of milliseconds sample the load of a few time slices)."""
 
     d: int
     batch: int = cut_batch()
     repeats: int
+    min_seconds: float = 0.2
     Ts: dict[str, tuple[int, ...]]
     fit_last: int
 

@@ -112,16 +112,25 @@ def _layer_step(form: str, T: int, d: int, batch: int, device: str, seed: int) -
 
 
 def time_step(
-    form: str, T: int, *, d: int = 16, batch: int = 4, repeats: int = 3, device: str = "cpu", seed: int = 0
+    form: str,
+    T: int,
+    *,
+    d: int = 16,
+    batch: int = 4,
+    repeats: int = 3,
+    min_seconds: float = 0.0,
+    device: str = "cpu",
+    seed: int = 0,
 ) -> float:
     """Median seconds of one forward + backward pass of one attention layer over ``T`` tokens.
 
     ``form``: ``"strassen"`` (matrix-product form), ``"naive"`` (the ``T^3`` scores) or
     ``"softmax"`` (:func:`attnlab.attention.attend`). All ``T`` positions are queries; one head
-    of width ``d``; ``batch`` sequences; one untimed warm-up pass.
+    of width ``d``; ``batch`` sequences; one untimed warm-up pass, then at least ``repeats``
+    timed passes and more until they take ``min_seconds``.
     """
-    repeats = check_int("repeats", repeats, low=1)
-    return median_seconds(_layer_step(form, T, d, batch, device, seed), repeats=repeats, warmup=1)
+    step = _layer_step(form, T, d, batch, device, seed)
+    return median_seconds(step, repeats=repeats, warmup=1, min_seconds=min_seconds)
 
 
 def step_matmul_flops(form: str, T: int, *, d: int = 16, batch: int = 4, seed: int = 0) -> float:
@@ -136,15 +145,15 @@ def step_matmul_flops(form: str, T: int, *, d: int = 16, batch: int = 4, seed: i
 
 
 def comp_step_seconds(
-    sizes: Any, seed: int = 0, device: str = "cpu", *, repeats: int = 5
+    sizes: Any, seed: int = 0, device: str = "cpu", *, repeats: int = 5, min_seconds: float = 0.0
 ) -> dict[str, float]:
     """Median seconds of one training step of each Comp_n run of the page (:data:`COMP_MODELS`,
     by name): the batched run as it trains (all its seeds, its batch), on throw-away models with
-    their own data stream, so the page's runs are unchanged."""
-    repeats = check_int("repeats", repeats, low=1)
+    their own data stream, so the page's runs are unchanged; at least ``repeats`` steps each,
+    and more until they take ``min_seconds``."""
     runs = [c for tag, c in page_configs(sizes, seed) if tag == "comp"]
     return {
-        name: median_seconds(step_timer(cfg, device), repeats=repeats, warmup=1)
+        name: median_seconds(step_timer(cfg, device), repeats=repeats, warmup=1, min_seconds=min_seconds)
         for name, cfg in zip(COMP_MODELS, runs, strict=True)
     }
 
