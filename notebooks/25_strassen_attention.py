@@ -537,7 +537,7 @@ page.record("T_common_lo", common[0])
 page.record("ratio_slope", slope(common, ratios))
 print(f"Strassen / softmax time at T={common}: {[f'{r:.1f}' for r in ratios]}")
 
-fig, ax = plt.subplots(figsize=(7.5, 4.5))
+fig, ax = plt.subplots(figsize=(11, 4.5))
 labels = {"strassen": "Strassen, matrix products", "naive": "Strassen, naive $T^3$", "softmax": "softmax"}
 for (form, Ts), c in zip(tcfg.Ts.items(), ("C2", "C1", "C0"), strict=True):
     ax.loglog(
@@ -551,7 +551,13 @@ for (form, Ts), c in zip(tcfg.Ts.items(), ("C2", "C1", "C0"), strict=True):
     t_end = times[form][-1] * 1e3
     ax.loglog(T_fit, t_end * (T_fit / T_fit[-1]) ** expected[form], ":", color=c, alpha=0.7)
 ax.set(xlabel="tokens $T$", ylabel="ms per forward + backward", title="One attention layer: time per step")
-ax.legend(fontsize=9, title="dotted: slope 3 (Strassen) and 2 (softmax)", title_fontsize=8)
+ax.legend(
+    fontsize=9,
+    title="dotted: slope 3 (Strassen) and 2 (softmax)",
+    title_fontsize=8,
+    loc="upper left",
+    bbox_to_anchor=(1.01, 1),
+)
 fig.tight_layout()
 page.figure("fig_cost", fig)
 
