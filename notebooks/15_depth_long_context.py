@@ -42,7 +42,8 @@
 # setting is context $N = 3$ here; at context 2 the farthest point is always the other one,
 # and one layer with positions solves it trivially. The authors' fig1 is context $N = 16$
 # ($d = 64$), where three layers brought rank 4 from 0.85 (one layer) to 0.22 ($c = 8$) and 0.055
-# ($c = 64$). The precondition is checked at both: contexts {glue:text}`anchor_Ns`.
+# ($c = 64$). This profile checks the precondition at contexts {glue:text}`anchor_Ns`
+# {glue:text}`anchor_note`.
 #
 # **Training every depth well.** A deeper model that trains worse would look like a result
 # about rank. So each depth and rank gets its own learning rate, the best of
@@ -89,10 +90,19 @@ Ls, Ns = sorted(cfg.layers), sorted(cfg.Ns)
 anchors = sorted(cfg.anchor_Ns)
 L_max, N_max = Ls[-1], Ns[-1]
 deep = [L for L in Ls if L > 1]
+FIG1_N = 16  # the context of the authors' fig1, where three layers rescued rank 4 at d = 64
 for name, value in (
     ("Ls", ", ".join(map(str, Ls))),
     ("Ns", ", ".join(map(str, Ns))),
     ("anchor_Ns", " and ".join(map(str, anchors))),
+    (
+        "anchor_note",
+        "(the theorem's setting and fig1's)"
+        if FIG1_N in anchors
+        else f"(the theorem's setting only: fig1's help at $N = {FIG1_N}$ came after 100 000 steps at "
+        "$d = 64$, far beyond this profile's budget, so here depth's factor at that context is shown "
+        "in section 3, not claimed)",
+    ),
     ("lr_grid", ", ".join(map(str, cfg.lr_grid))),
     ("full_rank", full_rank),
     ("low_heads", cfg.c * full_rank // low),
@@ -173,20 +183,26 @@ table.round(3)
 # ## 3. The precondition: depth helps low rank at short context
 #
 # Two things must hold before the long-context numbers mean anything. Depth must lower the
-# low-rank error at the theorem's context and at fig1's, and the deeper full-rank models must
-# have trained at least about as well as one full-rank layer (otherwise "deeper" means "worse
-# trained", not "more expressive").
+# low-rank error at the short context, and every arm must have trained: the deeper full-rank
+# models at least as well as one full-rank layer (otherwise "deeper" means "worse trained", not
+# "more expressive"), and full rank well below the x-alone baseline at every $N$ (otherwise a
+# long context only shows that nothing trained there, and rank cannot matter).
 
 # %%
 HELP = 1.5  # "a clear factor": the deepest low-rank model at most 1 / HELP of one layer's error
-FULL_SLACK = 1.1  # deeper full rank at most 10 % above one full-rank layer (seed noise)
+LEARNS = 0.5  # full rank "learns" at N: its error at most half the best prediction from x_i alone
 help_at = {N: 1 / to_one[L_max, N, low] for N in anchors}  # factor by which depth lowers the error
-full_vs_one = {(L, N): to_one[L, N, full_rank] for L in deep for N in Ns}
+# a deeper full-rank median over the worst one-layer full-rank seed at the same N: at most 1 means
+# within one layer's spread over seeds, or better (a fixed slack would ignore how noisy seeds are)
+full_vs_one = {(L, N): med[L, N, full_rank] / max(errors[1, N, full_rank]) for L in deep for N in Ns}
+full_learns = {(L, N): med[L, N, full_rank] / x_alone[N] for L in Ls for N in Ns}
 depth_helps = min(help_at.values()) >= HELP
-full_trained = max(full_vs_one.values()) <= FULL_SLACK
+full_trained = max(full_vs_one.values()) <= 1.0 and max(full_learns.values()) <= LEARNS
 page.record("help_at", {N: round(v, 2) for N, v in help_at.items()}, label="N")
+page.record("help_all", {N: round(1 / to_one[L_max, N, low], 2) for N in Ns}, label="N")
 page.record("help_min", min(help_at.values()))
 page.record("full_vs_one_max", max(full_vs_one.values()))
+page.record("full_learns_max", max(full_learns.values()))
 page.record("depth_helps", depth_helps)
 page.record("full_trained", full_trained)
 page.record("help_text", "holds" if depth_helps else "**fails**")
@@ -201,14 +217,16 @@ page.record(
 )
 
 # %% [markdown]
-# **Depth helps low rank** ({glue:text}`help_text`): at the short contexts, $L$ =
-# {glue:text}`L_max` layers of rank-{glue:text}`cfg_low_rank` heads divide the error of one such
-# layer by {glue:text}`help_at` (a factor below 1 means depth made it worse; the bar is 1.5 at
-# every short context).
+# **Depth helps low rank** ({glue:text}`help_text`): at the contexts where this profile checks
+# it, $L$ = {glue:text}`L_max` layers of rank-{glue:text}`cfg_low_rank` heads divide the error of
+# one such layer by {glue:text}`help_at` (a factor below 1 means depth made it worse; the bar is
+# 1.5 at each). At every context of the page the factor is {glue:text}`help_all`.
 #
-# **Every depth is trained at least as well as one layer** ({glue:text}`full_text`): over every
-# $N$ and deeper $L$, the full-rank model's error is at most {glue:text}`full_vs_one_max:.2f`
-# times one full-rank layer's (the bar is 1.1).
+# **Every arm has trained** ({glue:text}`full_text`): over every $N$ and deeper $L$, the
+# full-rank model's median error is at most {glue:text}`full_vs_one_max:.2f` times the worst
+# one-layer full-rank seed's at the same $N$ (the bar is 1: within one layer's spread over seeds,
+# or better), and at every $N$ and depth full rank reaches at most
+# {glue:text}`full_learns_max:.2f` of the x-alone error (the bar is 0.5).
 #
 # {glue:text}`precondition_text`
 #
@@ -332,12 +350,20 @@ if cfg.claim_preconditions:  # this profile is sized for depth to help: claimed 
         factor=help_context,
     )
     page.claim(
-        f"precondition: at every N, the full-rank model of every depth is at least about as good as one "
-        f"full-rank layer (error ratio <= {FULL_SLACK}), so no depth is undertrained relative to one layer",
+        "precondition: at every N, the full-rank model of every deeper depth has a median error no higher "
+        "than the worst one-layer full-rank seed's, so no depth is undertrained relative to one layer",
         max(full_vs_one.values()),
         "<=",
-        FULL_SLACK,
+        1.0,
         ratio=full_context,
+    )
+    page.claim(
+        f"precondition: at every N and depth, full rank learns the task: its median error is at most {LEARNS} "
+        "of the best prediction from x_i alone, so a long context is not one where nothing trained",
+        max(full_learns.values()),
+        "<=",
+        LEARNS,
+        ratio={f"L={L}, N={N}": v for (L, N), v in full_learns.items()},
     )
     page.claim(
         f"observed: from N = {N_ref} to N = {N_max}, {L_max} layers of rank-{low} heads keep less than 0.5 "

@@ -31,6 +31,7 @@ def test_group_models_rejects_empty_or_repeated(ranks, seeds):
 def test_batch_for_keeps_points_per_step():
     assert [depth.batch_for(N, 1024) for N in (4, 8, 16, 32, 64)] == [256, 128, 64, 32, 16]
     assert depth.batch_for(2048, 1024) == 1  # never zero sequences
+    assert depth.batch_for(256, 256, min_batch=4) == 4 and depth.batch_for(16, 256, min_batch=4) == 16
     with pytest.raises(ValueError):
         depth.batch_for(1, 1024)
 
@@ -107,8 +108,8 @@ def test_series_by_increasing_N():
 
 
 SIZES = SimpleNamespace(
-    d=8, pos_dim=8, c=2, ff=8, low_rank=1, layers=(1, 2), anchor_Ns=(3,), Ns=(3, 8), points=64, steps=10,
-    steps_per_epoch=5, lr_grid=(0.01, 0.003), sweep_N=8, replicates=2, eval_batches=1,
+    d=8, pos_dim=8, c=2, ff=8, low_rank=1, layers=(1, 2), anchor_Ns=(3,), Ns=(3, 8), points=64, min_batch=1,
+    steps=10, steps_per_epoch=5, lr_grid=(0.01, 0.003), sweep_N=8, replicates=2, eval_batches=1,
 )  # fmt: skip
 
 
@@ -159,7 +160,7 @@ def test_groups_and_planned_work_of_every_profile(profile, monkeypatch):
     sweep = depth.lr_sweep_groups(cfg, seed=0)
     assert len(groups) == len(cfg.layers) * len(cfg.Ns) and len(sweep) == len(cfg.layers)
     K = 2 * cfg.replicates
-    assert all(g.K == K and g.batch * g.model.N <= cfg.points for _, g in groups)
+    assert all(g.K == K and g.batch == max(cfg.min_batch, cfg.points // g.model.N) for _, g in groups)
     work = depth.planned_work(cfg)
     assert work.runs == K * len(groups) + 2 * len(cfg.lr_grid) * len(sweep)
     assert work.steps == cfg.steps * (len(groups) + len(sweep))

@@ -66,11 +66,13 @@ def group_models(ranks: Sequence[int], seeds: Sequence[int]) -> tuple[tuple[int,
     return tuple(r for r, _ in pairs), tuple(s for _, s in pairs)
 
 
-def batch_for(N: int, points: int) -> int:
-    """Sequences per step so that every ``N`` sees about ``points`` points per step (at least 1)."""
+def batch_for(N: int, points: int, min_batch: int = 1) -> int:
+    """Sequences per step so that every ``N`` sees about ``points`` points per step, and at least
+    ``min_batch`` sequences (at a long context one sequence per step is too noisy to train on)."""
     check_int("N", N, low=2)
     check_int("points", points, low=1)
-    return max(1, points // N)
+    check_int("min_batch", min_batch, low=1)
+    return max(min_batch, points // N)
 
 
 def full_rank(sizes: Any) -> int:
@@ -105,7 +107,7 @@ def _run(sizes: Any, layers: int, N: int, ranks_: Sequence[int], seeds: Sequence
         model=encoder(sizes, layers, N),
         ranks=tuple(ranks_),
         seeds=tuple(seeds),
-        batch=batch_for(N, sizes.points),
+        batch=batch_for(N, sizes.points, sizes.min_batch),
         steps=sizes.steps,
         steps_per_epoch=sizes.steps_per_epoch,
         lr=tuple(float(lr) for lr in lrs),
