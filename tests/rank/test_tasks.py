@@ -63,6 +63,18 @@ def test_x_alone_baseline():
     )
 
 
+def test_x_alone_baseline_long_context_in_bounded_memory(monkeypatch):
+    import attnlab.rank.tasks as tasks
+
+    drawn = []
+    real_sphere = tasks.sphere
+    monkeypatch.setattr(tasks, "sphere", lambda B, *a, **k: drawn.append(B) or real_sphere(B, *a, **k))
+    base = x_alone_baseline(4096, 4, samples=20)
+    # a (chunk, N, N) float64 Gram matrix stays within 1 GiB: 8 instances of N = 4096 per chunk
+    assert max(drawn) * 4096**2 * 8 <= 2**30 and sum(drawn) == 20
+    assert 0.0 < base["mse"] < 1.0
+
+
 @pytest.mark.parametrize(
     "call, name",
     [

@@ -151,7 +151,8 @@ def x_alone_baseline(N: int, d: int, samples: int = 200_000, seed: int = 0) -> d
     """
     N, d = check_int("N", N, low=2), check_int("d", d, low=2)
     gen = generator(seed)
-    chunk, total = 20_000, []
+    # instances per chunk: at most 20 000, and a (chunk, N, N) float64 Gram matrix of at most 1 GiB
+    chunk, total = min(20_000, max(1, 2**27 // (N * N))), []
     for start in range(0, samples, chunk):
         x = sphere(min(chunk, samples - start), N, d=d, gen=gen, dtype=torch.float64)  # (B, N, d)
         total.append(-(x @ x.transpose(-1, -2)).amin(dim=-1).flatten())  # -<x_far, x_i>, (B*N,)
