@@ -1,3 +1,7 @@
+import json
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -6,6 +10,7 @@ from attnlab.book import plans
 from attnlab.book.plans import PLANNERS, page_work
 from attnlab.book.profiles import SIZES
 from attnlab.runtime.work import Work, total
+from tests.conftest import ROOT
 
 
 def fake_planner(cfg):
@@ -136,3 +141,32 @@ def test_a_run_is_compared_only_when_nothing_came_from_the_cache():
     assert why(computed=1, cached=2) == "partly from the cache"
     assert why(computed=0) is None  # trained outside the sweep: nothing cached
     assert plans.why_not_comparable({"numbers": {}}, 1e9, 1) == "trained or cached: not recorded"
+
+
+def test_the_gpu_benchmark_runs_where_there_is_no_gpu(tmp_path):
+    # benchmarks/bench_gpu.py is run by hand on a GPU; with --device cpu it must still run
+    # through (one small page), so that a GPU session does not find a broken script
+    env = {**os.environ, "ATTNLAB_BENCH_RESULTS": str(tmp_path)}
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "bench_gpu.py"), "--device", "cpu", "--threads", "1"]
+    cmd += ["--profiles", "quick", "--pages", "26_strassen_paper", "--matmul-n", "64", "--reps", "1"]
+    subprocess.run(cmd, check=True, env=env, capture_output=True, timeout=300)
+    result = json.loads((tmp_path / "gpu.json").read_text())
+    (row,) = result["rows"]
+    assert row["page"] == "26_strassen_paper" and row["profile"] == "quick" and "error" not in row
+    assert row["estimate_s"] > 0 and row["flops"] == pytest.approx(
+        page_work("26_strassen_paper", "quick").flops
+    )
+
+
+def test_the_gpu_benchmark_names_a_bad_page(tmp_path):
+    env = {**os.environ, "ATTNLAB_BENCH_RESULTS": str(tmp_path)}
+    cmd = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "bench_gpu.py"),
+        "--device",
+        "cpu",
+        "--pages",
+        "99_nothing",
+    ]
+    run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and "--pages" in run.stderr

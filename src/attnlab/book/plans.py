@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+import torch
+
 from attnlab._checks import check_choice, check_int
 from attnlab.book import profiles
 from attnlab.composition import one_vs_two_layers as _one_vs_two_layers
@@ -22,6 +24,7 @@ from attnlab.rank import rank_heads as _rank_heads
 from attnlab.rank import train as _rank_train
 from attnlab.rank.config import TrainConfig
 from attnlab.rank.runs import unique_groups
+from attnlab.runtime.device import default_device
 from attnlab.runtime.work import Work, median_seconds, total
 
 __all__ = [
@@ -152,10 +155,22 @@ def time_step(
 
 
 def run_step_timer(cfg: Any, device: Any = "cpu") -> Callable[[], None]:
-    """One optimiser step of run ``cfg`` per call, by its chapter's ``step_timer``."""
+    """One optimiser step of run ``cfg`` per call, by its chapter's ``step_timer``. On a GPU a
+    call returns when the step's kernels have finished, not when they were queued, so that a
+    wall-clock timer around it times the step."""
+    device = default_device(device)
     if _is_paper(cfg):
-        return _strassen_paper.step_timer(cfg, device)
-    return _rank_train.step_timer(cfg, device) if _is_rank(cfg) else _comp.step_timer(cfg, device)
+        step = _strassen_paper.step_timer(cfg, device)
+    else:
+        step = _rank_train.step_timer(cfg, device) if _is_rank(cfg) else _comp.step_timer(cfg, device)
+    if device.type != "cuda":
+        return step
+
+    def synchronised() -> None:
+        step()
+        torch.cuda.synchronize(device)
+
+    return synchronised
 
 
 def describe(cfg: Any) -> str:

@@ -1262,7 +1262,9 @@ class PaperScaleSizes:
     run shapes with the most FLOPs are timed on their own as well (every shape of the quick
     profile: seconds in all; a few of the larger profiles, whose steps take longer). The GPU
     column assumes ``gpu_fraction`` of the float32 peak ``gpu_peak_tflops`` of ``gpu_name`` (the
-    memory plan's reference GPU, ``gpu_gib`` GiB). The same at every profile."""
+    memory plan's reference GPU, ``gpu_gib`` GiB); ``gpu_timings`` (relative to the project root)
+    is the committed result of ``benchmarks/bench_gpu.py``, the same estimates timed on a GPU,
+    shown beside that column. The same at every profile."""
 
     timing_steps: int = cut_steps()
     timing_warmup: int
@@ -1273,6 +1275,7 @@ class PaperScaleSizes:
     gpu_gib: int
     gpu_peak_tflops: float
     gpu_fraction: float
+    gpu_timings: str = "benchmarks/results/gpu.json"
 
 
 _SIZES["92_paper_scale"] = _every_profile(
