@@ -128,6 +128,15 @@ sweep_runs = train_groups(sweep_groups, device, namespace="depth_long_context", 
 sweep_errors = depth.sweep_errors(sweep_runs)
 lrs = depth.chosen_lrs(sweep_errors)
 page.record("chosen_lrs", {f"L={L}, r={r}": lr for (L, r), lr in sorted(lrs.items())})
+at_edge = [
+    f"$L={L}$, $r={r}$" for (L, r), lr in sorted(lrs.items()) if lr in (min(cfg.lr_grid), max(cfg.lr_grid))
+]
+page.record(
+    "lr_edge_text",
+    f"{', '.join(at_edge)} chose a rate at the edge of the grid: a better one may lie outside it."
+    if at_edge
+    else "Every chosen rate lies inside the grid.",
+)
 
 fig, ax = plt.subplots(figsize=(6.5, 4))
 for j, L in enumerate(Ls):
@@ -144,8 +153,7 @@ fig.tight_layout()
 page.figure("lr_sweep", fig)
 
 # %% [markdown]
-# Chosen rates: {glue:text}`chosen_lrs`. A chosen rate at the edge of the grid means a better
-# one may lie outside it.
+# Chosen rates: {glue:text}`chosen_lrs`. {glue:text}`lr_edge_text`
 #
 # ## 2. The reported runs: every depth, rank and context
 
