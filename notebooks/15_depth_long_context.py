@@ -324,9 +324,10 @@ for name, value in (
 # ## Claims
 #
 # Every profile claims the penalty of low rank at one layer and the shortest context, which the
-# rest of the page asks depth to remove. A profile sized for depth to help (`laptop` and `paper`)
-# claims both preconditions and the two
-# long-context observations, so a failed precondition fails the page. This profile
+# rest of the page asks depth to remove. A profile sized for depth to help (`paper`) claims the
+# preconditions and the two long-context observations, so a failed precondition fails the page;
+# `laptop` trains deep enough for depth to help low rank at $N = 3$, but not long enough for three
+# full-rank layers to match one at every $N$, so there the preconditions are shown, not claimed. This profile
 # ({glue:text}`profile`) {glue:text}`claims_text`. Each observation is stated as observed at
 # these sizes, not as a proof: a longer budget, more heads or a larger $d$ may move it.
 
@@ -335,7 +336,7 @@ page.record(
     "claims_text",
     "is sized for it: the claims follow"
     if cfg.claim_preconditions
-    else "is not sized for it, so it claims nothing: the numbers above are shown, not asserted",
+    else "is not sized for it, so it claims only that penalty: the numbers above are shown, not asserted",
 )
 N_min = min(Ns)
 page.claim(
