@@ -1164,7 +1164,8 @@ _SIZES["26_strassen_paper"] = _profiles(
         seeds=3,
         lr=1e-2,
         timing=replace(_strassen_paper.timing, Ts=(16, 36, 64, 100, 144, 196)),
-        claims=("brc triangular", "timing", "qbrc", "match3", "fcomp"),
+        # Match3's lead over standard attention held on seed 0 (0.030) but not seed 1 (0.016)
+        claims=("brc triangular", "timing", "qbrc", "fcomp"),
         threads=1,  # sized on one thread; tiny tensors gain little from a second
     ),
     paper=replace(
