@@ -248,8 +248,9 @@ WHY_UNCLAIMED = {
         "At `quick` (grids of 3-4 elements, 800 examples, 8 epochs) one Strassen layer does not beat "
         "the other layers on QBRC or relation composition, nor clearly beat standard attention on "
         "Match3, by margins that hold on seeds 0, 1 and 2; triangular attention, whose triangles are "
-        "exactly the composition's, learns relation composition outright. The paper's separations "
-        "on QBRC is claimed at `laptop` and `paper`, Match3's and Table 1's at `paper` only."
+        "exactly the composition's, learns relation composition outright. The paper's QBRC "
+        "separation is claimed at `laptop` and `paper`; its Match3 separation and Table 1's "
+        "comparison at `paper` only."
     ),
     "laptop": (
         "At `laptop` (grids of 4-5 elements) two standard layers learn relation composition about "
