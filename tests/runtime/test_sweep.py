@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -9,7 +10,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -57,7 +60,16 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def cluster():
+    """A Ray head node on 127.0.0.1 for this module's tests. Under pytest-xdist every worker that
+    runs one of them starts its own, and ``ray stop --force`` at teardown stops every Ray process
+    on the machine: a lock file makes one worker's cluster wait until another's is gone."""
     pytest.importorskip("ray", reason='Ray is the cluster extra: pip install -e ".[cluster]"')
+    with open(Path(tempfile.gettempdir()) / "attnlab-test-ray-cluster.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, after the teardown
+        yield from _cluster()
+
+
+def _cluster():
     ray_cli = shutil.which("ray", path=os.path.dirname(sys.executable)) or shutil.which("ray")
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
