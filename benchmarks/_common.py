@@ -80,6 +80,22 @@ def median_seconds(fn: Callable[[], Any], *, warmup: int = 3, reps: int = 7, inn
     return median
 
 
+def matmul_peak(n: int = 2048, reps: int = 7, device: torch.device | str = "cpu") -> float:
+    """Measured float32 FLOP/s of one ``n x n`` by ``n x n`` product on ``device`` (torch's
+    default precision for float32 products: no TF32 unless asked for); on a GPU each timed
+    product ends when its kernel has finished."""
+    device = torch.device(device)
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    out = torch.empty(n, n, device=device)
+
+    def product() -> None:
+        torch.mm(a, b, out=out)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    return 2 * n**3 / median_seconds(product, warmup=2, reps=reps)
+
+
 def write(name: str, result: dict[str, Any]) -> Path:
     """``<results_folder()>/<name>.json`` with the machine description and, unless the result
     has its own, the repetitions and spread of every median timed in this process added."""

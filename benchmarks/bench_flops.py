@@ -18,18 +18,11 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import attnlab_step, median_seconds, parse_args, table, write  # noqa: E402
+from _common import attnlab_step, matmul_peak, median_seconds, parse_args, table, write  # noqa: E402
 
 from attnlab.rank.config import step_flops  # noqa: E402
 
 SIZES = dict(d=64, N=16, batch=256, ff=2048, layers=1, c=8)
-
-
-def matmul_peak(n: int = 2048, reps: int = 7) -> float:
-    """Measured float32 FLOP/s of one large dense matrix product."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    out = torch.empty(n, n)
-    return 2 * n**3 / median_seconds(lambda: torch.mm(a, b, out=out), warmup=2, reps=reps)
 
 
 def main() -> None:

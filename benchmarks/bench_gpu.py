@@ -24,26 +24,12 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import median_seconds, parse_args, write  # noqa: E402
+from _common import matmul_peak, parse_args, write  # noqa: E402
 
 from attnlab._checks import check_choice  # noqa: E402
 from attnlab.book import profiles  # noqa: E402
 from attnlab.book.plans import RUNS, estimate  # noqa: E402
 from attnlab.runtime.device import default_device, device_name  # noqa: E402
-
-
-def matmul_peak(device: torch.device, n: int, reps: int) -> float:
-    """Measured float32 FLOP/s of one ``n x n`` by ``n x n`` product on ``device`` (torch's
-    default precision for float32 products: no TF32 unless asked for)."""
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-    out = torch.empty(n, n, device=device)
-
-    def product() -> None:
-        torch.mm(a, b, out=out)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-
-    return 2 * n**3 / median_seconds(product, warmup=2, reps=reps)
 
 
 def main() -> None:
@@ -60,7 +46,7 @@ def main() -> None:
         check_choice("--profiles", p, profiles.PROFILES)
     for nb in args.pages:
         check_choice("--pages", nb, RUNS)
-    peak = matmul_peak(device, args.matmul_n, args.reps)
+    peak = matmul_peak(args.matmul_n, args.reps, device)
     print(f"{device_name(device)}: float32 product {peak / 1e12:.1f} TFLOP/s", flush=True)
     ref = profiles.sizes("92_paper_scale", "quick")  # the page's assumed GPU rate, for comparison
     assumed_rate = ref.gpu_fraction * ref.gpu_peak_tflops * 1e12

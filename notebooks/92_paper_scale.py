@@ -260,16 +260,16 @@ else:
             continue
         here = plans.get(key)
         stale = here is None or abs(here.flops - row["flops"]) > 1e-9 * here.flops
+        assumed = row["flops"] / gpu_rate  # the column above, for the FLOPs the file timed
         if not stale:
             measured[key] = row
         gpu_rows.append(
             f"| {key[0]} | `{key[1]}` | {format_seconds(row['estimate_s'])} "
-            f"| {format_seconds(here.flops / gpu_rate) if here else ''} "
-            f"| {row['estimate_s'] / row['assumed_rate_estimate_s']:.2g} "
+            f"| {format_seconds(assumed)} | {row['estimate_s'] / assumed:.2g} "
             f"| {row['gflops_dominant'] / 1e3:.2f} | {1000 * row['per_step_s']:.1f} "
             f"| {row['max_memory_gib']:.1f} |" + (" other sizes |" if stale else " |")
         )
-    ratios_gpu = {k: r["estimate_s"] / r["assumed_rate_estimate_s"] for k, r in measured.items()}
+    ratios_gpu = {k: r["estimate_s"] / (r["flops"] / gpu_rate) for k, r in measured.items()}
     page.record("gpu_ratio_min", f"{min(ratios_gpu.values()):.2g}")
     page.record("gpu_ratio_max", f"{max(ratios_gpu.values()):,.0f}")
     laptop_fixed = [1000 * r["per_step_s"] for (nb, p), r in measured.items() if p == "laptop"]
