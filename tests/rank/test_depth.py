@@ -94,12 +94,16 @@ def test_gain_kept_in_log_error():
         depth.gain_kept(ratio, 2, 1, 64, 256)
 
 
-def test_chosen_lrs_lowest_error_per_depth_and_rank():
+def test_chosen_lrs_lowest_error_per_depth_context_and_rank():
     errors = {
-        (1, 16, 0.01): 0.3, (1, 16, 0.03): 0.1, (1, 1, 0.01): 0.5, (1, 1, 0.03): 0.5,
-        (2, 16, 0.01): 0.2, (2, 16, 0.03): float("nan"), (2, 1, 0.01): float("inf"), (2, 1, 0.03): 0.9,
+        (1, 3, 16, 0.01): 0.3, (1, 3, 16, 0.03): 0.1, (1, 3, 1, 0.01): 0.5, (1, 3, 1, 0.03): 0.5,
+        (2, 3, 16, 0.01): 0.2, (2, 3, 16, 0.03): float("nan"),
+        (2, 3, 1, 0.01): float("inf"), (2, 3, 1, 0.03): 0.9,
+        (2, 8, 16, 0.01): 0.4, (2, 8, 16, 0.03): 0.3,
     }  # fmt: skip
-    assert depth.chosen_lrs(errors) == {(1, 16): 0.03, (1, 1): 0.01, (2, 16): 0.01, (2, 1): 0.03}
+    assert depth.chosen_lrs(errors) == {
+        (1, 3, 16): 0.03, (1, 3, 1): 0.01, (2, 3, 16): 0.01, (2, 3, 1): 0.03, (2, 8, 16): 0.03
+    }  # fmt: skip
 
 
 def test_series_by_increasing_N():
@@ -109,7 +113,7 @@ def test_series_by_increasing_N():
 
 SIZES = SimpleNamespace(
     d=8, pos_dim=8, c=2, ff=8, low_rank=1, layers=(1, 2), anchor_Ns=(3,), Ns=(3, 8), points=64, min_batch=1,
-    steps=10, steps_per_epoch=5, lr_grid=(0.01, 0.003), sweep_N=8, replicates=2, eval_batches=1,
+    steps=10, steps_per_epoch=5, lr_grid=(0.01, 0.003), replicates=2, eval_batches=1,
 )  # fmt: skip
 
 
@@ -120,31 +124,34 @@ def test_ranks_full_is_the_widened_model():
             depth.ranks(SimpleNamespace(d=8, pos_dim=8, low_rank=bad))
 
 
-def test_lr_sweep_one_run_per_depth_every_rate_on_an_unreported_seed():
+def every_rate(sizes, lr):
+    return {(L, N, r): lr for L, N in depth.sweep(sizes.layers, sizes.Ns) for r in depth.ranks(sizes)}
+
+
+def test_lr_sweep_one_run_per_depth_and_context_every_rate_on_an_unreported_seed():
     sweep = depth.lr_sweep_groups(SIZES, seed=0)
-    assert [tag for tag, _ in sweep] == ["lr sweep", "lr sweep"]
-    assert [g.model.layers for _, g in sweep] == [1, 2]
+    assert [tag for tag, _ in sweep] == ["lr sweep"] * 4
+    assert [(g.model.layers, g.model.N) for _, g in sweep] == [(1, 3), (1, 8), (2, 3), (2, 8)]
     for _, g in sweep:
-        assert g.model.N == 8 and g.model.positional == "concatenated" and g.model.width == 16
+        assert g.model.positional == "concatenated" and g.model.width == 16
         assert g.ranks == (16, 16, 1, 1) and g.lrs() == (0.01, 0.003, 0.01, 0.003)
-        assert len(set(g.seeds)) == 1
-    reported = {
-        s for _, g in depth.groups(SIZES, 0, {(L, r): 0.01 for L in (1, 2) for r in (16, 1)}) for s in g.seeds
-    }
+        assert g.batch == 64 // g.model.N  # the reported runs' data shape
+    assert len({s for _, g in sweep for s in g.seeds}) == 1
+    reported = {s for _, g in depth.groups(SIZES, 0, every_rate(SIZES, 0.01)) for s in g.seeds}
     assert sweep[0][1].seeds[0] not in reported
     with pytest.raises(ValueError, match="lr_grid"):
         depth.lr_sweep_groups(SimpleNamespace(**{**vars(SIZES), "lr_grid": (0.01, 0.01)}), seed=0)
 
 
-def test_groups_use_each_depth_and_rank_rate():
-    lrs = {(1, 16): 0.03, (1, 1): 0.01, (2, 16): 0.003, (2, 1): 0.001}
+def test_groups_use_each_depth_context_and_rank_rate():
+    lrs = {key: 0.001 * (1 + j) for j, key in enumerate(sorted(every_rate(SIZES, 0.0)))}
     groups = depth.groups(SIZES, seed=0, lrs=lrs)
     assert [(g.model.layers, g.model.N) for _, g in groups] == [(1, 3), (1, 8), (2, 3), (2, 8)]
     for _, g in groups:
-        assert g.lrs() == tuple(lrs[g.model.layers, r] for r in g.ranks)
+        assert g.lrs() == tuple(lrs[g.model.layers, g.model.N, r] for r in g.ranks)
         assert g.ranks == (16, 16, 1, 1) and g.batch == 64 // g.model.N
-    with pytest.raises(KeyError, match="L = 2"):
-        depth.groups(SIZES, seed=0, lrs={(1, 16): 0.03, (1, 1): 0.01})
+    with pytest.raises(KeyError, match="L = 2, N = 8"):
+        depth.groups(SIZES, seed=0, lrs={k: v for k, v in lrs.items() if k[:2] != (2, 8)})
 
 
 @pytest.mark.parametrize("profile", ("quick", "laptop", "paper"))
@@ -155,10 +162,10 @@ def test_groups_and_planned_work_of_every_profile(profile, monkeypatch):
     monkeypatch.setattr(train, "train", None)  # planning trains nothing
     cfg = sizes("15_depth_long_context", profile)
     assert set(cfg.anchor_Ns) <= set(cfg.Ns) and cfg.replicates >= 3 and max(cfg.Ns) >= 64
-    lrs = {(L, r): cfg.lr_grid[0] for L in cfg.layers for r in depth.ranks(cfg)}
-    groups = depth.groups(cfg, seed=0, lrs=lrs)
+    assert max(cfg.Ns) > max(cfg.anchor_Ns)  # somewhere to measure how much of depth's help is left
+    groups = depth.groups(cfg, seed=0, lrs=every_rate(cfg, cfg.lr_grid[0]))
     sweep = depth.lr_sweep_groups(cfg, seed=0)
-    assert len(groups) == len(cfg.layers) * len(cfg.Ns) and len(sweep) == len(cfg.layers)
+    assert len(groups) == len(sweep) == len(cfg.layers) * len(cfg.Ns)
     K = 2 * cfg.replicates
     assert all(g.K == K and g.batch == max(cfg.min_batch, cfg.points // g.model.N) for _, g in groups)
     work = depth.planned_work(cfg)
@@ -171,11 +178,10 @@ def test_groups_and_planned_work_of_every_profile(profile, monkeypatch):
 def test_heldout_errors_by_depth_context_and_rank():
     from attnlab.rank.runs import RESULT_FIELDS, runs_from_results
 
-    lrs = {(L, r): 0.01 for L in (1, 2) for r in (16, 1)}
-    groups = depth.groups(SIZES, seed=2, lrs=lrs) + depth.lr_sweep_groups(SIZES, seed=2)
+    groups = depth.groups(SIZES, seed=2, lrs=every_rate(SIZES, 0.01)) + depth.lr_sweep_groups(SIZES, seed=2)
     runs = [g for _, g in groups]
     fake = [{f: [float(k) for k in range(g.K)] for f in RESULT_FIELDS} | {"ms_per_step": 1.0} for g in runs]
     table = runs_from_results(groups, runs, fake)
     errors = depth.heldout_errors(table)
     assert errors[1, 3, 16] == [0.0, 1.0] and errors[2, 8, 1] == [2.0, 3.0]
-    assert depth.sweep_errors(table)[2, 1, 0.003] == 3.0
+    assert depth.sweep_errors(table)[2, 8, 1, 0.003] == 3.0

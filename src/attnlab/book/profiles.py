@@ -525,8 +525,8 @@ class LongContextSizes:
 
     Every model has ``pos_dim`` concatenated positional coordinates (width ``D = d + pos_dim``)
     and ``c`` attention modules per layer; ranks are full (``D``) and ``low_rank``. A
-    learning-rate sweep at ``N = sweep_N`` over ``lr_grid`` picks each depth's and rank's rate
-    on a seed of its own; then one batched run per ``(L, N)`` holds every rank x replicate, all
+    learning-rate sweep over ``lr_grid`` at every context picks each depth's, context's and rank's
+    rate on a seed of its own; then one batched run per ``(L, N)`` holds every rank x replicate, all
     with the same steps and points per step (``batch = max(min_batch, points // N)``). ``anchor_Ns``: the
     contexts where depth must first be seen to help (the precondition). ``claim_preconditions``:
     whether the profile's budget is sized to reproduce depth helping; only then does the page
@@ -547,7 +547,6 @@ class LongContextSizes:
     steps: int = cut_steps()
     steps_per_epoch: int
     lr_grid: tuple[float, ...]
-    sweep_N: int
     replicates: int
     eval_batches: int = cut_eval_batches()
     baseline_samples: int = cut_samples()
@@ -569,7 +568,6 @@ _long_context = LongContextSizes(
     steps=400,
     steps_per_epoch=100,
     lr_grid=(0.005, 0.01, 0.02),
-    sweep_N=16,
     replicates=3,
     eval_batches=8,
     baseline_samples=100_000,
@@ -580,29 +578,24 @@ _SIZES["15_depth_long_context"] = _profiles(
     _long_context,
     laptop=replace(
         _long_context,
-        # quick's widths; rank 2 of the d = 8 input coordinates, where three layers beat one
-        # clearly at N = 3 in 2000 steps (a pilot on seeds of its own: 3.1x; 1.2-1.4x at N = 16
-        # even at 6000 steps, so N = 16 is shown here, not claimed: fig1's help took d = 64, 100k steps)
+        # quick's widths; rank 2 of the d = 8 input coordinates, two layers (the depth theorem's):
+        # in a pilot (9 replicates, 4000 steps) two layers beat one at N = 3 by 1.8-4.5x (median
+        # of each seed triple), and at N = 64 two full-rank layers reached 0.54-0.64 of one
+        # layer's worst seed. Three layers (the earlier laptop design) stayed 1.1-1.4x above one
+        # full-rank layer at N = 64 after 4000 steps, and 1.2-1.7x at N = 3 after 8000
         low_rank=2,
-        layers=(1, 3),
+        layers=(1, 2),
         anchor_Ns=(3,),
         Ns=(3, 16, 64, 256),
-        # the deeper full-rank model converges later than one layer: at 2000 steps it came
-        # within 4% of the worst one-layer seed at N = 3 (seed 0), and ended 1.2-1.8x above it
-        # once one layer had a rate of 0.04 (seeds 0, 1), so the budget doubles. With 0.04 in
-        # the grid the sweep chose it, and a reported three-layer full-rank replicate diverged
-        # (N = 16, seed 2: 0.285 against 0.022 for one layer), so quick's grid stays
         steps=4000,
+        # 0.04: at N = 3 both depths' full-rank models did best at it (pilot: 0.011 for one
+        # layer, 0.013 for two, against 0.015 and 0.024 at the rate an N = 16 sweep chose)
+        lr_grid=(0.005, 0.01, 0.02, 0.04),
         replicates=3,
         eval_batches=16,
         baseline_samples=200_000,
         threads=None,
-        # not sized for the full-rank precondition: at 4000 steps three full-rank layers stayed
-        # 1.05-1.36x above one layer's worst seed at some N on every seed run (0, 1; 0.96-1.8x at
-        # 2000 steps on 4 runs), while depth's help on rank 2 at N = 3 held at 2.1-2.3x (1.6x at
-        # 2000 steps). Shown, not claimed; the long-context claims wait for a budget that trains
-        # every depth (paper, or a GPU)
-        claim_preconditions=False,
+        claim_preconditions=True,
     ),
     paper=replace(
         _long_context,

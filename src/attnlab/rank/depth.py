@@ -8,11 +8,14 @@ first reproduces depth helping low rank where it should (short context, scratch 
 help remains. Every model is the authors' encoder with ``pos_dim`` concatenated learned
 coordinates (model width ``D = d + pos_dim``); "full rank" is one head of rank ``D`` per module.
 
-* :func:`lr_sweep_groups` trains, at one context ``sweep_N``, every depth and rank at every rate
-  of ``lr_grid`` on a seed of its own (stream ``"lr sweep"``, never a reported replicate); every
-  rate of a depth trains in one batched run (per-model rates, see
-  :class:`~attnlab.rank.config.TrainConfig`). :func:`chosen_lrs` reads the best rate per depth
-  and rank off it.
+* :func:`lr_sweep_groups` trains, at every context of the page, every depth and rank at every
+  rate of ``lr_grid`` on a seed of its own (stream ``"lr sweep"``, never a reported replicate);
+  every rate of a depth and context trains in one batched run (per-model rates, see
+  :class:`~attnlab.rank.config.TrainConfig`). :func:`chosen_lrs` reads the best rate per depth,
+  context and rank off it. The rate is chosen per context because the best one moves with it:
+  with a fixed number of points per step, a short context is many short sequences and a long
+  one few long ones (a two-layer full-rank model's best rate was 8x apart at ``N = 3`` and
+  ``N = 16`` in a pilot), so one rate for every context undertrains depth somewhere.
 * :func:`groups` lists the reported runs: one batched run per ``(L, N)`` of :func:`sweep`
   holding every rank x replicate seed, each model at its chosen rate; :func:`planned_groups` lists
   both before the rates are known and :func:`planned_work` gives their work (any profile,
@@ -40,6 +43,7 @@ from attnlab.runtime.seeds import model_seeds
 from attnlab.runtime.work import Work, total
 
 Key = tuple[int, int, int]  # (layers L, context N, rank r)
+SweepKey = tuple[int, int, int, float]  # (layers L, context N, rank r, peak learning rate)
 REDUCTIONS = ("min", "median")
 SWEEP_TAG, DEPTH_TAG = "lr sweep", "depth"
 SWEEP_STREAM = "lr sweep"
@@ -116,8 +120,8 @@ def _run(sizes: Any, layers: int, N: int, ranks_: Sequence[int], seeds: Sequence
 
 
 def lr_sweep_groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
-    """The learning-rate sweep: per depth, one run at ``N = sizes.sweep_N`` of every rank at every
-    rate of ``sizes.lr_grid``, all from one seed of the ``"lr sweep"`` stream (so rates are
+    """The learning-rate sweep: one run per ``(L, N)`` of :func:`sweep`, holding every rank at
+    every rate of ``sizes.lr_grid``, all from one seed of the ``"lr sweep"`` stream (so rates are
     compared on the same initialisation and data, and no reported replicate is reused)."""
     grid = tuple(sizes.lr_grid)
     if not grid or len(set(grid)) != len(grid) or min(grid) <= 0:
@@ -127,53 +131,47 @@ def lr_sweep_groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
     return [
         (
             SWEEP_TAG,
-            _run(
-                sizes,
-                L,
-                sizes.sweep_N,
-                [r for r, _ in models],
-                [sweep_seed] * len(models),
-                [lr for _, lr in models],
-            ),
+            _run(sizes, L, N, [r for r, _ in models], [sweep_seed] * len(models), [lr for _, lr in models]),
         )
-        for L in sorted(set(sizes.layers))
+        for L, N in sweep(sizes.layers, sizes.Ns)
     ]
 
 
-def sweep_errors(runs: Runs) -> dict[tuple[int, int, float], float]:
-    """The sweep's held-out error by ``(L, r, lr)``."""
-    return {(row["layers"], row["rank"], row["lr"]): row["heldout"] for row in runs.select(tag=SWEEP_TAG)}
+def sweep_errors(runs: Runs) -> dict[SweepKey, float]:
+    """The sweep's held-out error by ``(L, N, r, lr)``."""
+    rows = runs.select(tag=SWEEP_TAG)
+    return {(row["layers"], row["N"], row["rank"], row["lr"]): row["heldout"] for row in rows}
 
 
-def chosen_lrs(errors: Mapping[tuple[int, int, float], float]) -> dict[tuple[int, int], float]:
-    """Per ``(L, r)``, the rate of the lowest sweep error (on a tie, the smaller rate); a
+def chosen_lrs(errors: Mapping[SweepKey, float]) -> dict[Key, float]:
+    """Per ``(L, N, r)``, the rate of the lowest sweep error (on a tie, the smaller rate); a
     non-finite error (a diverged run) never wins."""
-    best: dict[tuple[int, int], tuple[float, float]] = {}
-    for (L, r, lr), e in sorted(errors.items()):
+    best: dict[Key, tuple[float, float]] = {}
+    for (L, N, r, lr), e in sorted(errors.items()):
         score = e if math.isfinite(e) else math.inf
-        if (L, r) not in best or score < best[L, r][0]:
-            best[L, r] = (score, lr)
+        if (L, N, r) not in best or score < best[L, N, r][0]:
+            best[L, N, r] = (score, lr)
     return {key: lr for key, (_, lr) in best.items()}
 
 
-def groups(sizes: Any, seed: int, lrs: Mapping[tuple[int, int], float]) -> list[tuple[str, TrainConfig]]:
+def groups(sizes: Any, seed: int, lrs: Mapping[Key, float]) -> list[tuple[str, TrainConfig]]:
     """The reported runs: one ``("depth", config)`` per ``(L, N)`` of :func:`sweep`, holding every
     rank x replicate (:func:`group_models`, the replicates ``model_seeds(seed, n, "replicate")``),
-    each model at its rate ``lrs[L, r]``, all with the same steps and points per step."""
+    each model at its rate ``lrs[L, N, r]``, all with the same steps and points per step."""
     rs, seeds = group_models(ranks(sizes), model_seeds(seed, sizes.replicates, "replicate"))
     out = []
     for L, N in sweep(sizes.layers, sizes.Ns):
-        missing = [r for r in set(rs) if (L, r) not in lrs]
+        missing = sorted(r for r in set(rs) if (L, N, r) not in lrs)
         if missing:
-            raise KeyError(f"lrs: no rate for L = {L}, r = {missing}")
-        out.append((DEPTH_TAG, _run(sizes, L, N, rs, seeds, [lrs[L, r] for r in rs])))
+            raise KeyError(f"lrs: no rate for L = {L}, N = {N}, r = {missing}")
+        out.append((DEPTH_TAG, _run(sizes, L, N, rs, seeds, [lrs[L, N, r] for r in rs])))
     return out
 
 
 def planned_groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
     """Every run of the page before the sweep has chosen the rates: the sweep, and the reported
     runs at the grid's first rate (their shapes, work and memory do not depend on the rates)."""
-    any_rate = {(L, r): sizes.lr_grid[0] for L in sizes.layers for r in ranks(sizes)}
+    any_rate = {(L, N, r): sizes.lr_grid[0] for L, N in sweep(sizes.layers, sizes.Ns) for r in ranks(sizes)}
     return lr_sweep_groups(sizes, seed) + groups(sizes, seed, any_rate)
 
 
