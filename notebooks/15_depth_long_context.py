@@ -75,6 +75,7 @@ seed = 0
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import NullFormatter
 
 import attnlab
 from attnlab.rank import depth, reported, tasks
@@ -159,6 +160,8 @@ for ax, N in zip(axes[0], Ns, strict=True):
                 [lrs[L, N, r]], [sweep_errors[L, N, r, lrs[L, N, r]]], "*", color=f"C{j}", ms=14, alpha=0.5
             )
     ax.set(xscale="log", yscale="log", xlabel="peak learning rate", title=f"$N={N}$")
+    ax.set_xticks(cfg.lr_grid, [f"{lr:g}" for lr in cfg.lr_grid])  # the grid, not log-axis minor labels
+    ax.xaxis.set_minor_formatter(NullFormatter())
 axes[0][0].set_ylabel("held-out error (sweep seed)")
 axes[0][-1].legend(fontsize=7)
 fig.suptitle("rate sweep (stars: chosen)")
