@@ -328,7 +328,6 @@ gained = to_one[L_max, N_ref, low] < 1  # gain_kept needs a gain at N_ref
 kept = depth.gain_kept(to_one, L_max, low, N_ref, N_max) if gained else float("nan")
 page.record("kept_text", f"{kept:.2f}" if gained else "nothing (there was no gain to keep)")
 for name, value in (
-    ("N_ref", N_ref),
     ("kept", kept),
     ("deep_low_to_one_ref", to_one[L_max, N_ref, low]),
     ("deep_low_to_one_max_N", to_one[L_max, N_max, low]),

@@ -88,3 +88,45 @@ def test_cells_time_out_in_quick_runs_only():
     assert cell_timeout("paper", timeout=60) == 60
     with pytest.raises(ValueError, match="timeout"):
         cell_timeout("quick", timeout=0)
+
+
+def _glue_output(name):
+    import nbformat
+
+    mime = "application/papermill.record/text/plain"
+    meta = {"scrapbook": {"mime_prefix": "application/papermill.record/", "name": name}}
+    return nbformat.v4.new_output("display_data", data={mime: "1"}, metadata=meta)
+
+
+def test_a_name_glued_by_two_cells_is_found_with_its_cells(tmp_path):
+    import nbformat
+
+    from attnlab.book.execute import glued_twice
+
+    nb = nbformat.v4.new_notebook()
+    for outputs in (
+        [_glue_output("a"), _glue_output("a"), _glue_output("b")],
+        [],
+        [_glue_output("a")],
+        [_glue_output("c")],
+    ):
+        cell = nbformat.v4.new_code_cell("")
+        cell.outputs = outputs
+        nb.cells.append(cell)
+    nb.cells.append(nbformat.v4.new_markdown_cell("{glue:text}`a`"))
+    path = tmp_path / "page.ipynb"
+    nbformat.write(nb, path)
+    assert glued_twice(path) == {"a": [0, 2]}  # re-gluing within one cell is a re-run, not a clash
+    nb.cells[2].outputs = []
+    nbformat.write(nb, path)
+    assert glued_twice(path) == {}
+
+
+@pytest.mark.notebook
+def test_a_page_that_glues_a_name_twice_fails_naming_it(book):
+    source = TINY.replace("MARKER", "1").replace("page.finish()", 'page.record("marker", 2)\npage.finish()')
+    (book / "notebooks" / "95_claims.py").write_text(source)
+    with pytest.raises(ValueError, match=r"'marker' by cells \d+, \d+"):
+        execute("95_claims", "quick", 0, root=book)
+    with pytest.raises(ValueError, match="'marker'"):  # not stamped as current: it runs again
+        execute("95_claims", "quick", 0, root=book)

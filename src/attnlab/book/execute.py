@@ -225,6 +225,28 @@ def _papermill(
         kernel_manager_class=_kernel_manager_class(),
     )
     hide_parameter_cells(Path(target))
+    twice = glued_twice(Path(target))
+    if twice:
+        raise ValueError(
+            f"{Path(target).name}: each glue name may be glued by one cell (the site build, -W, "
+            "refuses a duplicate); glued by more than one: "
+            + "; ".join(f"{name!r} by cells {', '.join(map(str, cells))}" for name, cells in twice.items())
+        )
+
+
+def glued_twice(path: Path) -> dict[str, list[int]]:
+    """The glue names that more than one cell of the executed notebook at ``path`` glues, each
+    with those cells' indices. myst-nb resolves ``{glue}`` by name over the whole page, so a
+    name glued twice is ambiguous and the book's ``-W`` build fails on it; finding it here fails
+    the page's own run instead, naming the cells, minutes before the site build would."""
+    import nbformat
+
+    cells: dict[str, list[int]] = {}
+    for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        names = {o.get("metadata", {}).get("scrapbook", {}).get("name") for o in cell.get("outputs", [])}
+        for name in names - {None}:
+            cells.setdefault(name, []).append(i)
+    return {name: found for name, found in cells.items() if len(found) > 1}
 
 
 #: Cells the site leaves out: the notebook's defaults and papermill's injected values (the
