@@ -72,7 +72,7 @@ from IPython.display import Markdown, display
 
 import attnlab
 from attnlab.book.page import project_root, results_path, threads_override
-from attnlab.book.plans import RUNS, describe, estimate, step_flops, why_not_comparable
+from attnlab.book.plans import RUNS, SHARED_LOAD, describe, estimate, step_flops, why_not_comparable
 from attnlab.book.profiles import PROFILES, SMOKE_BATCH, SMOKE_SAMPLES, sizes
 from attnlab.rank import depth, rank_heads
 from attnlab.rank.memory import memory_plan
@@ -149,6 +149,7 @@ page.record(
 )
 page.record("last_quick_s", last_quick)
 page.record("last_quick_load", last_load)
+page.record("shared_load", SHARED_LOAD)
 quick_vs_last = {
     nb: estimates[nb, "quick"].seconds / last_quick[nb] for nb in last_quick if nb not in last_note
 }
@@ -196,8 +197,10 @@ display(
 # machine, where one was found in the results, with the load average when it ended (1, 5, 15
 # minutes): it includes what the page does besides training (figures, checks, start-up). A run
 # is compared with its estimate only if it trained every result it used (a page records how many
-# results its sweep computed and how many it read from the cache), at the sizes planned now, and
-# with the thread count the estimate here was timed with. The quick estimate over that wall
+# results its sweep computed and how many it read from the cache), at the sizes planned now,
+# with the thread count the estimate here was timed with, and on cores it did not share: a
+# one-minute load above {glue:text}`shared_load` per core at its end means other processes wanted
+# its cores, and its wall time measured their work too. The quick estimate over that wall
 # time, per page: {glue:text}`quick_estimate_over_last`; not compared:
 # {glue:text}`quick_not_compared`. Both the timing here and those runs were on a shared machine,
 # so the claim below asks only that they agree within a factor of 2.

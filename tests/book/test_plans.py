@@ -143,6 +143,19 @@ def test_a_run_is_compared_only_when_nothing_came_from_the_cache():
     assert plans.why_not_comparable({"numbers": {}}, 1e9, 1) == "trained or cached: not recorded"
 
 
+def test_a_run_on_shared_cores_is_not_compared():
+    run = {
+        "sweep": {"computed": 3, "cached": 0},
+        "numbers": {"work_flops": 1e9},
+        "provenance": {"threads": 1},
+    }
+    full = {**run, "cpu_count": 2, "load_avg": [2.0, 1.6, 1.5]}  # a CI run: two pages on two cores
+    assert plans.why_not_comparable(full, 1e9, 1) is None
+    shared = {**run, "cpu_count": 2, "load_avg": [3.1, 3.2, 3.1]}  # a third process beside them
+    assert plans.why_not_comparable(shared, 1e9, 1) == "cores shared: load 3.1 on 2 cores at its end"
+    assert plans.why_not_comparable(run, 1e9, 1) is None  # no load recorded: nothing to hold against it
+
+
 def test_the_gpu_benchmark_runs_where_there_is_no_gpu(tmp_path):
     # benchmarks/bench_gpu.py is run by hand on a GPU; with --device cpu it must still run
     # through (one small page), so that a GPU session does not find a broken script

@@ -327,6 +327,7 @@ class Page:
             "started": self.started.isoformat(timespec="seconds"),
             "wall_time_s": round(wall, 3),
             "load_avg": [round(x, 2) for x in os.getloadavg()],  # 1, 5, 15 minutes, at the end
+            "cpu_count": os.cpu_count(),  # what the load is out of
             "sweep": {k: v - self._sweep_start[k] for k, v in sweep.tally().items()},
             "versions": versions(),
             "provenance": provenance(),

@@ -7,6 +7,7 @@ the paper-scale page (92) tabulates :func:`page_work` for every page and profile
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -30,6 +31,7 @@ from attnlab.runtime.work import Work, median_seconds, total
 __all__ = [
     "PLANNERS",
     "RUNS",
+    "SHARED_LOAD",
     "Estimate",
     "StepTime",
     "estimate",
@@ -259,12 +261,19 @@ def estimate(
     return Estimate(page_work(notebook, profile), small, dominant, per_step, per_flop, tuple(timed.values()))
 
 
+#: The one-minute load average per core above which a run's cores were shared: more processes
+#: wanted the CPU than it has, so the run's wall time measured the others' work as well as its own.
+SHARED_LOAD = 1.25
+
+
 def why_not_comparable(run: dict[str, Any], flops: float, threads: int) -> str | None:
     """Why a page's results JSON ``run`` cannot be set against its time estimate, or ``None``
     when it can: the page must have read none of its results from the cache (its ``sweep``
     tally; a page that trains outside the sweep, as page 26 does, has no cache and tallies
-    nothing), at the planned ``flops`` (the sizes of now) and with the ``threads`` the estimate
-    was timed with."""
+    nothing), at the planned ``flops`` (the sizes of now), with the ``threads`` the estimate
+    was timed with, and on cores it did not share (its load at the end at most
+    :data:`SHARED_LOAD` per core; ``cpu_count`` from the run, else this machine's, where the
+    results were written)."""
     tally = run.get("sweep")
     if tally is None:
         return "trained or cached: not recorded"
@@ -274,4 +283,7 @@ def why_not_comparable(run: dict[str, Any], flops: float, threads: int) -> str |
         return "other sizes"
     if run["provenance"]["threads"] != threads:
         return f"{run['provenance']['threads']} threads, estimated at {threads}"
+    load, cores = run.get("load_avg", [0.0])[0], run.get("cpu_count") or os.cpu_count() or 1
+    if load > SHARED_LOAD * cores:
+        return f"cores shared: load {load:.1f} on {cores} cores at its end"
     return None
