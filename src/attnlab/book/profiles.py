@@ -588,9 +588,12 @@ _SIZES["15_depth_long_context"] = _profiles(
         anchor_Ns=(3,),
         Ns=(3, 16, 64, 256),
         steps=4000,
-        # 0.04: at N = 3 both depths' full-rank models did best at it (pilot: 0.011 for one
-        # layer, 0.013 for two, against 0.015 and 0.024 at the rate an N = 16 sweep chose)
-        lr_grid=(0.005, 0.01, 0.02, 0.04),
+        # up to 0.16: one full-rank layer does best far above the rates two layers tolerate
+        # (pilot, 4000 steps, 3 seeds, N = 16: 0.021-0.023 at 0.04, 0.015-0.017 at 0.08,
+        # 0.006-0.008 at 0.16, diverged at 0.32; two layers best at 0.01, 0.019-0.021, and
+        # diverged on two of three seeds at 0.08). A grid capped at 0.04 left the one-layer
+        # reference of the full-rank precondition undertrained
+        lr_grid=(0.005, 0.01, 0.02, 0.04, 0.08, 0.16),
         # with 3 replicates every claim held on seeds 0 and 1, two thinly: depth's help at N = 3
         # 1.68 and 1.52 (bar 1.5) and two full-rank layers 0.83 and 0.99 of one layer's worst
         # seed (bar 1). A deep low-rank seed either finds depth's solution or stays near one
