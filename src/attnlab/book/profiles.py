@@ -580,9 +580,9 @@ _SIZES["15_depth_long_context"] = _profiles(
         _long_context,
         # quick's widths; rank 2 of the d = 8 input coordinates, two layers (the depth theorem's):
         # in a pilot (9 replicates, 4000 steps) two layers beat one at N = 3 by 1.8-4.5x (median
-        # of each seed triple), and at N = 64 two full-rank layers reached 0.54-0.64 of one
-        # layer's worst seed. Three layers (the earlier laptop design) stayed 1.1-1.4x above one
-        # full-rank layer at N = 64 after 4000 steps, and 1.2-1.7x at N = 3 after 8000
+        # of each seed triple). Against one full-rank layer at its best rate (this grid), two
+        # full-rank layers at theirs end 2.2-2.6x one layer's worst seed at N = 16 and 64 (seeds
+        # 0 and 1): at this budget the full-rank precondition fails and the page says so
         low_rank=2,
         layers=(1, 2),
         anchor_Ns=(3,),
