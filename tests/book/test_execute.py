@@ -98,7 +98,7 @@ def _glue_output(name):
     return nbformat.v4.new_output("display_data", data={mime: "1"}, metadata=meta)
 
 
-def test_a_name_glued_by_two_cells_is_found_with_its_cells(tmp_path):
+def test_a_name_glued_by_two_cells_is_found_with_its_cells():
     import nbformat
 
     from attnlab.book.execute import glued_twice
@@ -114,12 +114,9 @@ def test_a_name_glued_by_two_cells_is_found_with_its_cells(tmp_path):
         cell.outputs = outputs
         nb.cells.append(cell)
     nb.cells.append(nbformat.v4.new_markdown_cell("{glue:text}`a`"))
-    path = tmp_path / "page.ipynb"
-    nbformat.write(nb, path)
-    assert glued_twice(path) == {"a": [0, 2]}  # re-gluing within one cell is a re-run, not a clash
+    assert glued_twice(nb) == {"a": [0, 2]}  # re-gluing within one cell is a re-run, not a clash
     nb.cells[2].outputs = []
-    nbformat.write(nb, path)
-    assert glued_twice(path) == {}
+    assert glued_twice(nb) == {}
 
 
 @pytest.mark.notebook

@@ -224,25 +224,16 @@ def _papermill(
         execution_timeout=timeout,
         kernel_manager_class=_kernel_manager_class(),
     )
-    hide_parameter_cells(Path(target))
-    twice = glued_twice(Path(target))
-    if twice:
-        raise ValueError(
-            f"{Path(target).name}: each glue name may be glued by one cell (the site build, -W, "
-            "refuses a duplicate); glued by more than one: "
-            + "; ".join(f"{name!r} by cells {', '.join(map(str, cells))}" for name, cells in twice.items())
-        )
+    _finish_executed(Path(target))
 
 
-def glued_twice(path: Path) -> dict[str, list[int]]:
-    """The glue names that more than one cell of the executed notebook at ``path`` glues, each
-    with those cells' indices. myst-nb resolves ``{glue}`` by name over the whole page, so a
-    name glued twice is ambiguous and the book's ``-W`` build fails on it; finding it here fails
-    the page's own run instead, naming the cells, minutes before the site build would."""
-    import nbformat
-
+def glued_twice(nb: Any) -> dict[str, list[int]]:
+    """The glue names that more than one cell of the executed notebook ``nb`` glues, each with
+    those cells' indices. myst-nb resolves ``{glue}`` by name over the whole page, so a name
+    glued twice is ambiguous and the book's ``-W`` build fails on it; finding it when the page
+    runs fails the page's own run instead, naming the cells, minutes before the site build."""
     cells: dict[str, list[int]] = {}
-    for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+    for i, cell in enumerate(nb.cells):
         names = {o.get("metadata", {}).get("scrapbook", {}).get("name") for o in cell.get("outputs", [])}
         for name in names - {None}:
             cells.setdefault(name, []).append(i)
@@ -254,11 +245,19 @@ def glued_twice(path: Path) -> dict[str, list[int]]:
 HIDDEN_CELL_TAGS = ("parameters", "injected-parameters")
 
 
-def hide_parameter_cells(path: Path) -> None:
-    """Tag the parameter cells of the executed notebook at ``path`` ``remove-cell`` for the site."""
+def _finish_executed(path: Path) -> None:
+    """Check the executed notebook at ``path`` (:func:`glued_twice`: a duplicate raises
+    ``ValueError``) and tag its parameter cells ``remove-cell`` for the site; read once."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
+    twice = glued_twice(nb)
+    if twice:
+        raise ValueError(
+            f"{path.name}: each glue name may be glued by one cell (the site build, -W, refuses a "
+            "duplicate); glued by more than one: "
+            + "; ".join(f"{name!r} by cells {', '.join(map(str, cells))}" for name, cells in twice.items())
+        )
     for cell in nb.cells:
         tags = cell.metadata.setdefault("tags", [])
         if any(t in tags for t in HIDDEN_CELL_TAGS) and "remove-cell" not in tags:

@@ -594,9 +594,8 @@ _SIZES["15_depth_long_context"] = _profiles(
         # diverged on two of three seeds at 0.08). A grid capped at 0.04 left the one-layer
         # reference of the full-rank precondition undertrained
         lr_grid=(0.005, 0.01, 0.02, 0.04, 0.08, 0.16),
-        # with 3 replicates every claim held on seeds 0 and 1, two thinly: depth's help at N = 3
-        # 1.68 and 1.52 (bar 1.5) and two full-rank layers 0.83 and 0.99 of one layer's worst
-        # seed (bar 1). A deep low-rank seed either finds depth's solution or stays near one
+        # with 3 replicates depth's help at N = 3 was 1.68 and 1.52 on seeds 0 and 1 (bar 1.5):
+        # a deep low-rank seed either finds depth's solution or stays near one
         # layer (pilot, 9 seeds at N = 3: 0.036-0.065 or 0.108-0.148), so a median of 3 swings
         replicates=5,
         eval_batches=16,
