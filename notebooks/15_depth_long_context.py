@@ -48,10 +48,14 @@
 # **Training every depth well.** A deeper model that trains worse would look like a result
 # about rank. So each depth, context and rank gets its own learning rate, the best of
 # {glue:text}`lr_grid` in a sweep on a seed that no reported number uses (section 1), and the
-# page checks, and claims as it comes out, whether at this budget the full-rank model of every
-# depth is at least as good as one full-rank layer where a worse-trained deep model could pass
-# for a result (section 3).
-# Every model trains
+# page checks, and claims as it comes out, whether the full-rank model of every depth is at
+# least as good as one full-rank layer where a worse-trained deep model could pass for a result
+# (section 3). At one budget for every depth it need not be: two of the authors' post-norm
+# layers learn this task more slowly than one. So the page also runs a **budget control**: at
+# $N$ = {glue:text}`control_Ns` the deeper models train again for {glue:text}`control_steps`
+# steps (rates swept again), which must bring them level with one full-rank layer, and which
+# shows whether more training brings back a help of depth that the shorter budget missed.
+# Every reported model trains
 # {glue:text}`cfg_steps` steps of {glue:text}`cfg_points` fresh points (a longer context means
 # fewer sequences per step), AdamW with warm-up and cosine decay (page 12's recipe). Every
 # number is a **held-out** error, the **median** of {glue:text}`cfg_replicates` seeds; all
@@ -106,6 +110,8 @@ for name, value in (
         "in section 3, not claimed)",
     ),
     ("lr_grid", ", ".join(map(str, cfg.lr_grid))),
+    ("control_Ns", ", ".join(map(str, cfg.control_Ns))),
+    ("control_steps", cfg.control_steps),
     ("full_rank", full_rank),
     ("low_heads", cfg.c * full_rank // low),
     ("L_max", L_max),
@@ -118,7 +124,8 @@ for name, value in (
 #
 # At every context, every depth trains every rank at every rate of the grid, from one seed of
 # its own (the same initialisation and data for every rate), for the same budget as the
-# reported runs. Each depth, context and rank then uses the rate of its lowest held-out error.
+# reported runs (and the budget control's models for theirs). Each depth, context, rank and
+# budget then uses the rate of its lowest held-out error.
 # The rate is chosen per context because the best one moves with it: the points per step are
 # fixed, so a short context trains on many short sequences and a long one on a few long ones.
 # All rates of one depth and context train together as one batched model (each model moves at
@@ -128,10 +135,19 @@ for name, value in (
 sweep_groups = depth.lr_sweep_groups(cfg, seed)
 first = sweep_groups[-1][1]  # the deepest, longest sweep run, for the time estimate
 page.work(depth.planned_work(cfg), seconds_per_flop(step_timer(first, device), first.step_flops()), device)
-sweep_runs = train_groups(sweep_groups, device, namespace="depth_long_context", desc="lr sweep")
+sweep_runs = train_groups(
+    sweep_groups + depth.control_sweep_groups(cfg, seed),
+    device,
+    namespace="depth_long_context",
+    desc="lr sweep",
+)
 sweep_errors = depth.sweep_errors(sweep_runs)  # (L, N, r, lr) -> held-out error
 lrs = depth.chosen_lrs(sweep_errors)  # (L, N, r) -> chosen rate
+control_lrs = depth.chosen_lrs(
+    depth.sweep_errors(sweep_runs, depth.CONTROL_SWEEP_TAG)
+)  # the control's budget
 page.record("chosen_lrs", {f"L={L}, N={N}, r={r}": lr for (L, N, r), lr in sorted(lrs.items())})
+page.record("control_lrs", {f"L={L}, N={N}, r={r}": lr for (L, N, r), lr in sorted(control_lrs.items())})
 at_edge = [
     f"$L={L}$, $N={N}$, $r={r}$"
     for (L, N, r), lr in sorted(lrs.items())
@@ -169,20 +185,29 @@ fig.tight_layout()
 page.figure("lr_sweep", fig)
 
 # %% [markdown]
-# Chosen rates: {glue:text}`chosen_lrs`. {glue:text}`lr_edge_text`
+# Chosen rates: {glue:text}`chosen_lrs`. {glue:text}`lr_edge_text` The budget control's
+# models, at {glue:text}`control_steps` steps: {glue:text}`control_lrs`.
 #
 # ## 2. The reported runs: every depth, rank and context
+#
+# Every depth, rank and context at the page's budget, and the budget control's deeper models at
+# theirs (the same replicate seeds).
 
 # %%
 runs = train_groups(
-    depth.groups(cfg, seed, lrs), device, namespace="depth_long_context", desc="depth x context"
+    depth.groups(cfg, seed, lrs) + depth.control_groups(cfg, seed, control_lrs),
+    device,
+    namespace="depth_long_context",
+    desc="depth x context",
 )
 errors = depth.heldout_errors(runs)  # (L, N, r) -> held-out error of each replicate
 med = depth.summarize(errors, "median")
+control_errors = depth.heldout_errors(runs, depth.CONTROL_TAG)  # the deeper models, longer budget
+control_med = depth.summarize(control_errors, "median")
 to_one = depth.to_one_layer(med)  # deeper / one layer, same rank and N (< 1: depth helps)
 to_full = depth.error_ratio(med, full_rank)  # low rank / full rank, same depth and N
 x_alone = {N: tasks.x_alone_baseline(N, cfg.d, samples=cfg.baseline_samples, seed=seed)["mse"] for N in Ns}
-ms_per_step = {(row["layers"], row["N"]): row["ms_per_step"] for row in runs.rows}
+ms_per_step = {(row["layers"], row["N"]): row["ms_per_step"] for row in runs.select(tag=depth.DEPTH_TAG)}
 
 table = pd.DataFrame(
     [
@@ -216,7 +241,10 @@ table.round(3)
 # measures how much of depth's help is left: a deep model trained worse there would look like
 # depth's help fading. At the short contexts a worse-trained deep model only shrinks the help
 # that the precondition asks for and the gain whose loss is measured, so it can make the
-# page's claims fail, never pass; there the full-rank comparison is shown, not required.
+# page's claims fail, never pass; there the full-rank comparison is shown, not required. At the
+# budget control's contexts ($N$ = {glue:text}`control_Ns`) the deeper models are compared at
+# the control's budget, one layer at the page's: the deeper models get the longer budget they
+# need, one layer keeps the one it was compared at.
 
 # %%
 HELP = 1.5  # "a clear factor": the deepest low-rank model at most 1 / HELP of one layer's error
@@ -227,7 +255,14 @@ help_at = {N: 1 / to_one[L_max, N, low] for N in anchors}  # factor by which dep
 # a deeper full-rank median over the worst one-layer full-rank seed at the same N: at most 1 means
 # within one layer's spread over seeds, or better (a fixed slack would ignore how noisy seeds are)
 full_vs_one = {(L, N): med[L, N, full_rank] / max(errors[1, N, full_rank]) for L in deep for N in Ns}
-full_vs_one_long = {(L, N): v for (L, N), v in full_vs_one.items() if N in long_Ns}
+# the same at the budget control's longer budget (the deeper models only)
+control_vs_one = {
+    (L, N): control_med[L, N, full_rank] / max(errors[1, N, full_rank]) for L, N in depth.control_sweep(cfg)
+}
+# the precondition's ratio at every long N: at the control's budget where the page runs one
+full_vs_one_long = {
+    (L, N): control_vs_one.get((L, N), v) for (L, N), v in full_vs_one.items() if N in long_Ns
+}
 full_vs_one_short = {(L, N): v for (L, N), v in full_vs_one.items() if N not in long_Ns}
 full_learns = {(L, N): med[L, N, full_rank] / x_alone[N] for L in Ls for N in Ns}
 depth_helps = min(help_at.values()) >= HELP
@@ -238,6 +273,8 @@ page.record("help_at", {N: round(v, 2) for N, v in help_at.items()}, label="N")
 page.record("help_all", {N: round(1 / to_one[L_max, N, low], 2) for N in Ns}, label="N")
 page.record("help_min", min(help_at.values()))
 page.record("full_vs_one", {f"L={L}, N={N}": round(v, 2) for (L, N), v in full_vs_one.items()})
+page.record("control_vs_one", {f"L={L}, N={N}": round(v, 2) for (L, N), v in control_vs_one.items()})
+page.record("full_vs_one_long", {f"L={L}, N={N}": round(v, 2) for (L, N), v in full_vs_one_long.items()})
 page.record("full_vs_one_max", max(full_vs_one_long.values()))
 page.record("full_vs_one_short_max", max(full_vs_one_short.values()))
 page.record("full_learns_max", max(full_learns.values()))
@@ -263,10 +300,12 @@ page.record(
 # **Every arm has trained** ({glue:text}`full_text`): at $N$ = {glue:text}`long_Ns` the deeper
 # full-rank models' median error is at most {glue:text}`full_vs_one_max:.2f` times the worst
 # one-layer full-rank seed's at the same $N$ (the bar is 1: within one layer's spread over seeds,
-# or better), and at every $N$ and depth full rank reaches at most
-# {glue:text}`full_learns_max:.2f` of the x-alone error (the bar is 0.5). At the short contexts
-# the deeper full-rank models reach up to {glue:text}`full_vs_one_short_max:.2f` times one
-# layer's worst seed (shown; every ratio: {glue:text}`full_vs_one`).
+# or better; {glue:text}`full_vs_one_long`, at the budget control's budget at $N$ =
+# {glue:text}`control_Ns`), and at every $N$ and depth full rank reaches at most
+# {glue:text}`full_learns_max:.2f` of the x-alone error (the bar is 0.5). At the page's budget
+# the deeper full-rank models reach {glue:text}`full_vs_one` times one layer's worst seed
+# (shown; at the short contexts up to {glue:text}`full_vs_one_short_max:.2f`), and at the
+# control's {glue:text}`control_vs_one`.
 #
 # {glue:text}`precondition_text`
 #
@@ -275,10 +314,11 @@ page.record(
 # Left: the median errors against $N$ (bars: the spread over seeds), with the x-alone baseline
 # (the best prediction from $x_i$ alone, page 12) and, for scale, the authors' figN at
 # $L = 2$, $c = 64$, $d = 64$ (rank 1 and full rank; a larger model, a longer budget and their
-# best-of-five training loss, so compare shapes, not values). Right: how much of depth's help
+# best-of-five training loss, so compare shapes, not values); stars: the budget control's
+# deeper models at {glue:text}`control_steps` steps. Right: how much of depth's help
 # remains, the deepest low-rank model's error over one low-rank layer's (below 1: depth still
-# helps) and over the full-rank model of its depth (1: rank no longer matters), with the
-# authors' low-rank / full-rank ratio from figN.
+# helps; star: at the control's budget) and over the full-rank model of its depth (1: rank no
+# longer matters), with the authors' low-rank / full-rank ratio from figN.
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
@@ -292,6 +332,10 @@ for j, L in enumerate(Ls):
             x, y, yerr=[[a - b for a, b in zip(y, lo, strict=True)], [b - a for a, b in zip(y, hi, strict=True)]],
             fmt=style, color=f"C{j}", capsize=3, label=f"$L={L}$, $r={r}$",
         )  # fmt: skip
+for L, N in depth.control_sweep(cfg):
+    for r in (full_rank, low):
+        ax.plot([N], [control_med[L, N, r]], "*", color=f"C{Ls.index(L)}", ms=13, mec="k", mew=0.6)
+ax.plot([], [], "*", color="gray", ms=11, label=f"deeper, {cfg.control_steps} steps")
 ax.plot(Ns, [x_alone[N] for N in Ns], "k-.", lw=1.5, label="best from $x_i$ alone")
 paper_Ns = sorted(reported.FIGN)
 ticks = sorted(set(Ns) | set(paper_Ns))
@@ -306,6 +350,16 @@ ax = axes[1]
 for L in deep:
     x, y = depth.series(to_one, L, low)
     ax.plot(x, y, "o-", color=f"C{Ls.index(L)}", label=f"$L={L}$ low / $L=1$ low")
+    for N in cfg.control_Ns:
+        ax.plot(
+            [N],
+            [control_med[L, N, low] / med[1, N, low]],
+            "*",
+            color=f"C{Ls.index(L)}",
+            ms=13,
+            mec="k",
+            mew=0.6,
+        )
 for j, L in enumerate(Ls):
     x, y = depth.series(to_full, L, low)
     ax.plot(x, y, "s--", color=f"C{j}", alpha=0.7, label=f"$L={L}$ low / $L={L}$ full")
@@ -340,6 +394,17 @@ for name, value in (
     page.record(name, value)
 
 # %% [markdown]
+#
+# %%
+# the budget control on low rank: depth's factor at the control's budget (the deeper models' only)
+control_help = {N: med[1, N, low] / control_med[L_max, N, low] for N in cfg.control_Ns}
+page.record("control_help", {N: round(v, 2) for N, v in control_help.items()}, label="N")
+page.record("control_help_max", max(control_help.values()))
+page.record(
+    "base_help_control_Ns", {N: round(1 / to_one[L_max, N, low], 2) for N in cfg.control_Ns}, label="N"
+)
+
+# %% [markdown]
 # **What was observed.** The deepest low-rank model's error over one low-rank layer's is
 # {glue:text}`deep_low_to_one_ref:.2f` at $N$ = {glue:text}`N_ref` and
 # {glue:text}`deep_low_to_one_max_N:.2f` at $N$ = {glue:text}`N_max`: it keeps
@@ -349,6 +414,12 @@ for name, value in (
 # (one layer: {glue:text}`one_low_to_full_max_N:.1f`). The deep low-rank error at $N$ =
 # {glue:text}`N_max` is {glue:text}`deep_low_max_N:.3f`, against {glue:text}`x_alone_max_N:.3f`
 # for the x-alone baseline.
+#
+# **The budget control.** With {glue:text}`control_steps` steps, the deepest low-rank model
+# lowers one low-rank layer's error by a factor of {glue:text}`control_help` (at the page's
+# budget: {glue:text}`base_help_control_Ns`; the bar for "depth helps" at the short context was
+# 1.5). A factor that grew past that bar would mean depth's help at this context was a budget
+# artefact, there to be found with more training.
 
 # %% [markdown]
 # ## Claims
@@ -390,8 +461,9 @@ if cfg.claim_preconditions:  # this profile is sized for depth to help: claimed 
     )
     page.claim(
         f"precondition: at every N > {N_ref} (where depth's help is measured fading), the full-rank model of "
-        "every deeper depth has a median error no higher than the worst one-layer full-rank seed's, so no "
-        "depth is undertrained relative to one layer there",
+        "every deeper depth has a median error no higher than the worst one-layer full-rank seed's (at "
+        f"N in {list(cfg.control_Ns)} with the budget control's {cfg.control_steps} steps), so no depth is "
+        "undertrained relative to one layer there",
         max(full_vs_one_long.values()),
         "<=",
         1.0,
@@ -413,6 +485,15 @@ if cfg.claim_preconditions:  # this profile is sized for depth to help: claimed 
         "<",
         0.5,
         to_one_layer={f"N={N}": to_one[L_max, N, low] for N in Ns},
+    )
+    page.claim(
+        f"observed (budget control): at N in {list(cfg.control_Ns)}, with {cfg.control_steps} steps (the page's "
+        f"{cfg.steps} for one layer) {L_max} layers of rank-{low} heads still lower one such layer's error by a "
+        f"factor below {HELP}, the help asked for at the short context: more training does not bring it back",
+        max(control_help.values()),
+        "<",
+        HELP,
+        factor={f"N={N}": v for N, v in control_help.items()},
     )
     page.claim(
         f"observed: at N = {N_max} the deepest low-rank model stays at least 2x the error of the full-rank "

@@ -114,6 +114,7 @@ def test_series_by_increasing_N():
 SIZES = SimpleNamespace(
     d=8, pos_dim=8, c=2, ff=8, low_rank=1, layers=(1, 2), anchor_Ns=(3,), Ns=(3, 8), points=64, min_batch=1,
     steps=10, steps_per_epoch=5, lr_grid=(0.01, 0.003), replicates=2, eval_batches=1,
+    control_Ns=(8,), control_steps=40,
 )  # fmt: skip
 
 
@@ -168,20 +169,63 @@ def test_groups_and_planned_work_of_every_profile(profile, monkeypatch):
     assert len(groups) == len(sweep) == len(cfg.layers) * len(cfg.Ns)
     K = 2 * cfg.replicates
     assert all(g.K == K and g.batch == max(cfg.min_batch, cfg.points // g.model.N) for _, g in groups)
+    control = depth.control_groups(cfg, seed=0, lrs=every_rate(cfg, cfg.lr_grid[0]) | control_rates(cfg))
+    control_sweep = depth.control_sweep_groups(cfg, seed=0)
+    assert len(control) == len(control_sweep) == len(depth.control_sweep(cfg)) >= 1
+    assert set(cfg.control_Ns) <= set(cfg.Ns) and min(cfg.control_Ns) > max(cfg.anchor_Ns)
+    assert all(g.steps == cfg.control_steps > cfg.steps for _, g in control + control_sweep)
     work = depth.planned_work(cfg)
-    assert work.runs == K * len(groups) + 2 * len(cfg.lr_grid) * len(sweep)
-    assert work.steps == cfg.steps * (len(groups) + len(sweep))
-    every = [g for _, g in groups + sweep]
+    assert work.runs == K * (len(groups) + len(control)) + 2 * len(cfg.lr_grid) * (
+        len(sweep) + len(control_sweep)
+    )
+    assert work.steps == cfg.steps * (len(groups) + len(sweep)) + cfg.control_steps * 2 * len(control)
+    every = [g for _, g in groups + sweep + control + control_sweep]
     assert work.flops == pytest.approx(sum(g.steps * g.step_flops() for g in every))
+
+
+def control_rates(sizes, lr=0.01):
+    return {(L, N, r): lr for L, N in depth.control_sweep(sizes) for r in depth.ranks(sizes)}
+
+
+def test_budget_control_retrains_the_deeper_models_at_its_contexts_for_longer():
+    assert depth.control_sweep(SIZES) == [(2, 8)]
+    ((tag, g),) = depth.control_groups(SIZES, seed=0, lrs=control_rates(SIZES, 0.003))
+    ((base_tag, base),) = [
+        (t, b) for t, b in depth.groups(SIZES, 0, every_rate(SIZES, 0.003)) if b.model == g.model
+    ]
+    assert (tag, base_tag) == ("budget control", "depth")
+    assert g.steps == 40 and base.steps == 10  # its own budget, everything else as the reported run
+    assert (g.ranks, g.seeds, g.batch, g.lrs()) == (base.ranks, base.seeds, base.batch, base.lrs())
+    ((stag, sw),) = depth.control_sweep_groups(SIZES, seed=0)
+    assert stag == "control lr sweep" and sw.steps == 40 and sw.lrs() == (0.01, 0.003, 0.01, 0.003)
+    assert sw.seeds == depth.lr_sweep_groups(SIZES, seed=0)[-1][1].seeds  # the sweep's seed, no replicate
+    with pytest.raises(KeyError, match="L = 2, N = 8"):
+        depth.control_groups(SIZES, seed=0, lrs={})
+    assert depth.control_sweep(SimpleNamespace(**{**vars(SIZES), "layers": (1,)})) == []  # no deeper model
+
+
+@pytest.mark.parametrize(
+    "change, name",
+    [
+        (dict(control_Ns=(3,)), "control_Ns"),  # an anchor: no long context
+        (dict(control_Ns=(16,)), "control_Ns"),  # not a context of the page
+        (dict(control_steps=5), "control_steps"),  # shorter than the page's budget
+    ],
+)
+def test_budget_control_rejects_bad_sizes(change, name):
+    with pytest.raises(ValueError, match=name):
+        depth.control_sweep(SimpleNamespace(**{**vars(SIZES), **change}))
 
 
 def test_heldout_errors_by_depth_context_and_rank():
     from attnlab.rank.runs import RESULT_FIELDS, runs_from_results
 
     groups = depth.groups(SIZES, seed=2, lrs=every_rate(SIZES, 0.01)) + depth.lr_sweep_groups(SIZES, seed=2)
+    groups += depth.control_groups(SIZES, seed=2, lrs=control_rates(SIZES))
     runs = [g for _, g in groups]
     fake = [{f: [float(k) for k in range(g.K)] for f in RESULT_FIELDS} | {"ms_per_step": 1.0} for g in runs]
     table = runs_from_results(groups, runs, fake)
     errors = depth.heldout_errors(table)
     assert errors[1, 3, 16] == [0.0, 1.0] and errors[2, 8, 1] == [2.0, 3.0]
     assert depth.sweep_errors(table)[2, 8, 1, 0.003] == 3.0
+    assert depth.heldout_errors(table, "budget control") == {(2, 8, 16): [0.0, 1.0], (2, 8, 1): [2.0, 3.0]}

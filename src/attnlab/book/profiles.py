@@ -528,7 +528,9 @@ class LongContextSizes:
     learning-rate sweep over ``lr_grid`` at every context picks each depth's, context's and rank's
     rate on a seed of its own; then one batched run per ``(L, N)`` holds every rank x replicate, all
     with the same steps and points per step (``batch = max(min_batch, points // N)``). ``anchor_Ns``: the
-    contexts where depth must first be seen to help (the precondition). ``claim_preconditions``:
+    contexts where depth must first be seen to help (the precondition). ``control_Ns``,
+    ``control_steps``: the budget control, the deeper depths trained again at those long
+    contexts for ``control_steps`` steps (rates swept again). ``claim_preconditions``:
     whether the profile's budget is sized to reproduce depth helping; only then does the page
     claim the preconditions and the long-context observations (a claim made only where it
     holds, or whose direction follows the outcome, could not fail).
@@ -548,6 +550,8 @@ class LongContextSizes:
     steps_per_epoch: int
     lr_grid: tuple[float, ...]
     replicates: int
+    control_Ns: tuple[int, ...]
+    control_steps: int = cut_steps()
     eval_batches: int = cut_eval_batches()
     baseline_samples: int = cut_samples()
     threads: int | None
@@ -569,6 +573,8 @@ _long_context = LongContextSizes(
     steps_per_epoch=100,
     lr_grid=(0.005, 0.01, 0.02),
     replicates=3,
+    control_Ns=(64,),
+    control_steps=800,
     eval_batches=8,
     baseline_samples=100_000,
     threads=2,  # both cores of the 2-core CPU the quick profile is sized for
@@ -580,13 +586,14 @@ _SIZES["15_depth_long_context"] = _profiles(
         _long_context,
         # quick's widths; rank 2 of the d = 8 input coordinates, two layers (the depth theorem's):
         # in a pilot (9 replicates, 4000 steps) two layers beat one at N = 3 by 1.8-4.5x (median
-        # of each seed triple). Against one full-rank layer at its best rate (this grid), two
-        # full-rank layers at theirs end 2.2-2.6x one layer's worst seed at N = 16 and 64 (seeds
-        # 0 and 1): at this budget the full-rank precondition fails and the page says so
+        # of each seed triple)
         low_rank=2,
         layers=(1, 2),
         anchor_Ns=(3,),
-        Ns=(3, 16, 64, 256),
+        # no N = 64: its time goes to the budget control at N = 16, where depth's help is
+        # already gone (seeds 0-1: two rank-2 layers 0.93-0.94 of one), and the run stays
+        # within an hour on a 2-core CPU
+        Ns=(3, 16, 256),
         steps=4000,
         # up to 0.16: one full-rank layer does best far above the rates two layers tolerate
         # (pilot, 4000 steps, 3 seeds, N = 16: 0.021-0.023 at 0.04, 0.015-0.017 at 0.08,
@@ -594,6 +601,12 @@ _SIZES["15_depth_long_context"] = _profiles(
         # diverged on two of three seeds at 0.08). A grid capped at 0.04 left the one-layer
         # reference of the full-rank precondition undertrained
         lr_grid=(0.005, 0.01, 0.02, 0.04, 0.08, 0.16),
+        # two full-rank layers at one layer's budget trail it 2.2-2.6x at N = 16 (seeds 0-1),
+        # and the gap grows with the budget (pilot, N = 16, 3 seeds: one layer 0.006-0.008 at
+        # 4000 steps, 0.003-0.004 at 8000; two layers 0.019-0.021 and 0.012-0.013); two layers
+        # reached one layer's 4000-step error at 16 000 steps (0.004-0.007 at rate 0.04)
+        control_Ns=(16,),
+        control_steps=16_000,
         # with 3 replicates depth's help at N = 3 was 1.68 and 1.52 on seeds 0 and 1 (bar 1.5):
         # a deep low-rank seed either finds depth's solution or stays near one
         # layer (pilot, 9 seeds at N = 3: 0.036-0.065 or 0.108-0.148), so a median of 3 swings
@@ -614,6 +627,8 @@ _SIZES["15_depth_long_context"] = _profiles(
         Ns=(3, 4, 16, 64, 256),
         points=4096,
         steps=100_000,
+        control_Ns=(64, 256),
+        control_steps=400_000,
         lr_grid=(0.001, 0.002, 0.005, 0.01),
         replicates=5,
         eval_batches=64,

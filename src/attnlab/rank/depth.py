@@ -20,6 +20,13 @@ coordinates (model width ``D = d + pos_dim``); "full rank" is one head of rank `
   holding every rank x replicate seed, each model at its chosen rate; :func:`planned_groups` lists
   both before the rates are known and :func:`planned_work` gives their work (any profile,
   nothing trained).
+* :func:`control_sweep_groups` and :func:`control_groups` are the **budget control**: at the
+  contexts ``sizes.control_Ns`` every deeper depth trains again, rates swept and replicates
+  reported, for ``sizes.control_steps`` steps (more than ``steps``). At one budget for every
+  depth, two of the authors' post-norm layers trail one full-rank layer, and in pilots the gap
+  grew with the budget (the laptop profile's notes), so "at least as good as one layer" is asked
+  of the deeper models at a budget of their own; and a depth's help that more steps bring back
+  was a budget artefact, which the control can show.
 * :func:`heldout_errors` reads the trained models back by ``(L, N, r)``; :func:`summarize`
   reduces the replicates (median, or the best as the paper reports); :func:`to_one_layer` is a
   model's error over the one-layer model's of the same rank and context (below 1: depth
@@ -46,6 +53,7 @@ Key = tuple[int, int, int]  # (layers L, context N, rank r)
 SweepKey = tuple[int, int, int, float]  # (layers L, context N, rank r, peak learning rate)
 REDUCTIONS = ("min", "median")
 SWEEP_TAG, DEPTH_TAG = "lr sweep", "depth"
+CONTROL_SWEEP_TAG, CONTROL_TAG = "control lr sweep", "budget control"
 SWEEP_STREAM = "lr sweep"
 """The seed stream of the learning-rate sweep's models: disjoint from the reported replicates."""
 
@@ -106,40 +114,68 @@ def encoder(sizes: Any, layers: int, N: int) -> EncoderConfig:
     )
 
 
-def _run(sizes: Any, layers: int, N: int, ranks_: Sequence[int], seeds: Sequence[int], lrs: Sequence[float]):
+def _run(
+    sizes: Any,
+    layers: int,
+    N: int,
+    ranks_: Sequence[int],
+    seeds: Sequence[int],
+    lrs: Sequence[float],
+    steps: int | None = None,
+) -> TrainConfig:
+    """One batched run at ``sizes``' data shape; ``steps`` defaults to ``sizes.steps``."""
     return TrainConfig(
         model=encoder(sizes, layers, N),
         ranks=tuple(ranks_),
         seeds=tuple(seeds),
         batch=batch_for(N, sizes.points, sizes.min_batch),
-        steps=sizes.steps,
+        steps=sizes.steps if steps is None else steps,
         steps_per_epoch=sizes.steps_per_epoch,
         lr=tuple(float(lr) for lr in lrs),
         eval_batches=sizes.eval_batches,
     )
 
 
-def lr_sweep_groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
-    """The learning-rate sweep: one run per ``(L, N)`` of :func:`sweep`, holding every rank at
-    every rate of ``sizes.lr_grid``, all from one seed of the ``"lr sweep"`` stream (so rates are
-    compared on the same initialisation and data, and no reported replicate is reused)."""
+def control_sweep(sizes: Any) -> list[tuple[int, int]]:
+    """The budget control's groups ``(L, N)``: every deeper depth at every context of
+    ``sizes.control_Ns`` (long contexts of the page, beyond the anchors), with its step budget
+    ``sizes.control_steps`` checked against ``sizes.steps``."""
+    Ns = tuple(sizes.control_Ns)
+    if not set(Ns) <= set(sizes.Ns) or (Ns and min(Ns) <= max(sizes.anchor_Ns)):
+        raise ValueError(
+            f"control_Ns must be contexts of Ns beyond the anchors {tuple(sizes.anchor_Ns)}; got {Ns}"
+        )
+    check_int("control_steps", sizes.control_steps, low=sizes.steps)
+    deep = [L for L in sizes.layers if L > 1]
+    return sweep(deep, Ns) if deep and Ns else []
+
+
+def _sweep_runs(sizes: Any, seed: int, pairs: Sequence[tuple[int, int]], steps: int, tag: str):
     grid = tuple(sizes.lr_grid)
     if not grid or len(set(grid)) != len(grid) or min(grid) <= 0:
         raise ValueError(f"lr_grid must be distinct positive rates; got {grid}")
     (sweep_seed,) = model_seeds(seed, 1, SWEEP_STREAM)
     models = [(r, lr) for r in ranks(sizes) for lr in grid]
-    return [
-        (
-            SWEEP_TAG,
-            _run(sizes, L, N, [r for r, _ in models], [sweep_seed] * len(models), [lr for _, lr in models]),
-        )
-        for L, N in sweep(sizes.layers, sizes.Ns)
-    ]
+    rs, seeds, lrs = [r for r, _ in models], [sweep_seed] * len(models), [lr for _, lr in models]
+    return [(tag, _run(sizes, L, N, rs, seeds, lrs, steps)) for L, N in pairs]
 
 
-def sweep_errors(runs: Runs) -> dict[SweepKey, float]:
-    """The sweep's held-out error by ``(L, N, r, lr)``."""
-    rows = runs.select(tag=SWEEP_TAG)
+def lr_sweep_groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
+    """The learning-rate sweep: one run per ``(L, N)`` of :func:`sweep`, holding every rank at
+    every rate of ``sizes.lr_grid``, all from one seed of the ``"lr sweep"`` stream (so rates are
+    compared on the same initialisation and data, and no reported replicate is reused)."""
+    return _sweep_runs(sizes, seed, sweep(sizes.layers, sizes.Ns), sizes.steps, SWEEP_TAG)
+
+
+def control_sweep_groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
+    """The budget control's own rate sweep, as :func:`lr_sweep_groups` but for the groups of
+    :func:`control_sweep` at ``sizes.control_steps`` (the best rate moves with the budget)."""
+    return _sweep_runs(sizes, seed, control_sweep(sizes), sizes.control_steps, CONTROL_SWEEP_TAG)
+
+
+def sweep_errors(runs: Runs, tag: str = SWEEP_TAG) -> dict[SweepKey, float]:
+    """The held-out error of the sweep tagged ``tag`` by ``(L, N, r, lr)``."""
+    rows = runs.select(tag=tag)
     return {(row["layers"], row["N"], row["rank"], row["lr"]): row["heldout"] for row in rows}
 
 
@@ -154,30 +190,53 @@ def chosen_lrs(errors: Mapping[SweepKey, float]) -> dict[Key, float]:
     return {key: lr for key, (_, lr) in best.items()}
 
 
+def _reported(
+    sizes: Any, seed: int, lrs: Mapping[Key, float], pairs: Sequence[tuple[int, int]], steps: int, tag: str
+) -> list[tuple[str, TrainConfig]]:
+    rs, seeds = group_models(ranks(sizes), model_seeds(seed, sizes.replicates, "replicate"))
+    out = []
+    for L, N in pairs:
+        missing = sorted(r for r in set(rs) if (L, N, r) not in lrs)
+        if missing:
+            raise KeyError(f"lrs: no rate for L = {L}, N = {N}, r = {missing}")
+        out.append((tag, _run(sizes, L, N, rs, seeds, [lrs[L, N, r] for r in rs], steps)))
+    return out
+
+
 def groups(sizes: Any, seed: int, lrs: Mapping[Key, float]) -> list[tuple[str, TrainConfig]]:
     """The reported runs: one ``("depth", config)`` per ``(L, N)`` of :func:`sweep`, holding every
     rank x replicate (:func:`group_models`, the replicates ``model_seeds(seed, n, "replicate")``),
     each model at its rate ``lrs[L, N, r]``, all with the same steps and points per step."""
-    rs, seeds = group_models(ranks(sizes), model_seeds(seed, sizes.replicates, "replicate"))
-    out = []
-    for L, N in sweep(sizes.layers, sizes.Ns):
-        missing = sorted(r for r in set(rs) if (L, N, r) not in lrs)
-        if missing:
-            raise KeyError(f"lrs: no rate for L = {L}, N = {N}, r = {missing}")
-        out.append((DEPTH_TAG, _run(sizes, L, N, rs, seeds, [lrs[L, N, r] for r in rs])))
-    return out
+    return _reported(sizes, seed, lrs, sweep(sizes.layers, sizes.Ns), sizes.steps, DEPTH_TAG)
+
+
+def control_groups(sizes: Any, seed: int, lrs: Mapping[Key, float]) -> list[tuple[str, TrainConfig]]:
+    """The budget control's reported runs: as :func:`groups` (the same replicate seeds) for the
+    groups of :func:`control_sweep`, at ``sizes.control_steps`` and the rates ``lrs`` of its own
+    sweep."""
+    return _reported(sizes, seed, lrs, control_sweep(sizes), sizes.control_steps, CONTROL_TAG)
 
 
 def planned_groups(sizes: Any, seed: int) -> list[tuple[str, TrainConfig]]:
-    """Every run of the page before the sweep has chosen the rates: the sweep, and the reported
-    runs at the grid's first rate (their shapes, work and memory do not depend on the rates)."""
-    any_rate = {(L, N, r): sizes.lr_grid[0] for L, N in sweep(sizes.layers, sizes.Ns) for r in ranks(sizes)}
-    return lr_sweep_groups(sizes, seed) + groups(sizes, seed, any_rate)
+    """Every run of the page before the sweeps have chosen the rates: both sweeps, and the
+    reported and control runs at the grid's first rate (their shapes, work and memory do not
+    depend on the rates)."""
+    any_rate = {
+        (L, N, r): sizes.lr_grid[0]
+        for L, N in sweep(sizes.layers, sizes.Ns) + control_sweep(sizes)
+        for r in ranks(sizes)
+    }
+    return (
+        lr_sweep_groups(sizes, seed)
+        + groups(sizes, seed, any_rate)
+        + control_sweep_groups(sizes, seed)
+        + control_groups(sizes, seed, any_rate)
+    )
 
 
 def planned_work(sizes: Any) -> Work:
-    """Page 15's training work at ``sizes`` (any profile): the sweep and the reported runs,
-    without training anything."""
+    """Page 15's training work at ``sizes`` (any profile): the sweeps, the reported runs and the
+    budget control, without training anything."""
     return total(cfg.work() for cfg in unique_groups(planned_groups(sizes, seed=0)))
 
 
