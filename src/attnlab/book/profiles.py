@@ -592,7 +592,8 @@ _SIZES["15_depth_long_context"] = _profiles(
         anchor_Ns=(3,),
         # no N = 64: its time goes to the budget control at N = 16, where depth's help is
         # already gone (seeds 0-1: two rank-2 layers 0.93-0.94 of one), and the run stays
-        # within an hour on a 2-core CPU
+        # within an hour on a 2-core CPU with two runs at once (ATTNLAB_RAY_ADDRESS=local,
+        # ATTNLAB_THREADS=1); on both threads in one process small runs wait on each other
         Ns=(3, 16, 256),
         steps=4000,
         # up to 0.16: one full-rank layer does best far above the rates two layers tolerate
