@@ -68,8 +68,9 @@
 # that help is left at $N$ = {glue:text}`N_max`. Depth's help can shrink because low rank
 # needs full rank at long context (the conjecture) or because training at this budget does not
 # find a deep low-rank solution that exists. The budget control tests the second at its
-# contexts, for one longer budget: a solution found with {glue:text}`control_factor` times the steps would fail its
-# claim. Beyond that the page cannot tell these apart, and it says what it observed, not why.
+# contexts, for one longer budget: a solution found with {glue:text}`control_factor` times
+# the steps would fail its claim. Beyond that the page cannot tell these apart, and it says
+# what it observed, not why.
 #
 # This page ran with profile {glue:text}`profile` in {glue:text}`runtime`.
 
@@ -146,9 +147,8 @@ sweep_runs = train_groups(
 )
 sweep_errors = depth.sweep_errors(sweep_runs)  # (L, N, r, lr) -> held-out error
 lrs = depth.chosen_lrs(sweep_errors)  # (L, N, r) -> chosen rate
-control_lrs = depth.chosen_lrs(
-    depth.sweep_errors(sweep_runs, depth.CONTROL_SWEEP_TAG)
-)  # the control's budget
+control_errors_sweep = depth.sweep_errors(sweep_runs, depth.CONTROL_SWEEP_TAG)  # at the control's budget
+control_lrs = depth.chosen_lrs(control_errors_sweep)
 page.record("chosen_lrs", {f"L={L}, N={N}, r={r}": lr for (L, N, r), lr in sorted(lrs.items())})
 page.record("control_lrs", {f"L={L}, N={N}, r={r}": lr for (L, N, r), lr in sorted(control_lrs.items())})
 at_edge = [
