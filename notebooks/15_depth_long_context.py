@@ -429,7 +429,7 @@ page.record(
 #
 # Every profile claims the penalty of low rank at one layer and the shortest context, which the
 # rest of the page asks depth to remove. A profile sized for depth to help (`laptop`, `paper`)
-# claims the preconditions and the two long-context observations, so a failed precondition fails
+# claims the preconditions and the long-context observations, so a failed precondition fails
 # the page; `quick` trains too briefly for depth to help, so there the preconditions are shown,
 # not claimed. This profile
 # ({glue:text}`profile`) {glue:text}`claims_text`. Each observation is stated as observed at
