@@ -205,3 +205,14 @@ def test_per_model_rates_batched_equal_separate():
         torch.testing.assert_close(
             torch.tensor(alone["heldout"][0]), torch.tensor(together["heldout"][k]), rtol=1e-4, atol=1e-5
         )
+
+
+def test_a_runs_cost_for_a_cluster_is_its_training_work():
+    from attnlab.rank.config import TrainConfig
+    from attnlab.rank.encoder import EncoderConfig
+    from attnlab.rank.train import _flops
+
+    small = TrainConfig(model=EncoderConfig(d=4, N=4), ranks=(4,), seeds=(0,), batch=8, steps=10)
+    longer = TrainConfig(model=EncoderConfig(d=4, N=4), ranks=(4,), seeds=(0,), batch=8, steps=40)
+    assert _flops(small.to_key("cpu")) == small.work().flops
+    assert _flops(longer.to_key("cpu")) == 4 * _flops(small.to_key("cpu"))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from attnlab.runtime.sweep import sweep, tally
+from attnlab.runtime.sweep import submission_order, sweep, tally
 from tests import sweep_tasks
 from tests.conftest import ROOT
 
@@ -40,6 +40,13 @@ def test_in_process_caches_each_result_and_resumes(tmp_path, monkeypatch):
     assert calls == [0, 1, 2, 3, 4] and again[:4] == first  # only the new configuration ran
     assert {k: v - start[k] for k, v in tally().items()} == {"computed": 5, "cached": 4}
     assert len(list((tmp_path / "t").glob("*.json"))) == 5
+
+
+def test_submission_order_costliest_first_ties_as_given():
+    cfgs = [dict(n=n) for n in (3, 9, 1, 9, 5)]
+    assert submission_order([0, 1, 2, 3, 4], cfgs, lambda c: c["n"]) == [1, 3, 4, 0, 2]
+    assert submission_order([4, 2, 0], cfgs, lambda c: c["n"]) == [4, 0, 2]  # only what is left to do
+    assert submission_order([2, 0], cfgs, None) == [2, 0]
 
 
 def test_bad_arguments_are_named():

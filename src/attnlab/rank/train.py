@@ -267,8 +267,13 @@ def train_sweep(
 ) -> list[dict[str, Any]]:
     """:func:`train` on every configuration, submitted as one list to
     :func:`attnlab.runtime.sweep.sweep`: results cached, an interrupted sweep resumed, and the runs
-    spread over a Ray cluster when one is configured."""
-    return sweep(train_run, [c.to_key(device) for c in cfgs], namespace=namespace, desc=desc)
+    spread over a Ray cluster when one is configured (the costliest runs first)."""
+    return sweep(train_run, [c.to_key(device) for c in cfgs], namespace=namespace, desc=desc, cost=_flops)
+
+
+def _flops(key: dict[str, Any]) -> float:
+    """A run's training work in FLOPs: its cost when a cluster starts the costliest runs first."""
+    return TrainConfig.from_key(key).work().flops
 
 
 def step_timer(cfg: TrainConfig, device: torch.device | str = "cpu") -> Callable[[], None]:

@@ -112,6 +112,7 @@ def sweep(
     desc: str = "sweep",
     show_progress: bool = True,
     max_retries: int = 3,
+    cost: Callable[[dict[str, Any]], float] | None = None,
 ) -> list[Any]:
     """Results of ``compute(config)`` for every configuration, in order, cached under ``namespace``.
 
@@ -124,6 +125,9 @@ def sweep(
             ``None`` or ``""`` runs in this process.
         desc: the progress bar's label.
         max_retries: Ray retries of a task whose worker died.
+        cost: a configuration's expected cost (any unit): Ray tasks are submitted costliest
+            first (:func:`submission_order`), so the longest runs do not start last and leave
+            the other workers idle at the end; in-process runs keep the given order.
     """
     if not callable(compute):
         raise TypeError(f"compute must be a function of one configuration, got {type(compute).__name__}")
@@ -148,11 +152,21 @@ def sweep(
                 bar.set_postfix_str(f"{seconds:.1f} s/run")
                 bar.update()
         else:
-            _ray_sweep(compute, configs, todo, results, namespace, code, address, threads, max_retries, bar)
+            order = submission_order(todo, configs, cost)
+            _ray_sweep(compute, configs, order, results, namespace, code, address, threads, max_retries, bar)
     finally:
         bar.close()
     _TALLY["computed"] += len(todo)
     return results
+
+
+def submission_order(
+    todo: Sequence[int], configs: Sequence[dict[str, Any]], cost: Callable[[dict[str, Any]], float] | None
+) -> list[int]:
+    """The indices ``todo`` costliest first by ``cost`` (ties, and no ``cost``: as given)."""
+    if cost is None:
+        return list(todo)
+    return sorted(todo, key=lambda i: -cost(configs[i]))  # a stable sort keeps ties in order
 
 
 def _ray_sweep(
